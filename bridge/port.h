@@ -1,0 +1,62 @@
+/* Port kinds behind one vtable. Lifecycle: a kind's constructor returns a
+ * port with ops set; nb_bridge_add_port() attaches it; from then on the
+ * port's own receive thread calls nb_bridge_input() and the bridge calls
+ * ops->tx_burst() from any ingress thread; nb_bridge_del_port() detaches it
+ * and waits until no thread is inside tx_burst for it, then calls
+ * ops->destroy(). Errors: 0 or a negative errno. */
+#ifndef NB_PORT_H
+#define NB_PORT_H
+
+#include <stdint.h>
+#include "bridge/pkt.h"
+
+enum nb_port_offloads {
+    NB_PORT_OFF_CSUM = 1u << 0,   /* egress takes CSUM_PARTIAL packets */
+    NB_PORT_OFF_TSO4 = 1u << 1,   /* egress takes NB_GSO_TCPV4 packets */
+    NB_PORT_OFF_TSO6 = 1u << 2,   /* egress takes NB_GSO_TCPV6 packets */
+};
+
+enum nb_drop_reason {
+    NB_DROP_NO_BUFFER,     /* queue full / no room at the destination */
+    NB_DROP_VLAN,          /* VLAN not allowed on this port */
+    NB_DROP_MALFORMED,     /* too short, bad headers */
+    NB_DROP_LINK_DOWN,     /* destination carrier down */
+    NB_DROP_FILTER,        /* multicast filter, rate limit */
+    NB_DROP_OFFLOAD,       /* software fallback failed */
+    NB_DROP__COUNT
+};
+
+struct nb_port_stats {
+    uint64_t rx_packets, rx_bytes;   /* into the bridge from this port */
+    uint64_t tx_packets, tx_bytes;   /* out of the bridge to this port */
+    uint64_t drops[NB_DROP__COUNT];
+};
+
+struct nb_port;
+struct nb_bridge;
+
+struct nb_port_ops {
+    const char *kind;                               /* "vif", "tap", "dpdk", "capture" */
+    /* Takes ownership of all n packets. May be called concurrently from
+     * several ingress threads: the port serialises internally. */
+    void (*tx_burst)(struct nb_port *port, struct nb_pkt **pkts, unsigned n);
+    /* Link state for carrier reporting; NULL means always up. */
+    int (*link_up)(struct nb_port *port);
+    void (*destroy)(struct nb_port *port);
+};
+
+enum nb_vlan_mode { NB_VLAN_NONE = 0, NB_VLAN_ACCESS, NB_VLAN_TRUNK };
+
+struct nb_port {
+    const struct nb_port_ops *ops;
+    char name[64];
+    uint32_t offloads;            /* enum nb_port_offloads for egress */
+    enum nb_vlan_mode vlan_mode;
+    uint16_t access_vlan;         /* ACCESS: tag on ingress, strip on egress */
+    uint8_t  trunk_allowed[4096 / 8]; /* TRUNK: allowed VLAN bitmap */
+    struct nb_bridge *bridge;     /* set by nb_bridge_add_port */
+    struct nb_port_stats stats;   /* counted by the bridge (atomically) */
+    void *priv;                   /* the kind's own state */
+};
+
+#endif

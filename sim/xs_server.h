@@ -1,0 +1,43 @@
+/* The emulator's xenstored: an in-process server for the xenstore wire
+ * protocol (xen/io/xs_wire.h) that the unmodified libxenstore talks to over a
+ * unix socket. The xensim daemon embeds it and drives it from its poll loop.
+ * Every connection belongs to the domain whose socket it came in on; domain 0
+ * is privileged (Xen's dom0 rules). */
+#ifndef SIM_XS_SERVER_H
+#define SIM_XS_SERVER_H
+
+#include <stdbool.h>
+
+struct xs_server;
+
+struct xs_server *xs_server_new(void);
+void xs_server_free(struct xs_server *xs);
+
+/* A pollable fd (an epoll fd) that is readable whenever xs_server_process()
+ * has work; the daemon polls it beside its own fds. */
+int xs_server_fd(const struct xs_server *xs);
+/* Handles everything that is ready, never blocks. */
+void xs_server_process(struct xs_server *xs);
+
+/* Listen on a unix socket whose connections act as domain `domid`.
+ * Creates /local/domain/<domid> (owned by the domain) unless it exists.
+ * Returns 0 or -errno. */
+int xs_server_add_domain(struct xs_server *xs, unsigned domid, const char *sock_path);
+/* Domain gone: close its listener and connections, drop its watches and
+ * transactions, fire @releaseDomain. Node removal is the caller's job. */
+void xs_server_remove_domain(struct xs_server *xs, unsigned domid);
+bool xs_server_has_domain(const struct xs_server *xs, unsigned domid);
+/* Fires the special watch "@introduceDomain" (called after add_domain). */
+void xs_server_introduce(struct xs_server *xs, unsigned domid);
+
+/* Privileged direct access for the emulator's toolstack role (no transaction,
+ * watches fire as for a client write). Return 0 or -errno. */
+int xs_server_write(struct xs_server *xs, const char *path, const char *value);
+int xs_server_rm(struct xs_server *xs, const char *path);
+/* Returns a malloc'd copy or NULL (errno set). */
+char *xs_server_read(struct xs_server *xs, const char *path);
+/* Returns a malloc'd NULL-terminated array of child names (free each and the
+ * array) or NULL with errno. */
+char **xs_server_directory(struct xs_server *xs, const char *path, unsigned *num);
+
+#endif

@@ -1,0 +1,8 @@
+# Shared test plumbing. Each module's *.mk registers its own tests:
+#   TESTS += $(O)/tests/test_<module>_<what>
+#   VALGRIND_TESTS += ... (pure-code tests that are cheap under valgrind)
+# Test sources live in tests/<module>/. Helpers used by several tests live in
+# tests/lib/ and are archived into $(O)/libtestlib.a.
+TESTLIB_SRCS := $(wildcard tests/lib/*.c)
+TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(O)/%.o)
+$(O)/libtestlib.a: $(TESTLIB_OBJS)
