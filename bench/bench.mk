@@ -1,0 +1,1 @@
+# bench: objects, programs and tests of this directory (see docs/design.md)

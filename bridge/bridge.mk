@@ -1,0 +1,1 @@
+# bridge: objects, programs and tests of this directory (see docs/design.md)

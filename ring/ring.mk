@@ -1,0 +1,1 @@
+# ring: objects, programs and tests of this directory (see docs/design.md)
