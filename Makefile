@@ -86,7 +86,11 @@ clean:
 deps:
 	.ci/install-deps
 
-.PHONY: all build-all test valgrind install clean deps
+# The main job: the emulator demo (backend, bridge, guests, traffic, live stats).
+demo: build-all
+	bench/demo.sh $(O)
+
+.PHONY: all build-all test valgrind install clean deps demo
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
 # $(call link,EXTRA_LIBS): link the prerequisites into $@.
