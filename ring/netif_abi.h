@@ -1,0 +1,23 @@
+/* The one place ring/ pulls in the Xen netif ABI (xen/io/netif.h, ring.h,
+ * grant_table.h as installed by libxen-dev). Nothing here redefines the
+ * protocol; it only adds the include order those headers expect and the few
+ * limits the protocol leaves to the backend.
+ *
+ * Barriers: the ring macros that push or check for notifications need
+ * xen_wmb()/xen_mb(), which only <xenctrl.h> defines (defining __XEN_TOOLS__
+ * alone is not enough with the 4.17 headers). ring/ never uses those macros;
+ * a caller that does must include <xenctrl.h> before this header. */
+#ifndef NB_RING_NETIF_ABI_H
+#define NB_RING_NETIF_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <xen/xen.h>
+#include <xen/grant_table.h>
+#include <xen/io/netif.h>
+
+#define NETIF_PAGE_SIZE 4096u  /* XEN_PAGE_SIZE: every grant is one 4 KiB page */
+#define NETIF_ETH_HLEN 14u     /* shortest frame a backend accepts */
+
+#endif
