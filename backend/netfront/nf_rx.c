@@ -178,6 +178,9 @@ int netfront_wait(struct netfront *nf, unsigned qi, enum nf_wait_mode mode, int 
             cpu_relax();
         }
     }
+    struct pollfd now = {.fd = xenevtchn_fd(q->xce), .events = POLLIN};
+    if (poll(&now, 1, 0) > 0)
+        eat_event(q);   /* a stale event would make the caller's poll spin */
     for (;;) {
         int more;
         /* Arm rsp_event before the final look, so a response published after
