@@ -20,4 +20,9 @@
 #define NETIF_PAGE_SIZE 4096u  /* XEN_PAGE_SIZE: every grant is one 4 KiB page */
 #define NETIF_ETH_HLEN 14u     /* shortest frame a backend accepts */
 
+/* Slots in a one-page ring (256, 256, 128), for sizing local copies. */
+#define NETIF_TX_RING_SIZE __CONST_RING_SIZE(netif_tx, NETIF_PAGE_SIZE)
+#define NETIF_RX_RING_SIZE __CONST_RING_SIZE(netif_rx, NETIF_PAGE_SIZE)
+#define NETIF_CTRL_RING_SIZE __CONST_RING_SIZE(xen_netif_ctrl, NETIF_PAGE_SIZE)
+
 #endif
