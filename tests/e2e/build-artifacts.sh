@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Builds the boot artifacts for the real-Xen end-to-end test from Debian
+# packages only, and caches them outside the clone:
+#   $E2E_CACHE/<key>/xen                 the Xen 4.17 hypervisor (gunzipped ELF for multiboot)
+#   $E2E_CACHE/<key>/vmlinuz             Debian's kernel (dom0 and guests)
+#   $E2E_CACHE/<key>/dom0-base.cpio.gz   debootstrap root with the Xen tools, as an initramfs
+#   $E2E_CACHE/<key>/guest-base.cpio.gz  busybox + xen-netfront + iperf3 + xenstore tools
+# <key> hashes the candidate versions of the packages involved and this
+# script, so a second run on the same machine reuses the artifacts and a
+# package update or a recipe change rebuilds them. Prints the directory.
+# Needs root (debootstrap, chroot).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+
+e2e_need_root
+e2e_need_tools debootstrap cpio gzip apt-get apt-cache dpkg-deb sha256sum
+
+# Packages whose contents end up in the artifacts.
+KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+[ -n "$KPKG" ] || e2e_die "apt cannot resolve linux-image-amd64 (run apt-get update)"
+KEY_PKGS=(xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils "$KPKG" busybox-static iperf3 libc6)
+DOM0_PKGS=xen-utils-4.17,xenstore-utils,iproute2,iperf3,bridge-utils,busybox,kmod,iputils-ping,procps,libjansson4,libconfig9,libpcap0.8,pciutils
+
+versions=""
+for p in "${KEY_PKGS[@]}"; do
+	v=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+	[ -n "$v" ] && [ "$v" != "(none)" ] || e2e_die "apt has no candidate for $p (run apt-get update)"
+	versions+="$p=$v"$'\n'
+done
+key=$( { printf '%s' "$versions"; echo "$DOM0_PKGS"; cat "$0"; } | sha256sum | cut -c1-16)
+OUT=$E2E_CACHE/$key
+
+if [ -f "$OUT/complete" ]; then
+	e2e_log "artifacts: cached in $OUT"
+	echo "$OUT"
+	exit 0
+fi
+
+MIRROR=${E2E_MIRROR:-$(e2e_mirror || true)}
+[ -n "$MIRROR" ] || e2e_die "no bookworm mirror found in /etc/apt/sources.list{,.d/*}; set E2E_MIRROR"
+
+e2e_log "artifacts: building into $OUT (first run: a few minutes)"
+e2e_log "  packages: $(echo "$versions" | tr '\n' ' ')"
+WORK=$E2E_CACHE/work.$$
+rm -rf "$WORK"
+mkdir -p "$WORK/debs" "$WORK/x" "$OUT"
+ROOT=$WORK/dom0
+cleanup() {
+	umount "$ROOT/proc" 2>/dev/null || true
+	rm -rf --one-file-system "$WORK"
+	[ -f "$OUT/complete" ] || rm -rf "$OUT"
+}
+trap cleanup EXIT
+
+e2e_log "step 1/5: downloading hypervisor, kernel and busybox-static"
+(cd "$WORK/debs" && apt-get download -q xen-hypervisor-4.17-amd64 "$KPKG" busybox-static 2>&1 | grep -v '^W: Download is performed unsandboxed' >&2 || true)
+for d in "$WORK"/debs/*.deb; do dpkg-deb -x "$d" "$WORK/x"; done
+xz=$(ls "$WORK"/x/boot/xen-4.17*-amd64.gz 2>/dev/null | head -n1)
+[ -n "$xz" ] || e2e_die "no /boot/xen-4.17*.gz in the hypervisor package"
+gunzip -c "$xz" > "$OUT/xen"
+cp "$WORK"/x/boot/vmlinuz-* "$OUT/vmlinuz"
+KVER=$(ls "$WORK/x/lib/modules" | head -n1)
+
+e2e_log "step 2/5: debootstrap dom0 root from $MIRROR (the slow part)"
+debootstrap --variant=minbase --include="$DOM0_PKGS" bookworm "$ROOT" "$MIRROR" \
+	> "$WORK/debootstrap.log" 2>&1 || { tail -n 30 "$WORK/debootstrap.log" >&2; e2e_die "debootstrap failed"; }
+
+# debootstrap takes one suite from one mirror; the hypervisor and kernel may
+# come from bookworm-security or -updates. Bring the root to the versions this
+# machine's apt sees, so that tools and hypervisor are the same release.
+e2e_log "step 2b/5: upgrading the root to this machine's apt sources"
+cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
+	[ -f "$f" ] && grep -q bookworm "$f" && cp "$f" "$ROOT/etc/apt/sources.list.d/e2e-host-$(basename "$f" | sed 's/^sources\.list$/main.list/')"
+done
+mount --bind /proc "$ROOT/proc"
+if ! chroot "$ROOT" sh -c 'apt-get -q update && DEBIAN_FRONTEND=noninteractive apt-get -y -q dist-upgrade' > "$WORK/upgrade.log" 2>&1; then
+	e2e_log "  warning: upgrade inside the root failed (see below); continuing with debootstrap's versions"
+	tail -n 5 "$WORK/upgrade.log" >&2
+fi
+umount "$ROOT/proc"
+rm -f "$ROOT"/etc/apt/sources.list.d/e2e-host-*
+have=$(chroot "$ROOT" dpkg-query -W -f='${Version}' xen-utils-4.17)
+want=$(echo "$versions" | sed -n 's/^xen-hypervisor-4.17-amd64=//p')
+[ "$have" = "$want" ] || e2e_log "  warning: dom0 tools $have, hypervisor $want"
+
+e2e_log "step 3/5: kernel modules for dom0 and the guest"
+# The package ships no modules.dep (its postinst makes it): run depmod from
+# the new root over the unpacked tree.
+mkdir -p "$ROOT/tmp/kmods/lib"
+cp -a "$WORK/x/lib/modules" "$ROOT/tmp/kmods/lib/"
+chroot "$ROOT" depmod -b /tmp/kmods "$KVER"
+rm -rf "$WORK/x/lib/modules"
+mv "$ROOT/tmp/kmods/lib/modules" "$WORK/x/lib/modules"
+rm -rf "$ROOT/tmp/kmods"
+# Only the modules the scenarios load (plus what they depend on), not the
+# whole 400 MB tree: the root travels as an initramfs.
+MODS=(xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs xen-netback xen-netfront
+      bridge tun e1000 xen-pciback)
+MODDIR=$WORK/x/lib/modules/$KVER
+want=()
+for m in "${MODS[@]}"; do
+	line=$(grep -E "/${m}\.ko:" "$MODDIR/modules.dep" || true)
+	[ -n "$line" ] || { e2e_log "  (module $m not in $KVER, skipped)"; continue; }
+	for f in ${line/:/ }; do want+=("$f"); done
+done
+mkdir -p "$ROOT/lib/modules/$KVER"
+for f in $(printf '%s\n' "${want[@]}" | sort -u); do
+	mkdir -p "$ROOT/lib/modules/$KVER/$(dirname "$f")"
+	cp "$MODDIR/$f" "$ROOT/lib/modules/$KVER/$f"
+done
+cp "$MODDIR"/modules.{order,builtin,builtin.modinfo} "$ROOT/lib/modules/$KVER/" 2>/dev/null || true
+chroot "$ROOT" depmod "$KVER"
+
+e2e_log "step 4/5: guest initramfs (busybox, xen-netfront, iperf3, xenstore tools)"
+G=$WORK/guest
+mkdir -p "$G"/{bin,sbin,etc,proc,sys,dev,tmp,lib/modules,usr/bin,root}
+cp "$WORK/x/bin/busybox" "$G/bin/busybox"
+cp "$MODDIR/$(grep -E '/xen-netfront\.ko:' "$MODDIR/modules.dep" | cut -d: -f1)" "$G/lib/modules/"
+# Dynamic programs come from the dom0 root (same release), with the libraries
+# its own ldd resolves.
+for prog in /usr/bin/iperf3 /usr/bin/xenstore-read /usr/bin/xenstore-write \
+	/usr/bin/xenstore-rm /usr/bin/xenstore-ls /usr/bin/xenstore-exists; do
+	real=$(chroot "$ROOT" readlink -f "$prog")
+	mkdir -p "$G$(dirname "$prog")"
+	cp -L "$ROOT$real" "$G$prog"
+	for lib in $(chroot "$ROOT" ldd "$real" | awk '/=>/ { print $3 } /^[[:space:]]*\/[^ ]*ld-linux/ { print $1 }'); do
+		[ -e "$G$lib" ] && continue
+		mkdir -p "$G$(dirname "$lib")"
+		cp -L "$ROOT$lib" "$G$lib"
+	done
+done
+# Debian's xenstore-* are symlinks to one binary that dispatches on argv[0].
+xsbin=$(chroot "$ROOT" readlink -f /usr/bin/xenstore-read)
+if [ "$(basename "$xsbin")" != xenstore-read ]; then
+	cp -L "$ROOT$xsbin" "$G/usr/bin/$(basename "$xsbin")"
+	for n in read write rm ls exists; do ln -sf "$(basename "$xsbin")" "$G/usr/bin/xenstore-$n"; done
+fi
+(cd "$G" && find . | cpio -o -H newc --quiet | gzip -6) > "$OUT/guest-base.cpio.gz"
+
+e2e_log "step 5/5: packing dom0 root as an initramfs"
+mkdir -p "$ROOT/e2e"
+cp "$OUT/vmlinuz" "$ROOT/e2e/vmlinuz"
+rm -rf "$ROOT"/usr/share/{doc,man,info,locale} "$ROOT"/var/cache/apt/archives/*.deb \
+	"$ROOT"/var/lib/apt/lists/* "$ROOT"/var/cache/debconf/*-old
+(cd "$ROOT" && find . -xdev | tee "$OUT/dom0-files.txt" | cpio -o -H newc --quiet | gzip -6) > "$OUT/dom0-base.cpio.gz"
+
+printf '%s' "$versions" > "$OUT/versions.txt"
+echo "$KVER" > "$OUT/kernel-version"
+touch "$OUT/complete"
+# Keep the cache to one set: artifacts of older package versions go.
+for d in "$E2E_CACHE"/*/; do
+	[ "${d%/}" = "$OUT" ] || [ ! -f "$d/complete" ] || rm -rf --one-file-system "${d%/}"
+done
+e2e_log "artifacts: done ($(du -sh "$OUT" | cut -f1) in $OUT)"
+echo "$OUT"

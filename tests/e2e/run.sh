@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Real Xen end to end: boots the Xen 4.17 hypervisor with a Debian dom0 under
+# QEMU software emulation, runs the scenarios inside dom0 and prints one
+# PASS/FAIL/SKIP line per scenario, from the markers dom0 prints on the
+# serial console. Needs root.
+#   tests/e2e/run.sh [scenario...]        (default: all; E2E_SCENARIOS works too)
+# Environment: O (build dir, default build), E2E_CACHE (artifact cache,
+# default /var/cache/netbackd-e2e), E2E_IPERF_SECS (default 30),
+# E2E_NETBACKD_ARGS (extra arguments for netbackd in dom0).
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+. "$HERE/lib.sh"
+
+ALL_SCENARIOS="kernel-ping kernel-iperf ping iperf sizes lifecycle two-guests pvh pci driver-domain"
+SCENARIOS=${*:-${E2E_SCENARIOS:-$ALL_SCENARIOS}}
+O=${O:-build}
+case "$O" in /*) ;; *) O=$TOP/$O ;; esac
+IPERF_SECS=${E2E_IPERF_SECS:-30}
+
+e2e_need_root
+e2e_need_tools qemu-system-x86_64 cpio gzip timeout nice
+
+if [ -n "${E2E_ARTIFACTS:-}" ]; then
+	ART=$E2E_ARTIFACTS   # a given artifact directory, for debugging the boot
+else
+	ART=$("$HERE/build-artifacts.sh") || e2e_die "building the artifacts failed"
+	ART=$(echo "$ART" | tail -n 1)
+fi
+[ -f "$ART/complete" ] || e2e_die "no complete artifact set in $ART"
+
+LOGDIR=$O/e2e/logs/$(date +%Y%m%d-%H%M%S)
+STAGE=$O/e2e/stage
+mkdir -p "$LOGDIR"
+rm -rf "$STAGE" && mkdir -p "$STAGE/overlay/e2e" "$STAGE/guest"
+
+# Per run, an overlay cpio goes after the cached root (the kernel unpacks
+# concatenated archives in order): our init and scenarios, the guest
+# initramfs, and netbackd as `make install` puts it, with whatever shared
+# libraries it needs that the cached root lacks (the machine is bookworm,
+# like dom0).
+e2e_log "overlay: scenarios, guest init, netbackd from $O"
+OV=$STAGE/overlay
+install -m 755 "$HERE/dom0-init.sh" "$OV/init"
+install -m 644 "$HERE/scenarios.sh" "$OV/e2e/scenarios.sh"
+{
+	echo "NETBACKD_ARGS=\"${E2E_NETBACKD_ARGS:-}\""
+	echo "E2E_IPERF_SECS=$IPERF_SECS"
+} > "$OV/e2e/config.sh"
+install -D -m 755 "$HERE/guest-init.sh" "$STAGE/guest/init"
+(cd "$STAGE/guest" && find . | cpio -o -H newc --quiet | gzip) > "$STAGE/guest-init.cpio.gz"
+cat "$ART/guest-base.cpio.gz" "$STAGE/guest-init.cpio.gz" > "$OV/e2e/guest.cpio.gz"
+
+if [ -x "$O/bin/netbackd" ]; then
+	if ! make -s -C "$TOP" O="$O" install DESTDIR="$OV" PREFIX=/usr/local > "$LOGDIR/make-install.log" 2>&1; then
+		e2e_log "warning: make install failed ($LOGDIR/make-install.log); copying the binaries by hand"
+		install -D -m 755 "$O/bin/netbackd" "$OV/usr/local/sbin/netbackd"
+		[ -x "$O/bin/netbackctl" ] && install -D -m 755 "$O/bin/netbackctl" "$OV/usr/local/sbin/netbackctl"
+		install -D -m 755 "$TOP/backend/hotplug/vif-netbackd" "$OV/etc/xen/scripts/vif-netbackd"
+	fi
+	rm -rf "$OV/usr/local/lib/netbackd/sim"   # the emulator has no business on real Xen
+	for bin in "$OV"/usr/local/sbin/*; do
+		for lib in $(ldd "$bin" 2>/dev/null | awk '/=>/ && $3 ~ /^\// { print $3 }'); do
+			grep -qxF ".$lib" "$ART/dom0-files.txt" && continue
+			real=$(readlink -f "$lib")
+			grep -qxF ".$real" "$ART/dom0-files.txt" && continue
+			[ -e "$OV$lib" ] && continue
+			install -D -m 644 "$lib" "$OV$lib"
+		done
+	done
+else
+	e2e_log "no $O/bin/netbackd: netbackd scenarios will SKIP"
+	install -D -m 755 "$TOP/backend/hotplug/vif-netbackd" "$OV/etc/xen/scripts/vif-netbackd"
+fi
+(cd "$OV" && find . | cpio -o -H newc --quiet | gzip) > "$STAGE/overlay.cpio.gz"
+cat "$ART/dom0-base.cpio.gz" "$STAGE/overlay.cpio.gz" > "$STAGE/dom0.cpio.gz"
+rm -rf "$STAGE/guest"
+
+# Seconds a scenario may take inside dom0 (mirrors scenario_limit), for the
+# boot's own watchdog.
+limit_of() {
+	case "$1" in
+	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 240)) ;;
+	lifecycle|driver-domain) echo 420 ;;
+	*) echo 240 ;;
+	esac
+}
+
+declare -A VERDICT DETAIL LOG
+declare -a ORDER=()
+
+# boot NAME SCENARIO... : one QEMU run; fills VERDICT/DETAIL/LOG for every
+# scenario that reported; returns QEMU's exit status.
+boot() {
+	local name=$1 s limit=180 log rc line
+	shift
+	for s in "$@"; do limit=$((limit + $(limit_of "$s"))); done
+	log=$LOGDIR/$name.log
+	e2e_log "boot $name: $* (watchdog ${limit}s, console in $log)"
+	nice -n 10 timeout -k 10 "$limit" qemu-system-x86_64 \
+		-machine q35 -cpu qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt,+npt -m 3072 -smp 2 \
+		-nographic -no-reboot -monitor none -serial stdio -nic none \
+		-netdev user,id=pt0,restrict=on -device e1000,netdev=pt0 \
+		-kernel "$ART/xen" \
+		-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 loglvl=all guest_loglvl=all" \
+		-initrd "$ART/vmlinuz console=hvc0 earlyprintk=xen e2e_scenarios=$(IFS=:; echo "$*"),$STAGE/dom0.cpio.gz" \
+		< /dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | while IFS= read -r line; do
+			case "$line" in
+			*E2E-BEGIN*|*E2E-RESULT*|*E2E-FIGURE*|*E2E-DOM0*) e2e_log "  ${line#*E2E-}" ;;
+			esac
+		done
+	rc=${PIPESTATUS[0]}
+	while IFS= read -r line; do
+		set -- $line
+		s=$2
+		VERDICT[$s]=$3
+		shift 3
+		DETAIL[$s]="$*"
+		LOG[$s]=$log
+	done < <(grep -ao 'E2E-RESULT .*' "$log")
+	return "$rc"
+}
+
+kernel_group=() netbackd_group=()
+for s in $SCENARIOS; do
+	ORDER+=("$s")
+	case "$s" in kernel-*) kernel_group+=("$s") ;; *) netbackd_group+=("$s") ;; esac
+done
+
+run_group() {
+	local name=$1 rc s missing=()
+	shift
+	[ $# -eq 0 ] && return
+	boot "$name" "$@"
+	rc=$?
+	for s in "$@"; do [ -n "${VERDICT[$s]:-}" ] || missing+=("$s"); done
+	[ ${#missing[@]} -eq 0 ] && return
+	if [ "$rc" -eq 139 ]; then
+		e2e_log "QEMU crashed (rc 139, a known rare QEMU 7.2 segfault under TCG): retrying ${missing[*]} once"
+		boot "$name-retry" "${missing[@]}"
+		rc=$?
+	fi
+	for s in "${missing[@]}"; do
+		[ -n "${VERDICT[$s]:-}" ] && continue
+		VERDICT[$s]=FAIL
+		DETAIL[$s]="no verdict on the console (QEMU rc $rc$([ "$rc" -eq 124 ] && echo ', watchdog expired'))"
+		LOG[$s]=$LOGDIR/$name$([ "$rc" -eq 139 ] && echo -retry).log
+	done
+}
+
+run_group kernel "${kernel_group[@]}"
+run_group netbackd "${netbackd_group[@]}"
+
+# Figures: netbackd as a ratio of the kernel backend measured in this same run.
+declare -A FIG
+while read -r _ backend test mbit _; do
+	FIG[$backend/$test]=$mbit
+done < <(cat "$LOGDIR"/*.log 2>/dev/null | grep -ao 'E2E-FIGURE [^ ]* [^ ]* [0-9.]*')
+
+pass=0 fail=0 skip=0
+echo
+echo "=== e2e results ($(( $(date +%s) - E2E_T0 )) s, logs in $LOGDIR)"
+for s in "${ORDER[@]}"; do
+	v=${VERDICT[$s]}
+	line="E2E $s $v ${DETAIL[$s]}"
+	case "$v" in
+	PASS) pass=$((pass + 1)) ;;
+	SKIP) skip=$((skip + 1)) ;;
+	*) fail=$((fail + 1)); line="$line (console log: ${LOG[$s]})" ;;
+	esac
+	echo "$line"
+done
+for t in tcp-g2d tcp-d2g udp-g2d udp-d2g; do
+	k=${FIG[kernel/$t]:-} n=${FIG[netbackd/$t]:-}
+	[ -n "$k" ] || continue
+	if [ -n "$n" ]; then
+		awk -v t="$t" -v k="$k" -v n="$n" 'BEGIN { printf "E2E ratio %s: netbackd %.1f / kernel %.1f Mbit/s = %.2f\n", t, n, k, (k > 0 ? n / k : 0) }'
+	else
+		echo "E2E figure $t: kernel netback $k Mbit/s (no netbackd figure in this run)"
+	fi
+done
+# Keep the console logs of failures only; passing runs leave none behind.
+[ $fail -eq 0 ] && rm -rf "$LOGDIR"
+rm -rf "$STAGE"
+echo "e2e: $pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]

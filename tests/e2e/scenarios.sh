@@ -1,0 +1,365 @@
+# The e2e scenarios, run inside dom0 by dom0-init.sh (sourced; bash).
+# Each scenario_<name> prints exactly one marker through `result`:
+#   E2E-RESULT <name> PASS|FAIL|SKIP <details>
+# and iperf3 figures as "E2E-FIGURE <backend> <test> <Mbit/s> [loss%]" for the
+# host to compare. Guests are steered through xenstore (see guest-init.sh),
+# never through the network under test.
+
+BR=xenbr0
+DOM0_IP=10.0.0.1
+IPERF_SECS=${E2E_IPERF_SECS:-30}
+NETBACKD_LOG=/var/log/netbackd.log
+
+# Seconds each scenario may take before it is killed and reported as FAIL.
+scenario_limit() {
+	case "$1" in
+	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 240)) ;;
+	lifecycle|driver-domain) echo 420 ;;
+	*) echo 240 ;;
+	esac
+}
+
+result() {
+	local s=$1 verdict=$2
+	shift 2
+	echo "E2E-RESULT $s $verdict $*" | tee "/tmp/e2e-result-$s"
+}
+
+say() { echo "E2E-LOG $*"; }
+
+e2e_run_scenario() {
+	local s=$1 limit rc
+	rm -f "/tmp/e2e-result-$s"
+	echo "E2E-BEGIN $s"
+	if ! declare -F "scenario_${s//-/_}" >/dev/null; then
+		result "$s" FAIL "unknown scenario (known: $(declare -F | awk '/scenario_/ && $3 != "scenario_limit" { sub("scenario_", "", $3); gsub("_", "-", $3); printf "%s ", $3 }'))"
+		return
+	fi
+	limit=$(scenario_limit "$s")
+	timeout -k 10 "$limit" bash -c '. /e2e/config.sh 2>/dev/null; . /e2e/scenarios.sh; "scenario_${1//-/_}" "$1"' _ "$s"
+	rc=$?
+	if [ ! -f "/tmp/e2e-result-$s" ]; then
+		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+			result "$s" FAIL "timed out after ${limit}s"
+		else
+			result "$s" FAIL "scenario ended (rc $rc) without a verdict"
+		fi
+	fi
+	grep -q " FAIL " "/tmp/e2e-result-$s" && dump_state "$s"
+	destroy_all_guests
+}
+
+# What a failure leaves behind, for the console log.
+dump_state() {
+	echo "E2E-DUMP begin ($1)"
+	xl list 2>&1
+	xenstore-ls -f /local/domain/0/backend 2>&1 | head -n 80
+	for f in /var/log/xen/console/guest-*.log; do
+		[ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; }
+	done
+	for f in /var/log/xen/xl-*.log "$NETBACKD_LOG"; do
+		[ -f "$f" ] && { echo "--- $f"; tail -n 60 "$f"; }
+	done
+	ip -br link 2>&1
+	echo "E2E-DUMP end"
+}
+
+destroy_all_guests() {
+	local d
+	for d in $(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print $1 }'); do
+		xl destroy "$d" >/dev/null 2>&1
+	done
+}
+
+setup_bridge() {
+	modprobe bridge
+	if [ ! -d /sys/class/net/$BR ]; then
+		ip link add $BR type bridge || return 1
+		echo 0 > /sys/class/net/$BR/bridge/forward_delay 2>/dev/null
+		ip addr add $DOM0_IP/24 dev $BR
+	fi
+	ip link set $BR up
+}
+
+# Backends. The kernel's xen-netback and netbackd must never run together.
+netbackd_pid() { pgrep -x netbackd | head -n1; }
+
+use_kernel_backend() {
+	local p
+	p=$(netbackd_pid)
+	[ -n "$p" ] && { kill "$p"; sleep 1; }
+	modprobe xen-netback || return 1
+	setup_bridge
+}
+
+# Returns 0 when netbackd runs, 2 when it is not installed (caller SKIPs),
+# 1 when it would not start.
+use_netbackd() {
+	command -v netbackd >/dev/null || return 2
+	if grep -q '^xen_netback ' /proc/modules; then
+		rmmod xen-netback || return 1
+	fi
+	setup_bridge || return 1
+	[ -n "$(netbackd_pid)" ] && return 0
+	modprobe tun
+	# shellcheck disable=SC2086
+	netbackd $NETBACKD_ARGS >> "$NETBACKD_LOG" 2>&1 &
+	sleep 2
+	[ -n "$(netbackd_pid)" ] && return 0
+	say "netbackd exited at once; its log:"
+	tail -n 20 "$NETBACKD_LOG"
+	return 1
+}
+
+# Every netbackd scenario starts with this; it prints SKIP/FAIL itself.
+need_netbackd() {
+	local s=$1 rc
+	use_netbackd
+	rc=$?
+	[ $rc -eq 0 ] && return 0
+	if [ $rc -eq 2 ]; then
+		result "$s" SKIP "netbackd is not built yet (no build/bin/netbackd)"
+	else
+		result "$s" FAIL "netbackd would not start: $(tail -n 1 "$NETBACKD_LOG" 2>/dev/null)"
+	fi
+	return 1
+}
+
+# guest_create NAME IP BACKEND [pv|pvh] [extra xl config line...]
+# BACKEND is kernel (xl's default vif-bridge script) or netbackd (our
+# hotplug script). Waits until the guest's init answers through xenstore.
+guest_create() {
+	local name=$1 ip=$2 backend=$3 type=${4:-pv} cfg=/tmp/$1.cfg vif mac n d
+	shift 4 2>/dev/null || shift $#
+	mac=00:16:3e:00:00:$(printf '%02x' "${ip##*.}")
+	vif="mac=$mac,bridge=$BR"
+	[ "$backend" = netbackd ] && vif="$vif,script=vif-netbackd"
+	cat > "$cfg" <<-EOF
+	name = "$name"
+	type = "$type"
+	kernel = "/e2e/vmlinuz"
+	ramdisk = "/e2e/guest.cpio.gz"
+	extra = "console=hvc0 e2e_ip=$ip/24"
+	memory = 256
+	vcpus = 1
+	vif = [ '$vif' ]
+	on_reboot = "restart"
+	EOF
+	for l in "$@"; do echo "$l" >> "$cfg"; done
+	if ! xl create "$cfg" > "/tmp/xl-create-$name.log" 2>&1; then
+		say "xl create $name failed:"
+		cat "/tmp/xl-create-$name.log"
+		return 1
+	fi
+	d=$(xl domid "$name") || return 1
+	guest_wait_ready "$name" 90
+}
+
+guest_wait_ready() {
+	local name=$1 limit=$2 n=0 d
+	while [ $n -lt $((limit * 2)) ]; do
+		d=$(xl domid "$name" 2>/dev/null)
+		[ -n "$d" ] && [ "$(xenstore-read /local/domain/$d/data/e2e-ready 2>/dev/null)" = 1 ] && return 0
+		sleep 0.5
+		n=$((n + 1))
+	done
+	say "guest $name did not come up in ${limit}s"
+	return 1
+}
+
+# guest_run NAME TIMEOUT CMD: runs CMD in the guest; its output (tail) on
+# stdout, its exit status as ours.
+E2E_SEQ=$(date +%s)
+guest_run() {
+	local name=$1 limit=$2 cmd=$3 d p n=0
+	d=$(xl domid "$name") || return 1
+	p=/local/domain/$d/data
+	E2E_SEQ=$((E2E_SEQ + 1))
+	xenstore-write "$p/e2e-cmd" "$cmd" "$p/e2e-seq" "$E2E_SEQ" || return 1
+	while [ "$(xenstore-read "$p/e2e-done" 2>/dev/null)" != "$E2E_SEQ" ]; do
+		sleep 0.3
+		n=$((n + 1))
+		[ $n -gt $((limit * 10 / 3)) ] && { say "guest $name: no answer to '$cmd' in ${limit}s"; return 1; }
+	done
+	xenstore-read "$p/e2e-out"
+	return "$(xenstore-read "$p/e2e-rc")"
+}
+
+# vif_states DOMID [BACKEND_DOMID]: "backend-state frontend-state" of vif 0.
+vif_states() {
+	local d=$1 b=${2:-0}
+	echo "$(xenstore-read /local/domain/$b/backend/vif/$d/0/state 2>/dev/null || echo -) $(xenstore-read /local/domain/$d/device/vif/0/state 2>/dev/null || echo -)"
+}
+
+wait_vif_connected() {
+	local d=$1 b=${2:-0} n=0
+	while [ "$(vif_states "$d" "$b")" != "4 4" ]; do
+		sleep 0.5
+		n=$((n + 1))
+		[ $n -gt 60 ] && return 1
+	done
+}
+
+# ping_ok OUTPUT: true when every probe was answered.
+ping_ok() { grep -qE ' 0(\.0+)?% packet loss' <<< "$1"; }
+ping_rtt() { sed -n 's/.*= [0-9.]*\/\([0-9.]*\)\/.*/avg \1 ms/p' <<< "$1" | head -n1; }
+
+# iperf3 "receiver" line → Mbit/s
+iperf_mbits() {
+	awk '/receiver/ { for (i = 1; i <= NF; i++) if ($i ~ /bits\/sec$/) {
+		v = $(i - 1); u = $i
+		if (u ~ /^G/) v *= 1000; else if (u ~ /^K/) v /= 1000; else if (u !~ /^M/) v /= 1000000
+		printf "%.1f\n", v; exit } }' <<< "$1"
+}
+iperf_loss() { awk '/receiver/ { for (i = 1; i <= NF; i++) if ($i ~ /^\(.*%\)$/) { gsub(/[()%]/, "", $i); print $i; exit } }' <<< "$1"; }
+
+# The throughput body shared by the kernel baseline and netbackd (scenario 2):
+# guest→dom0 and dom0→guest, TCP and UDP, IPERF_SECS each, iperf3 client in
+# dom0, server in the guest (-R makes the guest send).
+iperf_suite() {
+	local s=$1 backend=$2 d out mb loss failed= figures= t args
+	guest_create g1 10.0.0.2 "$backend" pv || { result "$s" FAIL "guest did not start"; return; }
+	d=$(xl domid g1)
+	wait_vif_connected "$d" || { result "$s" FAIL "vif not Connected (states $(vif_states "$d"))"; return; }
+	out=$(ping -c 3 -W 5 10.0.0.2 2>&1)
+	ping_ok "$out" || { result "$s" FAIL "guest unreachable before iperf3: $out"; return; }
+	for t in tcp-g2d tcp-d2g udp-g2d udp-d2g; do
+		args="-c 10.0.0.2 -t $IPERF_SECS -f m"
+		case $t in *-g2d) args="$args -R" ;; esac
+		case $t in udp-*) args="$args -u -b 1000M" ;; esac
+		# shellcheck disable=SC2086
+		out=$(timeout $((IPERF_SECS + 60)) iperf3 $args 2>&1)
+		if [ $? -ne 0 ]; then
+			failed="$failed $t"
+			say "iperf3 $args failed:"
+			echo "$out"
+			continue
+		fi
+		echo "$out" | tail -n 4
+		mb=$(iperf_mbits "$out")
+		loss=$(iperf_loss "$out")
+		echo "E2E-FIGURE $backend $t ${mb:-0} ${loss:+loss=$loss%}"
+		figures="$figures $t=${mb}Mbit/s${loss:+(loss $loss%)}"
+	done
+	if [ -n "$failed" ]; then
+		result "$s" FAIL "iperf3 failed:$failed;$figures"
+	else
+		result "$s" PASS "$backend:$figures"
+	fi
+}
+
+# Scenario 2's reference: the kernel's own xen-netback.
+scenario_kernel_iperf() {
+	use_kernel_backend || { result "$1" FAIL "cannot load xen-netback"; return; }
+	iperf_suite "$1" kernel
+}
+
+# The same scenario 1 with the kernel backend: proves the rig itself.
+scenario_kernel_ping() {
+	use_kernel_backend || { result "$1" FAIL "cannot load xen-netback"; return; }
+	ping_both_ways "$1" kernel pv
+}
+
+ping_both_ways() {
+	local s=$1 backend=$2 type=$3 d out1 out2
+	guest_create g1 10.0.0.2 "$backend" "$type" || { result "$s" FAIL "guest did not start"; return; }
+	d=$(xl domid g1)
+	wait_vif_connected "$d" || { result "$s" FAIL "vif not Connected on both ends (backend/frontend states $(vif_states "$d"))"; return; }
+	out1=$(ping -c 5 -W 5 10.0.0.2 2>&1)
+	out2=$(guest_run g1 60 "ping -c 5 -W 5 $DOM0_IP")
+	echo "$out1"; echo "$out2"
+	ping_ok "$out1" || { result "$s" FAIL "dom0→guest: $(grep loss <<< "$out1")"; return; }
+	ping_ok "$out2" || { result "$s" FAIL "guest→dom0: $(grep loss <<< "$out2")"; return; }
+	result "$s" PASS "states 4/4, dom0→guest $(ping_rtt "$out1"), guest→dom0 $(ping_rtt "$out2"), 0% loss"
+}
+
+# 1. PV guest through netbackd's tap port on the Linux bridge.
+scenario_ping() {
+	need_netbackd "$1" || return
+	ping_both_ways "$1" netbackd pv
+}
+
+# 2. Throughput through netbackd (the host prints the ratio to kernel-iperf).
+scenario_iperf() {
+	need_netbackd "$1" || return
+	iperf_suite "$1" netbackd
+}
+
+# 3. Large and odd sizes, both directions.
+scenario_sizes() {
+	local s=$1 d size out bad=
+	need_netbackd "$s" || return
+	guest_create g1 10.0.0.2 netbackd pv || { result "$s" FAIL "guest did not start"; return; }
+	d=$(xl domid g1)
+	wait_vif_connected "$d" || { result "$s" FAIL "vif not Connected (states $(vif_states "$d"))"; return; }
+	for size in 0 1472 1473 8000 65000; do
+		out=$(ping -c 3 -W 5 -s $size 10.0.0.2 2>&1)
+		ping_ok "$out" || { bad="$bad dom0→guest:$size"; echo "$out"; }
+		out=$(guest_run g1 60 "ping -c 3 -W 5 -s $size $DOM0_IP")
+		ping_ok "$out" || { bad="$bad guest→dom0:$size"; echo "$out"; }
+	done
+	[ -z "$bad" ] && result "$s" PASS "sizes 0 1472 1473 8000 65000 answered both ways" \
+		|| result "$s" FAIL "unanswered:$bad"
+}
+
+# 4. xl destroy cleans up; a new guest connects; xl reboot reconnects.
+scenario_lifecycle() {
+	local s=$1 d d2 out n
+	need_netbackd "$s" || return
+	guest_create g1 10.0.0.2 netbackd pv || { result "$s" FAIL "first guest did not start"; return; }
+	d=$(xl domid g1)
+	wait_vif_connected "$d" || { result "$s" FAIL "first vif not Connected ($(vif_states "$d"))"; return; }
+	out=$(xl destroy g1 2>&1)
+	echo "$out"
+	grep -qi "unable to remove" <<< "$out" && { result "$s" FAIL "xl destroy: $out"; return; }
+	n=0
+	while xenstore-exists /local/domain/0/backend/vif/$d 2>/dev/null; do
+		sleep 0.5; n=$((n + 1))
+		[ $n -gt 30 ] && { result "$s" FAIL "backend/vif/$d still present 15s after xl destroy"; return; }
+	done
+	[ -n "$(netbackd_pid)" ] || { result "$s" FAIL "netbackd died on xl destroy"; return; }
+	guest_create g2 10.0.0.3 netbackd pv || { result "$s" FAIL "second guest did not start"; return; }
+	d=$(xl domid g2)
+	wait_vif_connected "$d" || { result "$s" FAIL "second vif not Connected ($(vif_states "$d"))"; return; }
+	ping_ok "$(ping -c 3 -W 5 10.0.0.3 2>&1)" || { result "$s" FAIL "second guest does not answer ping"; return; }
+	xl reboot g2
+	n=0
+	while :; do
+		d2=$(xl domid g2 2>/dev/null)
+		[ -n "$d2" ] && [ "$d2" != "$d" ] && break
+		sleep 0.5; n=$((n + 1))
+		[ $n -gt 120 ] && { result "$s" FAIL "g2 was not re-created by xl reboot"; return; }
+	done
+	guest_wait_ready g2 90 || { result "$s" FAIL "rebooted g2 did not come up"; return; }
+	wait_vif_connected "$d2" || { result "$s" FAIL "rebooted vif not Connected ($(vif_states "$d2"))"; return; }
+	out=$(ping -c 3 -W 5 10.0.0.3 2>&1)
+	ping_ok "$out" || { result "$s" FAIL "rebooted guest does not answer: $(grep loss <<< "$out")"; return; }
+	result "$s" PASS "destroy clean (dom$d removed), new guest pings, reboot dom$d→dom$d2 reconnects and pings"
+}
+
+# 5. Two guests on the same bridge.
+scenario_two_guests() {
+	local s=$1 out1 out2
+	need_netbackd "$s" || return
+	guest_create g1 10.0.0.2 netbackd pv || { result "$s" FAIL "g1 did not start"; return; }
+	guest_create g2 10.0.0.3 netbackd pv || { result "$s" FAIL "g2 did not start"; return; }
+	wait_vif_connected "$(xl domid g1)" && wait_vif_connected "$(xl domid g2)" \
+		|| { result "$s" FAIL "vifs not Connected"; return; }
+	out1=$(guest_run g1 60 "ping -c 5 -W 5 10.0.0.3")
+	out2=$(guest_run g2 60 "ping -c 5 -W 5 10.0.0.2")
+	echo "$out1"; echo "$out2"
+	ping_ok "$out1" && ping_ok "$out2" || { result "$s" FAIL "g1→g2: $(grep loss <<< "$out1"); g2→g1: $(grep loss <<< "$out2")"; return; }
+	result "$s" PASS "g1→g2 $(ping_rtt "$out1"), g2→g1 $(ping_rtt "$out2"), 0% loss"
+}
+
+# 6. PVH guest, as scenario 1.
+scenario_pvh() {
+	need_netbackd "$1" || return
+	ping_both_ways "$1" netbackd pvh
+}
+
+# The rig's own PVH check, with the kernel backend.
+scenario_kernel_pvh() {
+	use_kernel_backend || { result "$1" FAIL "cannot load xen-netback"; return; }
+	ping_both_ways "$1" kernel pvh
+}
