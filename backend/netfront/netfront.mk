@@ -12,3 +12,18 @@ $(O)/bin/netfront: $(NETFRONT_TOOL_OBJS) $(O)/libnetfront.a
 
 BINS += $(O)/bin/netfront
 INSTALL_SBINS += $(O)/bin/netfront
+
+# Datapath tests (tests/datapath/): a pure one for the frame helpers, and the
+# emulator end-to-end ones (private emulator + netbackd + netfront guests).
+DP_HELPER_OBJS := $(O)/tests/datapath/dp_env.o $(O)/tests/datapath/dp_guest.o
+ALL_OBJS += $(DP_HELPER_OBJS)
+
+$(O)/tests/test_datapath_frame: $(O)/tests/datapath/test_datapath_frame.o $(O)/libnetfront.a
+	$(call link,$(CMOCKA_LIBS))
+
+$(O)/tests/test_datapath_traffic $(O)/tests/test_datapath_hostile: $(O)/tests/test_datapath_%: \
+		$(O)/tests/datapath/test_datapath_%.o $(DP_HELPER_OBJS) $(O)/libnetfront.a $(SIMLIBS)
+	$(call link,$(SIM_RPATH) $(XEN_LIBS) $(CMOCKA_LIBS) -ljansson)
+
+TESTS += $(O)/tests/test_datapath_frame $(O)/tests/test_datapath_traffic $(O)/tests/test_datapath_hostile
+VALGRIND_TESTS += $(O)/tests/test_datapath_frame

@@ -1,0 +1,75 @@
+/* A private emulated Xen host for the datapath end-to-end tests: the
+ * emulator, netbackd as dom0, guests created with `netbackctl vif-add`, and
+ * netfront guests running in child processes. */
+#ifndef DP_ENV_H
+#define DP_ENV_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "backend/netfront/netfront.h"
+
+struct xs_handle;
+
+struct dp_env {
+    char dir[128];          /* the emulator's run directory (private, removed at stop) */
+    char bindir[256];       /* $(O)/bin */
+    char simlib[256];       /* $(O)/simlib */
+    pid_t netbackd;
+    struct xs_handle *xs;   /* the test process's own dom0 xenstore connection */
+    char netbackd_log[160];
+    char skip_reason[640];  /* set when dp_env_start returns -1 */
+};
+
+/* Starts the emulator and netbackd (extra arguments for netbackd in
+ * `netbackd_args`, may be NULL). Returns 0, or -1 with skip_reason set when
+ * a piece is missing. */
+int dp_env_start(struct dp_env *e, const char *netbackd_args);
+void dp_env_stop(struct dp_env *e);
+
+/* Runs a shell command line in domain `domid`'s environment (0 = the
+ * backend domain); `out` (may be NULL) gets up to cap-1 bytes of stdout.
+ * Returns the exit status, or -1. */
+int dp_run(struct dp_env *e, unsigned domid, char *out, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Creates domain `domid` and its vif <devid> with mac 00:16:3e:00:<domid>:<devid>.
+ * vif_args: extra netbackctl vif-add arguments (may be NULL). */
+int dp_guest_add(struct dp_env *e, unsigned domid, unsigned devid, const char *vif_args);
+/* Destroys the domain (its backend dirs go with it), as a guest dying would. */
+int dp_guest_destroy(struct dp_env *e, unsigned domid);
+void dp_guest_mac(unsigned domid, unsigned devid, uint8_t mac[6]);
+
+/* Makes the calling process (a fresh child) part of domain `domid`. */
+void dp_enter_domain(const struct dp_env *e, unsigned domid);
+/* Forks a child in domain `domid` running fn(arg); its return value is the
+ * child's exit status. */
+pid_t dp_spawn(const struct dp_env *e, unsigned domid, int (*fn)(void *), void *arg);
+/* Waits for the child (at most timeout_s, then kills it). Returns its exit
+ * status, 128+signal if it died of a signal, or -1. */
+int dp_wait(pid_t pid, unsigned timeout_s);
+
+/* Reads an integer xenstore key as dom0; -1 if absent. */
+long dp_xs_read_long(struct dp_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool dp_xs_exists(struct dp_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A counter of vif <domid>/<devid> from `netbackctl stats --json`
+ * (summed over queues), or -1 if the vif isn't listed. */
+long long dp_vif_counter(struct dp_env *e, unsigned domid, unsigned devid, const char *name);
+/* True while netbackctl lists the vif; *disabled (may be NULL) gets its flag. */
+bool dp_vif_listed(struct dp_env *e, unsigned domid, unsigned devid, bool *disabled);
+
+/* Polls cond(arg) every 20 ms until true or timeout_s passes (a liveness
+ * bound, not a timing assertion). */
+bool dp_eventually(bool (*cond)(void *), void *arg, unsigned timeout_s);
+
+/* Shared memory (MAP_SHARED|MAP_ANONYMOUS) for parent/guest coordination. */
+void *dp_shared_alloc(size_t size);
+void dp_shared_free(void *p, size_t size);
+
+/* Opens and connects vif <devid> of the current domain, retrying open until
+ * the toolstack's keys exist. Returns NULL on failure (printed). */
+struct netfront *dp_netfront_up(const struct nf_config *cfg);
+
+#endif

@@ -1,0 +1,262 @@
+/* Sender and receiver guests for the datapath tests (see dp_guest.h). The
+ * sender keeps at most a window of packets ahead of the receiver, so no loss
+ * is legitimate: every packet must arrive, in order, byte for byte. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/netfront/nf_frame.h"
+#include "tests/datapath/dp_env.h"
+#include "tests/datapath/dp_guest.h"
+
+#define WINDOW_PKTS 32
+#define WINDOW_BYTES (256u * 1024)
+#define NO_PROGRESS_S 30
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+static void sleep_us(unsigned us)
+{
+    struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000L};
+    nanosleep(&ts, NULL);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct dp_flow *dp_flow_new(void)
+{
+    struct dp_flow *f = dp_shared_alloc(sizeof(*f));
+    if (!f)
+        return NULL;
+    memset(f, 0, sizeof(*f));
+    nf_config_init(&f->tx_cfg);
+    nf_config_init(&f->rx_cfg);
+    f->first_bad = -1;
+    return f;
+}
+
+void dp_flow_free(struct dp_flow *f)
+{
+    dp_shared_free(f, sizeof(*f));
+}
+
+bool dp_wait_at_least(const unsigned *p, unsigned v, unsigned timeout_s)
+{
+    for (unsigned i = 0; i < timeout_s * 50; i++) {
+        if (LOAD(p) >= v)
+            return true;
+        sleep_us(20000);
+    }
+    return LOAD(p) >= v;
+}
+
+bool dp_wait_flag(const int *p, int v, unsigned timeout_s)
+{
+    for (unsigned i = 0; i < timeout_s * 50; i++) {
+        if (LOAD(p) == v)
+            return true;
+        sleep_us(20000);
+    }
+    return LOAD(p) == v;
+}
+
+static void build(const struct dp_flow *f, unsigned k, uint8_t *buf, struct nf_txpkt *p)
+{
+    uint32_t len = f->n ? f->sizes[k] : f->sizes[0];
+    memset(p, 0, sizeof(*p));
+    p->data = buf;
+    p->len = len;
+    p->slot_size = f->slot_size;
+    if (f->udp_csum_blank) {
+        nf_build_udp4(buf, len, f->rx_mac, f->tx_mac, htonl(0x0a000001), htonl(0x0a000002), k,
+                      true, NULL, NULL);
+        p->flags = NETTXF_csum_blank | NETTXF_data_validated;
+    } else {
+        nf_pattern_fill(buf, len, f->rx_mac, f->tx_mac, k);
+    }
+}
+
+int dp_guest_send(void *arg)
+{
+    struct dp_flow *f = arg;
+    struct netfront *nf = dp_netfront_up(&f->tx_cfg);
+    if (!nf)
+        return 10;
+    int status = dp_send_on(nf, f);
+    netfront_close(nf);
+    netfront_free(nf);
+    return status;
+}
+
+int dp_send_on(struct netfront *nf, struct dp_flow *f)
+{
+    uint8_t *buf = malloc(NF_MAX_PKT);
+    int status = 0;
+    if (!dp_wait_flag(&f->rx_ready, 1, 30)) {
+        snprintf(f->err, sizeof(f->err), "sender: receiver never connected");
+        status = 11;
+        goto out;
+    }
+    uint64_t bytes_sent = 0, bytes_acked = 0;
+    unsigned acked = 0;
+    double last_progress = now_s();
+    unsigned last_rx = 0;
+    for (unsigned k = 0; (f->n == 0 || k < f->n) && !LOAD(&f->stop);) {
+        if (f->pause_at && k == f->pause_at) {
+            if (!dp_wait_at_least(&f->received, k, 30) || !dp_wait_flag(&f->rx_ready, 2, 30)) {
+                snprintf(f->err, sizeof(f->err), "sender: receiver did not come back at %u", k);
+                status = 12;
+                goto out;
+            }
+        }
+        unsigned rx = LOAD(&f->received);
+        if (rx != last_rx) {
+            last_rx = rx;
+            last_progress = now_s();
+        }
+        while (f->n && acked < rx && acked < f->n)
+            bytes_acked += f->sizes[acked++];
+        uint32_t len = f->n ? f->sizes[k] : f->sizes[0];
+        /* Streams (n = 0) are paced by the ring alone: loss is allowed there. */
+        if (f->n && k > rx &&
+            (k - rx >= WINDOW_PKTS || bytes_sent - bytes_acked + len > WINDOW_BYTES)) {
+            if (now_s() - last_progress > NO_PROGRESS_S) {
+                snprintf(f->err, sizeof(f->err), "sender: receiver stuck at %u of %u", rx, f->n);
+                status = 13;
+                goto out;
+            }
+            netfront_tx_reap(nf, 0);
+            sleep_us(200);
+            continue;
+        }
+        struct nf_txpkt p;
+        build(f, k, buf, &p);
+        int n = netfront_tx_burst(nf, 0, &p, 1);
+        if (n < 0) {
+            snprintf(f->err, sizeof(f->err), "sender: tx_burst(len %u): %d", len, n);
+            status = 14;
+            goto out;
+        }
+        if (n == 0) {
+            netfront_wait(nf, 0, NF_WAIT_EVENT, 10);
+            continue;
+        }
+        bytes_sent += len;
+        k++;
+        STORE(&f->sent, k);
+    }
+    /* Collect every response. */
+    for (int i = 0; i < 500 && netfront_tx_inflight(nf, 0); i++) {
+        netfront_tx_reap(nf, 0);
+        if (netfront_tx_inflight(nf, 0))
+            netfront_wait(nf, 0, NF_WAIT_EVENT, 10);
+    }
+out:;
+    struct nf_stats s;
+    netfront_get_stats(nf, &s);
+    f->tx_rsp_ok = s.tx_rsp_ok;
+    f->tx_rsp_error = s.tx_rsp_error;
+    f->tx_rsp_dropped = s.tx_rsp_dropped;
+    free(buf);
+    return status;
+}
+
+/* Is rx packet k exactly what the sender built? */
+static bool check_packet(const struct dp_flow *f, unsigned k, const struct nf_rxpkt *p)
+{
+    uint32_t want = f->n ? f->sizes[k] : f->sizes[0];
+    if (p->len != want)
+        return false;
+    if (memcmp(p->buf, f->rx_mac, 6) != 0 || memcmp(p->buf + 6, f->tx_mac, 6) != 0)
+        return false;
+    if (f->udp_csum_blank) {
+        /* Rebuild the frame as the sender did, with a full checksum: the
+         * backend's completion must have produced exactly these bytes. */
+        static uint8_t ref[NF_MAX_PKT];
+        nf_build_udp4(ref, want, f->rx_mac, f->tx_mac, htonl(0x0a000001), htonl(0x0a000002), k,
+                      false, NULL, NULL);
+        return nf_l4_csum_ok(p->buf, p->len) && memcmp(ref, p->buf, want) == 0;
+    }
+    uint64_t seq;
+    if (!nf_pattern_check(p->buf, p->len, &seq))
+        return false;
+    return want < NF_ETH_HLEN + NF_PATTERN_HDR || !f->n || seq == k;
+}
+
+int dp_guest_recv(void *arg)
+{
+    struct dp_flow *f = arg;
+    struct netfront *nf = dp_netfront_up(&f->rx_cfg);
+    if (!nf)
+        return 20;
+    struct nf_rxpkt rx[16];
+    uint8_t *mem = malloc(16 * (size_t)NF_MAX_PKT);
+    for (unsigned i = 0; i < 16; i++) {
+        rx[i].buf = mem + (size_t)i * NF_MAX_PKT;
+        rx[i].cap = NF_MAX_PKT;
+    }
+    STORE(&f->rx_ready, 1);
+    int status = 0;
+    double last_progress = now_s();
+    unsigned k = 0;
+    while ((f->n == 0 || k < f->n) && !LOAD(&f->stop)) {
+        if (f->rx_reconnect && f->pause_at && k == f->pause_at && LOAD(&f->rx_ready) == 1) {
+            int rc = netfront_close(nf);
+            f->state_after_close = (int)netfront_read_key(nf, true, "state");
+            if (rc == 0)
+                rc = netfront_reinit(nf);
+            if (rc == 0)
+                rc = netfront_connect(nf);
+            if (rc < 0) {
+                snprintf(f->err, sizeof(f->err), "receiver: reconnect: %d", rc);
+                status = 21;
+                break;
+            }
+            f->state_after_reconnect = (int)netfront_read_key(nf, true, "state");
+            STORE(&f->rx_ready, 2);
+        }
+        int n = netfront_rx_burst(nf, 0, rx, 16);
+        if (n < 0) {
+            status = 22;
+            break;
+        }
+        for (int i = 0; i < n; i++, k++) {
+            if (rx[i].flags & NETRXF_csum_blank)
+                f->rx_csum_blank_seen++;
+            if (rx[i].slots > f->rx_slots_max)
+                f->rx_slots_max = rx[i].slots;
+            if (!check_packet(f, f->n ? k : 0, &rx[i])) {
+                if (f->first_bad < 0) {
+                    f->first_bad = (int)k;
+                    f->first_bad_len = rx[i].len;
+                }
+                f->bad++;
+            }
+            STORE(&f->received, k + 1);
+        }
+        if (n > 0) {
+            last_progress = now_s();
+        } else {
+            if (f->n && now_s() - last_progress > NO_PROGRESS_S) {
+                snprintf(f->err, sizeof(f->err), "receiver: stuck at %u of %u", k, f->n);
+                status = 23;
+                break;
+            }
+            netfront_wait(nf, 0, NF_WAIT_EVENT, 20);
+        }
+    }
+    netfront_close(nf);
+    netfront_free(nf);
+    free(mem);
+    if (!status && f->bad)
+        status = 24;
+    return status;
+}
