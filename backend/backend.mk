@@ -1,8 +1,24 @@
 # backend: the daemon netbackd and the tool netbackctl (see docs/design.md).
-# libbackend.a holds everything but the two main()s so tests link the same code.
+# Pure parts (no Xen, no threads) live in libbackend_pure.a for unit tests;
+# the daemon's objects in libbackend.a so tests link the same code.
 BACKEND_PURE_SRCS := backend/xs_parse.c backend/fe_config.c
 BACKEND_PURE_OBJS := $(BACKEND_PURE_SRCS:%.c=$(O)/%.o)
 $(O)/libbackend_pure.a: $(BACKEND_PURE_OBJS)
+
+BACKEND_SRCS := backend/log.c backend/stats.c backend/xs_util.c backend/xenbus.c \
+	backend/vif.c backend/worker.c backend/tx.c backend/rx.c backend/ctrl.c \
+	backend/vif_port.c backend/bridges.c backend/ctl.c backend/settings.c
+BACKEND_OBJS := $(BACKEND_SRCS:%.c=$(O)/%.o)
+$(O)/libbackend.a: $(BACKEND_OBJS)
+ALL_OBJS += $(BACKEND_PURE_OBJS) $(BACKEND_OBJS)
+
+BACKEND_EXT_LIBS := $(XEN_LIBS) $(shell $(PKG_CONFIG) --libs jansson libconfig 2>/dev/null)
+
+$(O)/bin/netbackd: $(O)/backend/netbackd.o $(O)/libbackend.a $(O)/libbackend_pure.a \
+		$(O)/libbridge.a $(O)/libring.a
+	$(call link,$(BACKEND_EXT_LIBS) $(BRIDGE_LIBS))
+BINS += $(O)/bin/netbackd
+INSTALL_SBINS += $(O)/bin/netbackd
 
 $(O)/tests/test_backend_fe_config: $(O)/tests/backend/test_backend_fe_config.o $(O)/libbackend_pure.a
 	$(call link,$(CMOCKA_LIBS))

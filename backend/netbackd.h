@@ -1,0 +1,58 @@
+/* The daemon's context: everything netbackd owns lives here (no globals). */
+#ifndef NBD_NETBACKD_H
+#define NBD_NETBACKD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend/fe_config.h"
+#include "backend/vif.h"
+
+struct xs_handle;
+struct nbd_ctl;
+struct nb_bridge;
+struct nb_switchboard;
+
+struct nbd_settings {
+    enum nbd_worker_mode mode;      /* default for new vifs */
+    unsigned max_queues;            /* multi-queue-max-queues: min(8, CPUs) */
+    int cpus[NBD_MAX_QUEUES];       /* worker pinning for busy-poll, by queue */
+    unsigned n_cpus;
+    uint64_t rx_backlog_bytes;      /* per queue, XSA-392: 512 KiB */
+    unsigned rx_drain_timeout_ms;   /* queued RX packets expire (10 s) */
+    unsigned rx_stall_timeout_ms;   /* guest without RX slots (60 s) */
+    unsigned pool_pkts;             /* TX buffers per queue */
+    char ctl_path[108];
+    char default_bridge[64];        /* for vifs whose `bridge` key is absent */
+    char config_file[256];
+};
+
+struct nbd_ctx {
+    struct xs_handle *xsh;
+    unsigned own_domid;
+    char dom_path[64];              /* /local/domain/<own domid> */
+    char vif_base[96];              /* <dom_path>/backend/vif */
+    int epfd;
+    int timer_fd;                   /* housekeeping, 1 s */
+    int signal_fd;
+    bool stop;
+    struct nbd_settings set;
+    struct nbd_vif *vifs;
+    struct nbd_ctl *ctl;
+    struct nb_switchboard *sb;      /* the bridges, by name */
+    uint64_t xs_garbage;            /* malformed xenstore input seen */
+};
+
+void nbd_settings_default(struct nbd_settings *s);
+
+/* bridges.c: the bridge of that name, created on first use (NULL, errno). */
+struct nb_bridge *nbd_bridge_get(struct nbd_ctx *ctx, const char *name);
+
+/* xenbus.c: everything driven by xenstore watches (main thread). */
+int nbd_xenbus_start(struct nbd_ctx *ctx);
+void nbd_xenbus_handle_watch(struct nbd_ctx *ctx);
+void nbd_xenbus_housekeeping(struct nbd_ctx *ctx);
+void nbd_xenbus_shutdown(struct nbd_ctx *ctx);
+struct nbd_vif *nbd_vif_find(struct nbd_ctx *ctx, unsigned domid, unsigned devid);
+
+#endif

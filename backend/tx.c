@@ -1,0 +1,249 @@
+/* Guest TX: requests the frontend posted on its TX ring become packets for
+ * the bridge. One burst: copy the requests out of the shared ring once,
+ * parse them with ring/ (verdicts as Linux), batch up to NBD_GCOPY_BATCH
+ * grant-copy segments per hypercall into packet buffers, answer every slot,
+ * hand the good packets to the bridge (at most NB_BURST), push responses
+ * and notify once. Worker thread only. */
+#include <errno.h>
+#include <string.h>
+
+#include "backend/log.h"
+#include "backend/netbackd.h"
+#include "backend/vif_port.h"
+#include "bridge/offload.h"
+
+/* Linux's burst floor: a full-size packet must always fit in the credit. */
+#define RATE_BURST_FLOOR 131072u
+
+/* Drop counters for ring/'s drop reasons. */
+static uint64_t *drop_counter(struct nbd_queue *q, uint8_t reason)
+{
+    switch (reason) {
+    case NETIF_TX_R_TOO_MANY_SLOTS: return &q->stats.tx_drop_too_many_slots;
+    case NETIF_TX_R_FRAG_TOO_BIG:   return &q->stats.tx_drop_frag_too_big;
+    default:                        return &q->stats.tx_drop_too_short;
+    }
+}
+
+static void tx_fatal(struct nbd_queue *q, uint8_t reason)
+{
+    char msg[64];
+
+    snprintf(msg, sizeof(msg), "tx queue %u: %s", q->id, netif_tx_reason_str(reason));
+    nbd_stat_add(&q->stats.tx_errors, 1);
+    nbd_vif_disable(q->vif, msg);
+}
+
+/* Rate limit (backend `rate` key): credit refilled once per window, capped
+ * at max(rate, 128 KiB) so a 64 KiB packet can always pass eventually.
+ * Returns false (and when to retry) if len doesn't fit now. */
+static bool rate_allows(struct nbd_queue *q, uint32_t len)
+{
+    struct nbd_vif *vif = q->vif;
+    uint64_t bytes = atomic_load_explicit(&vif->rate_bytes, memory_order_relaxed);
+    uint64_t window, now, cap;
+
+    if (!bytes) {
+        q->tx_wait_until_ns = 0;
+        return true;
+    }
+    window = (uint64_t)atomic_load_explicit(&vif->rate_usecs, memory_order_relaxed) * 1000u;
+    now = nbd_now_ns();
+    cap = bytes > RATE_BURST_FLOOR ? bytes : RATE_BURST_FLOOR;
+    if (now - q->tx_credit_stamp_ns >= window) {
+        uint64_t windows = (now - q->tx_credit_stamp_ns) / (window ? window : 1);
+        uint64_t add = windows > cap / bytes + 1 ? cap : windows * bytes;
+        q->tx_credit = q->tx_credit + add > cap ? cap : q->tx_credit + add;
+        q->tx_credit_stamp_ns = now;
+    }
+    if (q->tx_credit > cap)
+        q->tx_credit = cap;   /* the key was lowered */
+    if (len > q->tx_credit) {
+        q->tx_wait_until_ns = q->tx_credit_stamp_ns + window;
+        return false;
+    }
+    q->tx_credit -= len;
+    q->tx_wait_until_ns = 0;
+    return true;
+}
+
+/* Offload metadata from slot 0's flags and the GSO extra. */
+static int tx_offloads(struct nb_pkt *pkt, const struct netif_tx_pkt *tp)
+{
+    bool partial = tp->flags & NETTXF_csum_blank;
+
+    if (tp->gso_type != XEN_NETIF_GSO_TYPE_NONE) {
+        pkt->gso_type = tp->gso_type == XEN_NETIF_GSO_TYPE_TCPV4 ? NB_GSO_TCPV4 : NB_GSO_TCPV6;
+        pkt->gso_size = tp->gso_size;
+    }
+    if (partial || pkt->gso_type != NB_GSO_NONE)
+        /* A GSO packet is always checksum-partial; if the guest didn't say
+         * so, its pseudo-header sum isn't there either (Linux does the same). */
+        return nb_offload_csum_setup(pkt, !partial);
+    if (tp->flags & NETTXF_data_validated)
+        pkt->flags |= NB_PKT_DATA_VALID;
+    return 0;
+}
+
+static void mcast_request(struct nbd_queue *q, const struct netif_tx_pkt *tp)
+{
+    struct nbd_vif *vif = q->vif;
+    int16_t status = NETIF_RSP_OKAY;
+
+    pthread_mutex_lock(&vif->mcast_lock);
+    if (tp->mcast_op == XEN_NETIF_EXTRA_TYPE_MCAST_ADD) {
+        if (netif_mcast_add(&vif->mcast, tp->mcast_addr)) {
+            status = NETIF_RSP_ERROR;
+            nbd_stat_add(&q->stats.mcast_overflow, 1);
+        }
+        nbd_stat_add(&q->stats.mcast_add, 1);
+    } else {
+        netif_mcast_del(&vif->mcast, tp->mcast_addr);   /* OKAY either way, as Linux */
+        nbd_stat_add(&q->stats.mcast_del, 1);
+    }
+    pthread_mutex_unlock(&vif->mcast_lock);
+    netif_tx_respond(&q->tx, tp, status);
+}
+
+/* Performs the batched copies, answers the pending packets, forwards the
+ * good ones. */
+static void tx_flush(struct nbd_queue *q, unsigned np, unsigned nseg)
+{
+    struct nbd_vif *vif = q->vif;
+    struct nb_pkt *out[NB_BURST];
+    unsigned nout = 0;
+    int rc = 0;
+
+    if (nseg) {
+        rc = xengnttab_grant_copy(q->xgt, nseg, q->seg);
+        nbd_stat_add(&q->stats.gcopy_calls, 1);
+        nbd_stat_add(&q->stats.gcopy_ops, nseg);
+    }
+    for (unsigned i = 0; i < np; i++) {
+        struct nbd_tx_pending *p = &q->txp[i];
+        bool ok = rc == 0;
+
+        for (unsigned s = 0; ok && s < p->nr_segs; s++)
+            ok = q->seg[p->first_seg + s].status == GNTST_okay;
+        if (ok && tx_offloads(p->buf, &p->pkt)) {
+            nbd_stat_add(&q->stats.tx_drop_offload, 1);
+            nb_pkt_free(p->buf);
+            netif_tx_respond(&q->tx, &p->pkt, NETIF_RSP_ERROR);
+            continue;
+        }
+        if (!ok) {
+            nbd_stat_add(&q->stats.tx_drop_copy_failed, 1);
+            nb_pkt_free(p->buf);
+            netif_tx_respond(&q->tx, &p->pkt, NETIF_RSP_ERROR);
+            continue;
+        }
+        netif_tx_respond(&q->tx, &p->pkt, NETIF_RSP_OKAY);
+        nbd_stat_add(&q->stats.tx_packets, 1);
+        nbd_stat_add(&q->stats.tx_bytes, p->pkt.len);
+        out[nout++] = p->buf;
+    }
+    if (nout)
+        nbd_vif_port_input(vif, out, nout);
+}
+
+/* Turns pkt's copy plan into grant-copy segments at q->seg[nseg..]. */
+static unsigned add_segments(struct nbd_queue *q, struct nbd_tx_pending *p, unsigned nseg)
+{
+    struct netif_tx_seg plan[NETIF_TX_MAX_DATA_SLOTS];
+    unsigned n = netif_tx_copy_plan(&p->pkt, plan);
+
+    p->first_seg = nseg;
+    p->nr_segs = n;
+    for (unsigned i = 0; i < n; i++) {
+        xengnttab_grant_copy_segment_t *s = &q->seg[nseg + i];
+        s->source.foreign.ref = plan[i].gref;
+        s->source.foreign.offset = plan[i].src_off;
+        s->source.foreign.domid = (uint16_t)q->vif->domid;
+        s->dest.virt = p->buf->data + plan[i].dst_off;
+        s->len = plan[i].len;
+        s->flags = GNTCOPY_source_gref;
+        s->status = 0;
+    }
+    return n;
+}
+
+unsigned nbd_tx_burst(struct nbd_queue *q)
+{
+    unsigned produced, used = 0, np = 0, nseg = 0, handled = 0;
+    bool fatal = false;
+    uint8_t fatal_reason = 0;
+    int n;
+
+    n = netif_tx_copy_requests(&q->tx, q->txreq, NETIF_TX_RING_SIZE, &produced);
+    if (n < 0) {
+        tx_fatal(q, NETIF_TX_R_RING_OVERFLOW);
+        return 0;
+    }
+    while (used < (unsigned)n && handled < NB_BURST) {
+        struct nbd_tx_pending *p = &q->txp[np];
+        enum netif_tx_verdict v = netif_tx_parse(q->txreq + used, (unsigned)n - used,
+                                                 produced - used, &p->pkt);
+        if (v == NETIF_TX_NEED_MORE)
+            break;
+        if (v == NETIF_TX_FATAL) {
+            fatal = true;
+            fatal_reason = p->pkt.reason;
+            break;
+        }
+        if (v == NETIF_TX_OK) {
+            if (!rate_allows(q, p->pkt.len))
+                break;
+            if (nseg + NETIF_TX_MAX_DATA_SLOTS > NBD_GCOPY_BATCH) {
+                /* flush the batch; the packet just parsed moves to the front */
+                tx_flush(q, np, nseg);
+                q->txp[0].pkt = p->pkt;
+                np = nseg = 0;
+                p = &q->txp[0];
+            }
+        }
+        handled++;
+        used += p->pkt.nr_slots;
+        q->tx.req_cons += p->pkt.nr_slots;
+        switch (v) {
+        case NETIF_TX_DROP:
+            nbd_stat_add(drop_counter(q, p->pkt.reason), 1);
+            netif_tx_respond(&q->tx, &p->pkt, NETIF_RSP_ERROR);
+            break;
+        case NETIF_TX_MCAST:
+            mcast_request(q, &p->pkt);
+            break;
+        default:
+            if (!(p->buf = nb_pkt_alloc(q->pool, p->pkt.len))) {
+                nbd_stat_add(&q->stats.tx_drop_no_buffer, 1);
+                netif_tx_respond(&q->tx, &p->pkt, NETIF_RSP_ERROR);
+                break;
+            }
+            nseg += add_segments(q, p, nseg);
+            np++;
+            break;
+        }
+    }
+    if (np)
+        tx_flush(q, np, nseg);
+    if (fatal)
+        tx_fatal(q, fatal_reason);
+    if (handled) {
+        int notify;
+        RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&q->tx, notify);
+        if (notify) {
+            xenevtchn_notify(q->xce, q->port_tx);
+            nbd_stat_add(&q->stats.notify_sent, 1);
+        }
+    }
+    return handled;
+}
+
+bool nbd_tx_final_check(struct nbd_queue *q)
+{
+    int more;
+
+    if (q->tx_wait_until_ns)
+        return false;   /* out of credit: the timeout wakes us, not the guest */
+    RING_FINAL_CHECK_FOR_REQUESTS(&q->tx, more);
+    return more;
+}

@@ -1,0 +1,155 @@
+/* The vif as a bridge port (see vif_port.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backend/log.h"
+#include "backend/netbackd.h"
+#include "backend/vif_port.h"
+#include "bridge/bridge.h"
+#include "ring/toeplitz.h"
+
+/* Spreads flows over queues when the guest configured no hash of its own:
+ * Toeplitz with a fixed key over addresses and TCP ports. */
+static uint32_t nbd_flow_hash(const struct nb_pkt *pkt)
+{
+    static const uint8_t key[40] = {
+        0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+        0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+        0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+    };
+    uint8_t in[NETIF_HASH_INPUT_MAX];
+    unsigned len;
+    uint8_t type;
+
+    if (!netif_hash_input(pkt->data, pkt->len, NETIF_CTRL_HASH_TYPES_SUPPORTED, in, &len, &type))
+        return 0;
+    return netif_toeplitz(key, sizeof(key), in, len);
+}
+
+struct nbd_queue *nbd_vif_select_queue(struct nbd_vif *vif, struct nbd_rx_entry *e)
+{
+    unsigned qi = 0;
+
+    e->has_hash = false;
+    if (vif->has_ctrl) {
+        pthread_mutex_lock(&vif->ctrl_lock);
+        e->has_hash = netif_ctrl_hash(&vif->ctrl, e->pkt->data, e->pkt->len, &e->hash,
+                                      &e->hash_type);
+        if (e->has_hash)
+            qi = netif_ctrl_select_queue(&vif->ctrl, e->hash);
+        pthread_mutex_unlock(&vif->ctrl_lock);
+    }
+    if (!e->has_hash && vif->num_queues > 1)
+        qi = (e->pkt->flags & NB_PKT_HASH_VALID ? e->pkt->hash : nbd_flow_hash(e->pkt))
+             % vif->num_queues;
+    return vif->queues[qi < vif->num_queues ? qi : 0];
+}
+
+static bool mcast_filtered(struct nbd_vif *vif, const struct nb_pkt *pkt)
+{
+    bool pass;
+
+    if (!vif->fe.mcast_control || pkt->len < 6)
+        return false;
+    pthread_mutex_lock(&vif->mcast_lock);
+    pass = netif_mcast_pass(&vif->mcast, pkt->data);
+    pthread_mutex_unlock(&vif->mcast_lock);
+    return !pass;
+}
+
+/* Egress: called by any ingress thread. Packets are grouped per queue so a
+ * single-queue vif takes the backlog lock once per burst. */
+static void vif_tx_burst(struct nb_port *port, struct nb_pkt **pkts, unsigned n)
+{
+    struct nbd_vif *vif = port->priv;
+    struct nbd_rx_entry batch[NB_BURST];
+    struct nbd_queue *cur = NULL;
+    unsigned nb = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        struct nbd_rx_entry e = { .pkt = pkts[i] };
+        struct nbd_queue *q = nbd_vif_select_queue(vif, &e);
+
+        if (mcast_filtered(vif, e.pkt)) {
+            __atomic_fetch_add(&q->stats.rx_drop_filter, 1, __ATOMIC_RELAXED);   /* many writers */
+            nb_pkt_free(e.pkt);
+            continue;
+        }
+        if (q != cur && nb) {
+            nbd_rx_enqueue(cur, batch, nb);
+            nb = 0;
+        }
+        cur = q;
+        batch[nb++] = e;
+        if (nb == NB_BURST) {
+            nbd_rx_enqueue(cur, batch, nb);
+            nb = 0;
+        }
+    }
+    if (nb)
+        nbd_rx_enqueue(cur, batch, nb);
+}
+
+/* Carrier: down when the guest disabled itself or stopped taking packets. */
+static int vif_link_up(struct nb_port *port)
+{
+    struct nbd_vif *vif = port->priv;
+
+    if (atomic_load_explicit(&vif->disabled, memory_order_relaxed))
+        return 0;
+    for (unsigned i = 0; i < vif->num_queues; i++)
+        if (__atomic_load_n(&vif->queues[i]->rx_stalled, __ATOMIC_RELAXED))
+            return 0;
+    return 1;
+}
+
+static const struct nb_port_ops vif_port_ops = {
+    .kind = "vif",
+    .tx_burst = vif_tx_burst,
+    .link_up = vif_link_up,
+    .destroy = NULL,   /* the vif owns the port's memory */
+};
+
+int nbd_vif_port_attach(struct nbd_vif *vif, char *err, size_t errlen)
+{
+    struct nb_port *port = &vif->port;
+    struct nb_bridge *br = nbd_bridge_get(vif->ctx, vif->bridge_name);
+    int rc;
+
+    if (!br) {
+        snprintf(err, errlen, "bridge %s: %s", vif->bridge_name, strerror(errno));
+        return -errno ? -errno : -ENOENT;
+    }
+    memset(port, 0, sizeof(*port));
+    port->ops = &vif_port_ops;
+    snprintf(port->name, sizeof(port->name), "%s", vif->name);
+    port->priv = vif;
+    /* What the guest takes as is; the bridge completes or segments the rest. */
+    if (vif->fe.ipv4_csum && vif->fe.ipv6_csum)
+        port->offloads |= NB_PORT_OFF_CSUM;
+    if ((port->offloads & NB_PORT_OFF_CSUM) && vif->rx_caps.gso_tcpv4)
+        port->offloads |= NB_PORT_OFF_TSO4;
+    if ((port->offloads & NB_PORT_OFF_CSUM) && vif->rx_caps.gso_tcpv6)
+        port->offloads |= NB_PORT_OFF_TSO6;
+    if ((rc = nb_bridge_add_port(br, port))) {
+        snprintf(err, errlen, "bridge %s: adding port %s: %s", vif->bridge_name,
+                 vif->name, strerror(-rc));
+        return rc;
+    }
+    vif->port_added = true;
+    return 0;
+}
+
+void nbd_vif_port_detach(struct nbd_vif *vif)
+{
+    if (!vif->port_added)
+        return;
+    nb_bridge_del_port(vif->port.bridge, &vif->port);
+    vif->port_added = false;
+}
+
+void nbd_vif_port_input(struct nbd_vif *vif, struct nb_pkt **pkts, unsigned n)
+{
+    nb_bridge_input(vif->port.bridge, &vif->port, pkts, n);
+}

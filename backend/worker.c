@@ -1,0 +1,209 @@
+/* One worker thread per queue. It owns the queue's rings: TX (guest ->
+ * bridge), RX (bridge backlog -> guest) and, on queue 0, the control ring.
+ *
+ * Event mode sleeps in epoll on the event channel fd and the wake eventfd
+ * (RX backlog, mode change, stop), re-arming the rings' event indices with
+ * the FINAL_CHECK discipline before each sleep so no request is missed.
+ * Busy-poll mode never sleeps and never re-arms them, so a busy frontend
+ * stops notifying altogether (vhost-style; meant for a dedicated core). */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "backend/log.h"
+#include "backend/netbackd.h"
+
+/* Consecutive events that found no work before the worker starts to pace
+ * itself, and how long it then waits before re-enabling the channel: a
+ * guest storming its event channel costs one worker a bounded share of a
+ * core instead of starving the others (XSA-332). */
+#define SPURIOUS_STREAK_MAX 64
+#define SPURIOUS_BACKOFF_US 1000
+/* How often a sleeping worker with queued RX wakes to check stall/expiry. */
+#define RX_HOUSEKEEPING_MS 100
+/* Without feature-rx-notify the frontend never tells us it posted RX
+ * buffers: poll for them at this period while packets wait. */
+#define RX_NO_NOTIFY_POLL_MS 1
+
+void nbd_queue_wake(struct nbd_queue *q)
+{
+    uint64_t one = 1;
+
+    if (write(q->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        nbd_log(NBD_LOG_WARN, "%s: wake: %s", q->name, strerror(errno));
+}
+
+/* Handles one pending event channel notification (the fd was readable). */
+static void take_event(struct nbd_queue *q)
+{
+    xenevtchn_port_or_error_t port = xenevtchn_pending(q->xce);
+
+    if (port < 0)
+        return;
+    nbd_stat_add(&q->stats.notify_recv, 1);
+    xenevtchn_unmask(q->xce, (evtchn_port_t)port);
+}
+
+static bool event_ready(struct nbd_queue *q)
+{
+    struct pollfd p = { .fd = xenevtchn_fd(q->xce), .events = POLLIN };
+
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+static unsigned do_work(struct nbd_queue *q)
+{
+    struct nbd_vif *vif = q->vif;
+    unsigned work = nbd_tx_burst(q) + nbd_rx_burst(q);
+
+    if (q->id == 0 && vif->has_ctrl)
+        work += nbd_ctrl_poll(vif);
+    return work;
+}
+
+static int sleep_timeout_ms(struct nbd_queue *q)
+{
+    struct nbd_vif *vif = q->vif;
+    int timeout = -1;
+    unsigned queued;
+
+    pthread_mutex_lock(&q->backlog.lock);
+    queued = q->backlog.count;
+    pthread_mutex_unlock(&q->backlog.lock);
+    if (queued)
+        timeout = vif->fe.rx_notify ? RX_HOUSEKEEPING_MS : RX_NO_NOTIFY_POLL_MS;
+    if (q->tx_wait_until_ns) {
+        uint64_t now = nbd_now_ns();
+        int ms = q->tx_wait_until_ns > now ? (int)((q->tx_wait_until_ns - now + 999999) / 1000000) : 0;
+        if (timeout < 0 || ms < timeout)
+            timeout = ms;
+    }
+    return timeout;
+}
+
+static void pin(struct nbd_queue *q)
+{
+    cpu_set_t set;
+    int rc;
+
+    if (q->cpu < 0)
+        return;
+    CPU_ZERO(&set);
+    CPU_SET(q->cpu, &set);
+    if ((rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set)))
+        nbd_log(NBD_LOG_WARN, "%s: pinning to cpu %d: %s", q->name, q->cpu, strerror(rc));
+}
+
+/* A disabled vif's queue only drops what the bridge still sends it and
+ * swallows events until the device is torn down. */
+static void idle_disabled(struct nbd_queue *q, int ep)
+{
+    struct epoll_event ev[2];
+    int n = epoll_wait(ep, ev, 2, 1000);
+
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.u32 == 0) {
+            take_event(q);
+        } else {
+            uint64_t v;
+            if (read(q->wake_fd, &v, sizeof(v)) < 0) { /* nothing queued */ }
+        }
+    }
+    nbd_rx_backlog_flush(q);
+}
+
+static void *worker_main(void *arg)
+{
+    struct nbd_queue *q = arg;
+    struct nbd_vif *vif = q->vif;
+    struct epoll_event ev[3];
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    char tname[16];
+
+    snprintf(tname, sizeof(tname), "nb-%s", q->name + 3);
+    pthread_setname_np(pthread_self(), tname);
+    pin(q);
+    ev[0] = (struct epoll_event){ .events = EPOLLIN, .data.u32 = 0 };
+    ev[1] = (struct epoll_event){ .events = EPOLLIN, .data.u32 = 1 };
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, xenevtchn_fd(q->xce), &ev[0]) ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, q->wake_fd, &ev[1])) {
+        nbd_log(NBD_LOG_ERR, "%s: worker epoll: %s", q->name, strerror(errno));
+        nbd_vif_disable(vif, "worker could not start");
+        if (ep >= 0)
+            close(ep);
+        return NULL;
+    }
+
+    bool evented = false;
+    while (!atomic_load_explicit(&q->stop, memory_order_acquire)) {
+        if (atomic_load_explicit(&vif->disabled, memory_order_relaxed)) {
+            idle_disabled(q, ep);
+            continue;
+        }
+        unsigned work = do_work(q);
+
+        if (evented) {
+            evented = false;
+            if (work) {
+                q->spurious_streak = 0;
+            } else if (++q->spurious_streak > SPURIOUS_STREAK_MAX) {
+                nbd_stat_add(&q->stats.spurious_events, 1);
+                usleep(SPURIOUS_BACKOFF_US);
+            }
+        }
+        if (atomic_load_explicit(&vif->mode, memory_order_relaxed) == NBD_MODE_POLL) {
+            /* Notifications still arrive now and then: take them so the
+             * channel doesn't stay masked when we return to event mode. */
+            if (!work && event_ready(q))
+                take_event(q);
+            continue;
+        }
+        if (work)
+            continue;
+        atomic_store(&q->sleeping, true);
+        if (nbd_tx_final_check(q) || nbd_rx_final_check(q) ||
+            (q->id == 0 && vif->has_ctrl && nbd_ctrl_final_check(vif))) {
+            atomic_store(&q->sleeping, false);
+            continue;
+        }
+        int n = epoll_wait(ep, ev, 2, sleep_timeout_ms(q));
+        atomic_store(&q->sleeping, false);
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.u32 == 0) {
+                take_event(q);
+                evented = true;
+            } else {
+                uint64_t v;
+                if (read(q->wake_fd, &v, sizeof(v)) < 0) { /* already drained */ }
+            }
+        }
+    }
+    close(ep);
+    return NULL;
+}
+
+int nbd_queue_start(struct nbd_queue *q)
+{
+    int rc;
+
+    atomic_store(&q->stop, false);
+    if ((rc = pthread_create(&q->thread, NULL, worker_main, q)))
+        return -rc;
+    q->thread_started = true;
+    return 0;
+}
+
+void nbd_queue_stop(struct nbd_queue *q)
+{
+    if (!q->thread_started)
+        return;
+    atomic_store_explicit(&q->stop, true, memory_order_release);
+    nbd_queue_wake(q);
+    pthread_join(q->thread, NULL);
+    q->thread_started = false;
+}
