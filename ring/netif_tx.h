@@ -35,6 +35,9 @@
  *   drop (answer every slot with an error, keep the vif):
  *     - 20 or 21 data slots: more than XEN_NETIF_NR_SLOTS_MIN (18) slots
  *       after the first one; 19 data slots are still accepted, as in Linux
+ *       (Linux counts only the slots after the first against both limits;
+ *       "18-19 drop, >= 20 fatal" would refuse the 18 slots netif.h says
+ *       every backend must accept)
  *     - a fragment larger than what remains of the total in slot 0
  *     - fragment 1 (slot 0's own bytes) shorter than an Ethernet header;
  *       Linux checks slot 0's own size, which also implies total >= 14
