@@ -8,10 +8,10 @@ $(O)/libnbpci.a: $(PCI_OBJS)
 PCI_LIBS := $(shell $(PKG_CONFIG) --libs jansson xenstore xencontrol 2>/dev/null)
 
 # Tests: the kernel model and in-memory store are test-only helpers.
-PCI_TEST_HELPERS := $(O)/tests/pci/kmodel.o $(O)/tests/pci/memstore.o $(O)/tests/pci/xcstate.o
+PCI_TEST_HELPERS := $(O)/tests/pci/kmodel.o $(O)/tests/pci/memstore.o $(O)/tests/pci/xcstate.o $(O)/tests/pci/world.o
 $(O)/tests/test_pci_parse: $(O)/tests/pci/test_pci_parse.o $(O)/libnbpci.a
 	$(call link,$(PCI_LIBS) $(CMOCKA_LIBS))
 $(O)/tests/test_pci_assign: $(O)/tests/pci/test_pci_assign.o $(PCI_TEST_HELPERS) $(O)/libnbpci.a $(SIMLIBS)
 	$(call link,$(PCI_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
-TESTS += $(O)/tests/test_pci_parse
-VALGRIND_TESTS += $(O)/tests/test_pci_parse
+TESTS += $(O)/tests/test_pci_parse $(O)/tests/test_pci_assign
+VALGRIND_TESTS += $(O)/tests/test_pci_parse $(O)/tests/test_pci_assign

@@ -168,7 +168,7 @@ static struct km_dev *dev_of(struct kmodel *k, const char *bdf)
 
 static void link_driver(struct kmodel *k, struct km_dev *d, const char *drv)
 {
-	char p[160], t[160];
+	char p[400], t[160];
 	snprintf(p, sizeof(p), "devices/pci0000:00/%s/driver", d->bdf);
 	snprintf(t, sizeof(t), "bus/pci/drivers/%s", drv);
 	put(k, PCI_SYS, p, KM_LINK, t);
@@ -192,7 +192,7 @@ static void unlink_driver(struct kmodel *k, struct km_dev *d)
 void km_add_device(struct kmodel *k, const char *bdf, const char *native, bool bind_now)
 {
 	struct km_dev *d = &k->dev[k->ndev++];
-	char p[160], t[160];
+	char p[400], t[160];
 
 	memset(d, 0, sizeof(*d));
 	snprintf(d->bdf, sizeof(d->bdf), "%s", bdf);
@@ -226,7 +226,7 @@ void km_set_file(struct kmodel *k, enum pci_root r, const char *path, const char
 
 void km_add_netif(struct kmodel *k, const char *bdf, const char *ifname, bool up)
 {
-	char p[200], t[200];
+	char p[400], t[200];
 	snprintf(t, sizeof(t), "devices/pci0000:00/%s/net/%s", bdf, ifname);
 	snprintf(p, sizeof(p), "%s/flags", t);
 	put(k, PCI_SYS, p, KM_FILE, up ? "0x1003\n" : "0x1002\n");
@@ -244,7 +244,7 @@ void km_add_ipv4(struct kmodel *k, const char *ifname, const char *addr)
 void km_add_block(struct kmodel *k, const char *bdf, const char *name, const char *devno,
 		  const char *parent)
 {
-	char p[300], t[300];
+	char p[700], t[300];
 	if (parent)
 		snprintf(t, sizeof(t), "devices/pci0000:00/%s/ata1/host0/target0:0:0/0:0:0:0/block/%s/%s",
 			 bdf, parent, name);
@@ -261,7 +261,7 @@ void km_add_block(struct kmodel *k, const char *bdf, const char *name, const cha
 
 void km_add_holder(struct kmodel *k, const char *lower, const char *holder, const char *devno)
 {
-	char p[300], t[300];
+	char p[700], t[300];
 	snprintf(t, sizeof(t), "devices/virtual/block/%s", holder);
 	snprintf(p, sizeof(p), "%s/dev", t);
 	put(k, PCI_SYS, p, KM_FILE, devno);
