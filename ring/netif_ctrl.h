@@ -98,7 +98,8 @@ enum netif_ctrl_action netif_ctrl_handle(struct netif_ctrl_state *st,
 /* Completes a NEED_COPY request with the copied bytes (data == NULL: the
  * grant copy failed -> INVALID_PARAMETER). len must be copy->len. data is
  * updated in place only for DEL_GREF_MAPPING (per-entry statuses), which
- * the backend then copies back to the guest. */
+ * the backend then copies back to the guest. data must be aligned for
+ * uint32_t (any malloc'd or page buffer is). */
 void netif_ctrl_handle_data(struct netif_ctrl_state *st,
                             const struct xen_netif_ctrl_request *req,
                             void *data, size_t len,

@@ -7,6 +7,7 @@
 
 #include "ring/netif_tx.h"
 #include "ring/netif_rx.h"
+#include "ring/netif_ctrl.h"
 
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 
@@ -82,9 +83,41 @@ static void fuzz_rx(const uint8_t *data, size_t size)
     CHECK(src == d.len);
 }
 
+/* Control requests with arbitrary words and arbitrary "guest" bytes: the
+ * state must stay within its bounds whatever the order. */
+static void fuzz_ctrl(const uint8_t *data, size_t size)
+{
+    static struct netif_ctrl_state st;
+    uint32_t page[1024];
+    netif_ctrl_init(&st, size ? 1u + data[0] % 8u : 1u);
+    for (size_t at = 1; at + sizeof(struct xen_netif_ctrl_request) <= size;
+         at += sizeof(struct xen_netif_ctrl_request)) {
+        struct xen_netif_ctrl_request req;
+        struct xen_netif_ctrl_response rsp;
+        struct netif_ctrl_copy copy;
+        memcpy(&req, data + at, sizeof(req));
+        req.type = (uint16_t)(req.type % 12);
+        if (netif_ctrl_handle(&st, &req, &rsp, &copy) == NETIF_CTRL_NEED_COPY) {
+            CHECK(copy.len > 0 && copy.len <= sizeof(page));
+            size_t left = size - at;
+            memset(page, 0, sizeof(page));
+            memcpy(page, data + at, left < copy.len ? left : copy.len);
+            netif_ctrl_handle_data(&st, &req, page, copy.len, &rsp);
+        }
+        CHECK(rsp.id == req.id && rsp.type == req.type);
+        CHECK(st.mapping_size <= NETIF_CTRL_HASH_MAPPING_MAX);
+        for (unsigned i = 0; i < st.mapping_size; i++)
+            CHECK(st.mapping[i] < st.num_queues);
+        for (unsigned q = 0; q < NETIF_CTRL_MAX_QUEUES; q++)
+            CHECK(st.gref[q].n <= NETIF_GREF_TABLE_MAX);
+        CHECK(netif_ctrl_select_queue(&st, req.data[0]) < st.num_queues);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_tx(data, size);
     fuzz_rx(data, size);
+    fuzz_ctrl(data, size);
     return 0;
 }
