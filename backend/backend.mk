@@ -20,6 +20,15 @@ $(O)/bin/netbackd: $(O)/backend/netbackd.o $(O)/libbackend.a $(O)/libbackend_pur
 BINS += $(O)/bin/netbackd
 INSTALL_SBINS += $(O)/bin/netbackd
 
+NETBACKCTL_OBJS := $(O)/backend/netbackctl.o $(O)/backend/vif_nodes.o $(O)/backend/ctl_client.o
+# netbackctl hands pci-* to pci/'s command line once pci/ provides it.
+NETBACKCTL_PCI := $(if $(wildcard pci/pci_cli.h),$(O)/libnbpci.a)
+$(O)/bin/netbackctl: $(NETBACKCTL_OBJS) $(NETBACKCTL_PCI) $(O)/libbackend_pure.a
+	$(call link,$(BACKEND_EXT_LIBS))
+BINS += $(O)/bin/netbackctl
+INSTALL_SBINS += $(O)/bin/netbackctl
+ALL_OBJS += $(NETBACKCTL_OBJS)
+
 $(O)/tests/test_backend_fe_config: $(O)/tests/backend/test_backend_fe_config.o $(O)/libbackend_pure.a
 	$(call link,$(CMOCKA_LIBS))
 TESTS += $(O)/tests/test_backend_fe_config

@@ -1,0 +1,371 @@
+/* netbackctl: talks to netbackd's control socket and writes vif devices
+ * into xenstore the way xl does.
+ *
+ *   netbackctl [--ctl PATH] stats [--json]
+ *   netbackctl [--ctl PATH] list [--json]
+ *   netbackctl [--ctl PATH] set-mode VIF|all|default event|poll
+ *   netbackctl [--ctl PATH] bridge-list
+ *   netbackctl vif-add --domid D --devid N [--mac M] [--bridge B]
+ *                      [--backend-domid 0] [--mtu 1500] [--script PATH]
+ *                      [--rate BYTES,USECS]
+ *   netbackctl vif-del --domid D --devid N [--backend-domid 0] [--timeout MS]
+ *   netbackctl pci-...                    (PCI pass-through, see pci/)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <xenstore.h>
+
+#include "backend/ctl_client.h"
+#include "backend/vif_nodes.h"
+#include "backend/xs_parse.h"
+
+#if __has_include("pci/pci_cli.h")
+#include "pci/pci_cli.h"
+#define HAVE_PCI_CLI 1
+#endif
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: netbackctl [--ctl PATH] COMMAND [ARGS]\n"
+        "  stats [--json]              per-vif counters\n"
+        "  list [--json]               vifs and their state\n"
+        "  set-mode VIF|all|default event|poll\n"
+        "  bridge-list                 bridges and ports (JSON)\n"
+        "  vif-add --domid D --devid N [--mac M] [--bridge B] [--backend-domid 0]\n"
+        "          [--mtu 1500] [--script PATH] [--rate BYTES,USECS]\n"
+        "  vif-del --domid D --devid N [--backend-domid 0] [--timeout MS]\n"
+        "  pci-*                       PCI pass-through (netbackctl pci-help)\n"
+        "The control socket defaults to $NETBACKD_CTL or /run/netbackd.sock.\n");
+}
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("netbackctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+/* ---- control socket commands ---- */
+
+static json_t *call(const char *ctl, json_t *req)
+{
+    json_t *reply = nbd_ctl_call(ctl, req);
+
+    json_decref(req);
+    if (!reply) {
+        fail("%s: %s", ctl, strerror(errno));
+        return NULL;
+    }
+    if (!json_is_true(json_object_get(reply, "ok"))) {
+        fail("%s", json_string_value(json_object_get(reply, "error")) ?: "request failed");
+        json_decref(reply);
+        return NULL;
+    }
+    return reply;
+}
+
+static void print_json(json_t *j)
+{
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+    if (s)
+        puts(s);
+    free(s);
+}
+
+static unsigned long long counter(json_t *obj, const char *name)
+{
+    return (unsigned long long)json_integer_value(json_object_get(obj, name));
+}
+
+/* Sum of every counter whose name starts with prefix. */
+static unsigned long long counter_sum(json_t *obj, const char *prefix)
+{
+    unsigned long long sum = 0;
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(obj, key, v)
+        if (!strncmp(key, prefix, strlen(prefix)))
+            sum += (unsigned long long)json_integer_value(v);
+    return sum;
+}
+
+static void print_stats_table(json_t *reply)
+{
+    json_t *vifs = json_object_get(reply, "vifs"), *v;
+    size_t i;
+
+    printf("%-10s %-10s %-5s %2s %12s %14s %12s %14s %8s %8s %6s %9s %9s %9s %9s\n",
+           "vif", "state", "mode", "q", "tx_pkts", "tx_bytes", "rx_pkts", "rx_bytes",
+           "tx_drop", "rx_drop", "errors", "ntf_sent", "ntf_recv", "gc_calls", "gc_ops");
+    json_array_foreach(vifs, i, v) {
+        json_t *t = json_object_get(v, "totals");
+        printf("%-10s %-10s %-5s %2lld %12llu %14llu %12llu %14llu %8llu %8llu %6llu %9llu %9llu %9llu %9llu%s\n",
+               json_string_value(json_object_get(v, "name")),
+               json_string_value(json_object_get(v, "state")),
+               json_string_value(json_object_get(v, "mode")),
+               json_integer_value(json_object_get(v, "queues")),
+               counter(t, "tx_packets"), counter(t, "tx_bytes"),
+               counter(t, "rx_packets"), counter(t, "rx_bytes"),
+               counter_sum(t, "tx_drop_"), counter_sum(t, "rx_drop_"),
+               counter(t, "tx_errors") + counter(t, "rx_errors"),
+               counter(t, "notify_sent"), counter(t, "notify_recv"),
+               counter(t, "gcopy_calls"), counter(t, "gcopy_ops"),
+               json_is_true(json_object_get(v, "disabled")) ? "  DISABLED" : "");
+        if (json_is_true(json_object_get(v, "disabled")))
+            printf("  disabled: %s\n",
+                   json_string_value(json_object_get(v, "disable_reason")) ?: "?");
+    }
+}
+
+static void print_list_table(json_t *reply)
+{
+    json_t *vifs = json_object_get(reply, "vifs"), *v;
+    size_t i;
+
+    printf("%-10s %5s %5s %-12s %-9s %-5s %2s %-10s %-17s %5s\n", "vif", "domid", "devid",
+           "state", "connected", "mode", "q", "bridge", "mac", "mtu");
+    json_array_foreach(vifs, i, v)
+        printf("%-10s %5lld %5lld %-12s %-9s %-5s %2lld %-10s %-17s %5lld\n",
+               json_string_value(json_object_get(v, "name")),
+               json_integer_value(json_object_get(v, "domid")),
+               json_integer_value(json_object_get(v, "devid")),
+               json_string_value(json_object_get(v, "state")),
+               json_is_true(json_object_get(v, "connected")) ? "yes" : "no",
+               json_string_value(json_object_get(v, "mode")),
+               json_integer_value(json_object_get(v, "queues")),
+               json_string_value(json_object_get(v, "bridge")),
+               json_string_value(json_object_get(v, "mac")),
+               json_integer_value(json_object_get(v, "mtu")));
+}
+
+static int cmd_query(const char *ctl, const char *cmd, int argc, char **argv,
+                     void (*table)(json_t *))
+{
+    bool as_json = !table;
+    json_t *reply;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            as_json = true;
+        else
+            return fail("%s: unknown argument %s", cmd, argv[i]);
+    }
+    if (!(reply = call(ctl, json_pack("{s:s}", "cmd", cmd))))
+        return 1;
+    if (as_json)
+        print_json(reply);
+    else
+        table(reply);
+    json_decref(reply);
+    return 0;
+}
+
+static int cmd_set_mode(const char *ctl, int argc, char **argv)
+{
+    json_t *reply;
+
+    if (argc != 3)
+        return fail("usage: set-mode VIF|all|default event|poll");
+    if (!(reply = call(ctl, json_pack("{s:s,s:s,s:s}", "cmd", "set-mode", "vif", argv[1],
+                                      "mode", argv[2]))))
+        return 1;
+    json_decref(reply);
+    return 0;
+}
+
+/* ---- xenstore commands ---- */
+
+struct vif_args {
+    struct nbd_vif_spec spec;
+    bool has_domid, has_devid, has_mac;
+    unsigned timeout_ms;
+};
+
+static int parse_vif_args(int argc, char **argv, struct vif_args *a, bool del)
+{
+    enum { O_DOMID = 1, O_DEVID, O_MAC, O_BRIDGE, O_BEDOM, O_MTU, O_SCRIPT, O_RATE, O_TIMEOUT };
+    static const struct option opts[] = {
+        { "domid", required_argument, NULL, O_DOMID },
+        { "devid", required_argument, NULL, O_DEVID },
+        { "mac", required_argument, NULL, O_MAC },
+        { "bridge", required_argument, NULL, O_BRIDGE },
+        { "backend-domid", required_argument, NULL, O_BEDOM },
+        { "mtu", required_argument, NULL, O_MTU },
+        { "script", required_argument, NULL, O_SCRIPT },
+        { "rate", required_argument, NULL, O_RATE },
+        { "timeout", required_argument, NULL, O_TIMEOUT },
+        { NULL, 0, NULL, 0 },
+    };
+    uint32_t v;
+    int c;
+
+    memset(a, 0, sizeof(*a));
+    a->spec.mtu = 1500;
+    a->timeout_ms = 10000;   /* libxl's LIBXL_DESTROY_TIMEOUT */
+    snprintf(a->spec.bridge, sizeof(a->spec.bridge), "xenbr0");
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        const char *arg = optarg;
+        switch (c) {
+        case O_DOMID:
+            if (nbd_parse_u32(arg, 0x7FEF, &v) || v == 0)
+                return fail("--domid: a guest domain id, 1..32751");
+            a->spec.domid = v;
+            a->has_domid = true;
+            break;
+        case O_DEVID:
+            if (nbd_parse_u32(arg, 0xFFFF, &v))
+                return fail("--devid: 0..65535");
+            a->spec.devid = v;
+            a->has_devid = true;
+            break;
+        case O_BEDOM:
+            if (nbd_parse_u32(arg, 0x7FEF, &v))
+                return fail("--backend-domid: a domain id");
+            a->spec.backend_domid = v;
+            break;
+        case O_TIMEOUT:
+            if (nbd_parse_u32(arg, 600000, &v))
+                return fail("--timeout: milliseconds, 0..600000");
+            a->timeout_ms = v;
+            break;
+        default:
+            if (del)
+                return fail("vif-del takes --domid, --devid, --backend-domid, --timeout");
+            switch (c) {
+            case O_MAC:
+                if (nbd_parse_mac(arg, a->spec.mac))
+                    return fail("--mac: xx:xx:xx:xx:xx:xx");
+                a->has_mac = true;
+                break;
+            case O_BRIDGE:
+                if (!*arg || strlen(arg) >= sizeof(a->spec.bridge))
+                    return fail("--bridge: a name of 1..%zu bytes", sizeof(a->spec.bridge) - 1);
+                snprintf(a->spec.bridge, sizeof(a->spec.bridge), "%s", arg);
+                break;
+            case O_MTU:
+                if (nbd_parse_u32(arg, 65535, &v) || v < 68)
+                    return fail("--mtu: 68..65535");
+                a->spec.mtu = v;
+                break;
+            case O_SCRIPT:
+                if (strlen(arg) >= sizeof(a->spec.script))
+                    return fail("--script: path too long");
+                snprintf(a->spec.script, sizeof(a->spec.script), "%s", arg);
+                break;
+            case O_RATE:
+                if (nbd_parse_rate(arg, &a->spec.rate_bytes, &a->spec.rate_usecs))
+                    return fail("--rate: BYTES,USECS, both > 0");
+                break;
+            default:
+                return fail("vif-add: unknown option");
+            }
+        }
+    }
+    if (optind != argc)
+        return fail("unexpected argument %s", argv[optind]);
+    if (!a->has_domid || !a->has_devid)
+        return fail("--domid and --devid are required");
+    return 0;
+}
+
+/* libxl's default: Xen's OUI 00:16:3e and three random octets. */
+static void random_mac(uint8_t mac[6])
+{
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+
+    mac[0] = 0x00;
+    mac[1] = 0x16;
+    mac[2] = 0x3e;
+    for (int i = 3; i < 6; i++)
+        mac[i] = (uint8_t)(rand_r(&seed) & (i == 3 ? 0x7f : 0xff));
+}
+
+static int cmd_vif(int argc, char **argv, bool del)
+{
+    struct vif_args a;
+    struct xs_handle *xsh;
+    char err[256] = "";
+    int rc;
+
+    if (parse_vif_args(argc, argv, &a, del))
+        return 1;
+    if (!(xsh = xs_open(0)))
+        return fail("xenstore: %s", strerror(errno));
+    if (del) {
+        rc = nbd_vif_nodes_del(xsh, a.spec.domid, a.spec.devid, a.spec.backend_domid,
+                               a.timeout_ms, err, sizeof(err));
+        if (rc == -ETIMEDOUT) {
+            fprintf(stderr, "netbackctl: warning: %s\n", err);
+            rc = 0;
+        }
+    } else {
+        if (!a.has_mac)
+            random_mac(a.spec.mac);
+        rc = nbd_vif_nodes_add(xsh, &a.spec, err, sizeof(err));
+    }
+    xs_close(xsh);
+    if (rc)
+        return fail("%s: %s", argv[0], err);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *ctl = getenv("NETBACKD_CTL") ?: "/run/netbackd.sock";
+    int i = 1;
+
+    if (i + 1 < argc && !strcmp(argv[i], "--ctl")) {
+        ctl = argv[i + 1];
+        i += 2;
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[i];
+    int sub_argc = argc - i;
+    char **sub_argv = argv + i;
+
+    if (!strcmp(cmd, "stats"))
+        return cmd_query(ctl, "stats", sub_argc, sub_argv, print_stats_table);
+    if (!strcmp(cmd, "list"))
+        return cmd_query(ctl, "vif-list", sub_argc, sub_argv, print_list_table);
+    if (!strcmp(cmd, "bridge-list"))
+        return cmd_query(ctl, "bridge-list", sub_argc, sub_argv, NULL);
+    if (!strcmp(cmd, "set-mode"))
+        return cmd_set_mode(ctl, sub_argc, sub_argv);
+    if (!strcmp(cmd, "vif-add"))
+        return cmd_vif(sub_argc, sub_argv, false);
+    if (!strcmp(cmd, "vif-del"))
+        return cmd_vif(sub_argc, sub_argv, true);
+    if (!strncmp(cmd, "pci-", 4)) {
+#ifdef HAVE_PCI_CLI
+        return pci_cli_main(sub_argc, sub_argv);
+#else
+        return fail("%s: this build has no PCI pass-through support", cmd);
+#endif
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help")) {
+        usage(stdout);
+        return 0;
+    }
+    usage(stderr);
+    return 2;
+}
