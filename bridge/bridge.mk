@@ -1,1 +1,20 @@
-# bridge: objects, programs and tests of this directory (see docs/design.md)
+# bridge: packets, the learning switch, port kinds, offload fallbacks,
+# capture and configuration (see docs/design.md). DPDK code is only built
+# when the top Makefile found libdpdk (HAVE_DPDK=1).
+BRIDGE_SRCS := bridge/pkt.c bridge/epoch.c bridge/bridge.c bridge/switchboard.c \
+	bridge/offload.c bridge/capture.c bridge/port_dummy.c
+BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(O)/%.o)
+# What a program linking libbridge.a needs besides it.
+BRIDGE_LIBS := -lpcap
+
+$(O)/libbridge.a: $(BRIDGE_OBJS)
+ALL_OBJS += $(BRIDGE_OBJS)
+
+BRIDGE_TESTS := $(O)/tests/test_bridge_switch $(O)/tests/test_bridge_offload
+TESTS += $(BRIDGE_TESTS)
+VALGRIND_TESTS += $(O)/tests/test_bridge_switch $(O)/tests/test_bridge_offload
+
+$(O)/tests/test_bridge_%: $(O)/tests/bridge/test_%.o $(O)/libbridge.a
+	$(call link,$(BRIDGE_LIBS) $(CMOCKA_LIBS))
+build-all: $(O)/libbridge.a
+.PRECIOUS: $(O)/tests/bridge/%.o

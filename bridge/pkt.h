@@ -40,9 +40,16 @@ struct nb_pkt {
     uint32_t buf_size;      /* bytes from buf to the end of the buffer */
     uint8_t *buf;           /* start of the buffer (data - headroom) */
     struct nb_pkt_pool *pool;
+    struct nb_pkt *next_free;   /* pool-private free-list link */
 };
 
-/* A pool hands out buffers big enough for a given length; any thread may free. */
+/* A packet with refcnt > 1 is shared (flooding): it is read-only, data and
+ * metadata alike. Call nb_pkt_unshare() before changing it. */
+
+/* A pool hands out buffers big enough for a given length; any thread may free.
+ * max_pkts bounds the packets outstanding at once (allocation then fails).
+ * nb_pkt_pool_free() may run while packets are still out: the pool goes
+ * away when the last of them is freed. */
 struct nb_pkt_pool *nb_pkt_pool_new(const char *name, unsigned max_pkts);
 void nb_pkt_pool_free(struct nb_pkt_pool *pool);
 /* Returns a packet whose data has room for len bytes (len set), or NULL. */
@@ -50,6 +57,19 @@ struct nb_pkt *nb_pkt_alloc(struct nb_pkt_pool *pool, uint32_t len);
 /* Drops one reference; the buffer returns to its pool at zero. */
 void nb_pkt_free(struct nb_pkt *pkt);
 void nb_pkt_free_burst(struct nb_pkt **pkts, unsigned n);
+/* Returns a private copy (data and metadata, refcnt 1) from pkt's pool, or
+ * NULL when the pool is exhausted. */
+struct nb_pkt *nb_pkt_copy(const struct nb_pkt *pkt);
+/* Makes pkt safe to modify: returns pkt itself when no one else holds it,
+ * otherwise a copy and drops the caller's reference to pkt. NULL (pool
+ * exhausted) leaves pkt and the caller's reference untouched. */
+struct nb_pkt *nb_pkt_unshare(struct nb_pkt *pkt);
+/* Grows the frame at the front by n bytes; returns the new data or NULL when
+ * the headroom is too small. */
+uint8_t *nb_pkt_push(struct nb_pkt *pkt, uint32_t n);
+/* Packets currently handed out (for tests and statistics). */
+unsigned nb_pkt_pool_in_use(const struct nb_pkt_pool *pool);
+
 static inline void nb_pkt_ref(struct nb_pkt *pkt)
 {
     atomic_fetch_add_explicit(&pkt->refcnt, 1, memory_order_relaxed);

@@ -34,6 +34,7 @@ struct nb_port_stats {
 
 struct nb_port;
 struct nb_bridge;
+struct nb_capture;
 
 struct nb_port_ops {
     const char *kind;                               /* "vif", "tap", "dpdk", "capture" */
@@ -43,8 +44,22 @@ struct nb_port_ops {
     /* Link state for carrier reporting; NULL means always up. */
     int (*link_up)(struct nb_port *port);
     void (*destroy)(struct nb_port *port);
+    /* Optional multicast filter (a vif implements it from the guest's
+     * XEN_NETIF_CTRL multicast list): nonzero if flooded multicast to mac
+     * may go out of this port. NULL means every group is accepted.
+     * Broadcast never asks. Called from ingress threads, concurrently. */
+    int (*accepts_mcast)(struct nb_port *port, const uint8_t mac[6]);
 };
 
+/* VLAN 0 inside a bridge is its untagged domain.
+ * NONE:   frames pass as they are (any in-band tag untouched), in VLAN 0.
+ * ACCESS: untagged or priority-tagged frames join access_vlan; frames tagged
+ *         with any other VID are dropped; egress carries access_vlan only,
+ *         untagged.
+ * TRUNK:  a frame tagged with an allowed VID loses its tag and joins that
+ *         VLAN; untagged frames join VLAN 0 when bit 0 of trunk_allowed is
+ *         set (the "native" untagged domain); egress pushes an 802.1Q tag
+ *         for every VID but 0. Use nb_port_trunk_allow() to fill the map. */
 enum nb_vlan_mode { NB_VLAN_NONE = 0, NB_VLAN_ACCESS, NB_VLAN_TRUNK };
 
 struct nb_port {
@@ -57,6 +72,27 @@ struct nb_port {
     struct nb_bridge *bridge;     /* set by nb_bridge_add_port */
     struct nb_port_stats stats;   /* counted by the bridge (atomically) */
     void *priv;                   /* the kind's own state */
+    /* Owned by the bridge: zero-initialise and leave alone. */
+    unsigned bridge_slot;         /* index in the bridge's port table */
+    struct nb_capture *_Atomic capture; /* mirror of both directions, or NULL */
 };
+
+/* Counts n packets a port dropped itself (e.g. tx_burst with a full queue).
+ * Safe from any thread. */
+static inline void nb_port_count_drop(struct nb_port *port, enum nb_drop_reason why,
+                                      unsigned n)
+{
+    __atomic_fetch_add(&port->stats.drops[why], n, __ATOMIC_RELAXED);
+}
+
+static inline void nb_port_trunk_allow(struct nb_port *port, uint16_t vid)
+{
+    port->trunk_allowed[(vid & 4095) / 8] |= (uint8_t)(1u << (vid % 8));
+}
+
+static inline int nb_port_trunk_allowed(const struct nb_port *port, uint16_t vid)
+{
+    return (port->trunk_allowed[(vid & 4095) / 8] >> (vid % 8)) & 1;
+}
 
 #endif

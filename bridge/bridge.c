@@ -1,0 +1,740 @@
+/* The learning switch: port table, MAC table (FDB), and the burst
+ * forwarding path. See bridge.h for the concurrency contract. */
+#include "bridge/bridge.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bridge/capture.h"
+#include "bridge/epoch.h"
+#include "bridge/offload.h"
+
+#define ETH_HLEN 14
+#define VLAN_HLEN 4
+#define ETHERTYPE_8021Q 0x8100
+
+/* MAC table: FDB_BUCKETS buckets of FDB_WAYS entries, each bucket guarded
+ * by a sequence counter (odd while a writer is inside). */
+#define FDB_BUCKETS 2048u
+#define FDB_WAYS 4u
+#define FDB_KEY_VALID (1ull << 63)
+/* A learned entry is refreshed at most this often, so steady traffic does
+ * not keep writing the shared cache line. */
+#define FDB_REFRESH_NS 1000000000ull
+/* Most segments one software-segmented packet may become. */
+#define TSO_MAX_SEGS 256u
+
+#define DEST_FLOOD 0xffffu
+#define DEST_DROP 0xfffeu
+
+struct fdb_entry {
+    _Atomic uint64_t key;       /* FDB_KEY_VALID | vid << 48 | mac */
+    _Atomic uint64_t dest;      /* slot generation << 16 | slot */
+    _Atomic uint64_t seen_ns;
+};
+
+struct fdb_bucket {
+    atomic_uint seq;
+    struct fdb_entry e[FDB_WAYS];
+} __attribute__((aligned(64)));
+
+struct nb_bridge {
+    char name[NB_BRIDGE_NAME_MAX];
+    pthread_mutex_t ctl;                      /* control operations */
+    struct nb_epoch epoch;
+    struct nb_port *_Atomic slot[NB_BRIDGE_MAX_PORTS];
+    atomic_uint slot_gen[NB_BRIDGE_MAX_PORTS]; /* bumped when a slot empties */
+    atomic_uint slot_end;                     /* slots in use are below this */
+    unsigned nports;                          /* under ctl */
+    _Atomic uint64_t aging_ns;
+    uint64_t (*clock_ns)(void *ctx);
+    void *clock_ctx;
+    struct fdb_bucket *fdb;
+};
+
+static uint64_t monotonic_ns(void *ctx)
+{
+    struct timespec ts;
+    (void)ctx;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void stat_add(uint64_t *ctr, uint64_t v)
+{
+    if (v)
+        __atomic_fetch_add(ctr, v, __ATOMIC_RELAXED);
+}
+
+/* ---- bridge lifecycle ---------------------------------------------------- */
+
+struct nb_bridge *nb_bridge_new(const char *name, const struct nb_bridge_config *cfg)
+{
+    struct nb_bridge *br;
+    unsigned aging = cfg && cfg->aging_sec ? cfg->aging_sec : NB_BRIDGE_AGING_DEFAULT;
+
+    if (!name || !*name || strlen(name) >= NB_BRIDGE_NAME_MAX) {
+        errno = EINVAL;
+        return NULL;
+    }
+    br = calloc(1, sizeof(*br));
+    if (!br)
+        return NULL;
+    br->fdb = aligned_alloc(64, FDB_BUCKETS * sizeof(struct fdb_bucket));
+    if (!br->fdb) {
+        free(br);
+        errno = ENOMEM;
+        return NULL;
+    }
+    memset(br->fdb, 0, FDB_BUCKETS * sizeof(struct fdb_bucket));
+    snprintf(br->name, sizeof(br->name), "%s", name);
+    pthread_mutex_init(&br->ctl, NULL);
+    nb_epoch_init(&br->epoch);
+    atomic_store(&br->aging_ns, (uint64_t)aging * 1000000000ull);
+    br->clock_ns = cfg && cfg->clock_ns ? cfg->clock_ns : monotonic_ns;
+    br->clock_ctx = cfg ? cfg->clock_ctx : NULL;
+    return br;
+}
+
+void nb_bridge_free(struct nb_bridge *br)
+{
+    if (!br)
+        return;
+    for (unsigned i = 0; i < NB_BRIDGE_MAX_PORTS; i++) {
+        struct nb_port *p = atomic_load(&br->slot[i]);
+        if (p)
+            nb_bridge_del_port(br, p);
+    }
+    nb_epoch_destroy(&br->epoch);
+    pthread_mutex_destroy(&br->ctl);
+    free(br->fdb);
+    free(br);
+}
+
+const char *nb_bridge_name(const struct nb_bridge *br)
+{
+    return br->name;
+}
+
+int nb_bridge_set_aging(struct nb_bridge *br, unsigned aging_sec)
+{
+    if (aging_sec == 0)
+        return -EINVAL;
+    atomic_store(&br->aging_ns, (uint64_t)aging_sec * 1000000000ull);
+    return 0;
+}
+
+unsigned nb_bridge_aging(const struct nb_bridge *br)
+{
+    return (unsigned)(atomic_load(&br->aging_ns) / 1000000000ull);
+}
+
+/* ---- ports --------------------------------------------------------------- */
+
+static struct nb_port *find_port_locked(struct nb_bridge *br, const char *name)
+{
+    unsigned end = atomic_load(&br->slot_end);
+    for (unsigned i = 0; i < end; i++) {
+        struct nb_port *p = atomic_load(&br->slot[i]);
+        if (p && strcmp(p->name, name) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+int nb_bridge_add_port(struct nb_bridge *br, struct nb_port *port)
+{
+    unsigned i;
+
+    if (!port->ops || !port->ops->tx_burst || !port->name[0])
+        return -EINVAL;
+    pthread_mutex_lock(&br->ctl);
+    if (port->bridge || find_port_locked(br, port->name)) {
+        pthread_mutex_unlock(&br->ctl);
+        return -EEXIST;
+    }
+    for (i = 0; i < NB_BRIDGE_MAX_PORTS && atomic_load(&br->slot[i]); i++)
+        ;
+    if (i == NB_BRIDGE_MAX_PORTS) {
+        pthread_mutex_unlock(&br->ctl);
+        return -ENOSPC;
+    }
+    port->bridge = br;
+    port->bridge_slot = i;
+    atomic_store(&br->slot[i], port);
+    if (i >= atomic_load(&br->slot_end))
+        atomic_store(&br->slot_end, i + 1);
+    br->nports++;
+    pthread_mutex_unlock(&br->ctl);
+    return 0;
+}
+
+int nb_bridge_del_port(struct nb_bridge *br, struct nb_port *port)
+{
+    unsigned i = port->bridge_slot;
+    struct nb_capture *cap;
+
+    pthread_mutex_lock(&br->ctl);
+    if (port->bridge != br || i >= NB_BRIDGE_MAX_PORTS || atomic_load(&br->slot[i]) != port) {
+        pthread_mutex_unlock(&br->ctl);
+        return -ENOENT;
+    }
+    atomic_store(&br->slot[i], NULL);
+    /* MAC entries pointing at the old generation of this slot die with it. */
+    atomic_fetch_add(&br->slot_gen[i], 1);
+    br->nports--;
+    nb_epoch_synchronize(&br->epoch);
+    /* No ingress thread holds the port any more. */
+    cap = atomic_exchange(&port->capture, NULL);
+    port->bridge = NULL;
+    pthread_mutex_unlock(&br->ctl);
+    if (cap)
+        nb_capture_close(cap);
+    if (port->ops->destroy)
+        port->ops->destroy(port);
+    return 0;
+}
+
+struct nb_port *nb_bridge_find_port(struct nb_bridge *br, const char *name)
+{
+    struct nb_port *p;
+
+    pthread_mutex_lock(&br->ctl);
+    p = find_port_locked(br, name);
+    pthread_mutex_unlock(&br->ctl);
+    return p;
+}
+
+unsigned nb_bridge_port_count(struct nb_bridge *br)
+{
+    unsigned n;
+
+    pthread_mutex_lock(&br->ctl);
+    n = br->nports;
+    pthread_mutex_unlock(&br->ctl);
+    return n;
+}
+
+int nb_bridge_foreach_port(struct nb_bridge *br,
+                           int (*fn)(struct nb_port *port, void *ctx), void *ctx)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&br->ctl);
+    for (unsigned i = 0; i < atomic_load(&br->slot_end) && rc == 0; i++) {
+        struct nb_port *p = atomic_load(&br->slot[i]);
+        if (p)
+            rc = fn(p, ctx);
+    }
+    pthread_mutex_unlock(&br->ctl);
+    return rc;
+}
+
+int nb_bridge_set_capture(struct nb_bridge *br, struct nb_port *port, struct nb_capture *cap,
+                          struct nb_capture **old)
+{
+    pthread_mutex_lock(&br->ctl);
+    if (port->bridge != br) {
+        pthread_mutex_unlock(&br->ctl);
+        return -ENOENT;
+    }
+    *old = atomic_exchange(&port->capture, cap);
+    nb_epoch_synchronize(&br->epoch);
+    pthread_mutex_unlock(&br->ctl);
+    return 0;
+}
+
+void nb_port_stats_read(const struct nb_port *port, struct nb_port_stats *out)
+{
+    const struct nb_port_stats *s = &port->stats;
+
+    out->rx_packets = __atomic_load_n(&s->rx_packets, __ATOMIC_RELAXED);
+    out->rx_bytes = __atomic_load_n(&s->rx_bytes, __ATOMIC_RELAXED);
+    out->tx_packets = __atomic_load_n(&s->tx_packets, __ATOMIC_RELAXED);
+    out->tx_bytes = __atomic_load_n(&s->tx_bytes, __ATOMIC_RELAXED);
+    for (int r = 0; r < NB_DROP__COUNT; r++)
+        out->drops[r] = __atomic_load_n(&s->drops[r], __ATOMIC_RELAXED);
+}
+
+/* ---- MAC table ----------------------------------------------------------- */
+
+static uint64_t fdb_key(const uint8_t mac[6], uint16_t vid)
+{
+    uint64_t k = 0;
+    for (int i = 0; i < 6; i++)
+        k = k << 8 | mac[i];
+    return FDB_KEY_VALID | (uint64_t)(vid & 0xfff) << 48 | k;
+}
+
+static struct fdb_bucket *fdb_bucket(struct nb_bridge *br, uint64_t key)
+{
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    return &br->fdb[(h >> 40) % FDB_BUCKETS];
+}
+
+/* The slot a destination refers to while its port is still there. */
+static bool dest_live(struct nb_bridge *br, uint64_t dest, unsigned *slot)
+{
+    unsigned s = (unsigned)(dest & 0xffff);
+    return s < NB_BRIDGE_MAX_PORTS &&
+           atomic_load_explicit(&br->slot_gen[s], memory_order_acquire) == (unsigned)(dest >> 16) &&
+           (*slot = s, true);
+}
+
+static bool fresh(uint64_t seen, uint64_t now, uint64_t aging)
+{
+    return now - seen < aging;
+}
+
+/* Reads the entry for key without taking anything: retries while a writer
+ * changes the bucket. Returns false if absent. */
+static bool fdb_read(struct nb_bridge *br, uint64_t key, uint64_t *dest, uint64_t *seen)
+{
+    struct fdb_bucket *b = fdb_bucket(br, key);
+    unsigned s1, s2;
+    bool found;
+
+    do {
+        s1 = atomic_load_explicit(&b->seq, memory_order_acquire);
+        if (s1 & 1)
+            continue;
+        found = false;
+        for (unsigned w = 0; w < FDB_WAYS; w++) {
+            if (atomic_load_explicit(&b->e[w].key, memory_order_relaxed) == key) {
+                *dest = atomic_load_explicit(&b->e[w].dest, memory_order_relaxed);
+                *seen = atomic_load_explicit(&b->e[w].seen_ns, memory_order_relaxed);
+                found = true;
+                break;
+            }
+        }
+        atomic_thread_fence(memory_order_acquire);
+        s2 = atomic_load_explicit(&b->seq, memory_order_relaxed);
+        if (s1 == s2)
+            return found;
+    } while (1);
+}
+
+static void bucket_lock(struct fdb_bucket *b)
+{
+    unsigned s;
+    do {
+        s = atomic_load_explicit(&b->seq, memory_order_relaxed);
+    } while ((s & 1) || !atomic_compare_exchange_weak_explicit(&b->seq, &s, s + 1,
+                                                               memory_order_acquire,
+                                                               memory_order_relaxed));
+    atomic_thread_fence(memory_order_release);
+}
+
+static void bucket_unlock(struct fdb_bucket *b)
+{
+    atomic_fetch_add_explicit(&b->seq, 1, memory_order_release);
+}
+
+static void fdb_learn(struct nb_bridge *br, uint64_t key, uint64_t dest, uint64_t now,
+                      uint64_t aging)
+{
+    struct fdb_bucket *b;
+    uint64_t old_dest, seen;
+    unsigned victim = 0, w, slot;
+    uint64_t victim_seen = UINT64_MAX;
+
+    if (fdb_read(br, key, &old_dest, &seen) && old_dest == dest &&
+        now - seen < FDB_REFRESH_NS && fresh(seen, now, aging))
+        return;
+
+    b = fdb_bucket(br, key);
+    bucket_lock(b);
+    for (w = 0; w < FDB_WAYS; w++) {
+        uint64_t k = atomic_load_explicit(&b->e[w].key, memory_order_relaxed);
+        uint64_t d = atomic_load_explicit(&b->e[w].dest, memory_order_relaxed);
+        uint64_t s = atomic_load_explicit(&b->e[w].seen_ns, memory_order_relaxed);
+        if (k == key) {
+            victim = w;
+            break;
+        }
+        /* Free, aged or orphaned entries go first, then the oldest. */
+        if (k == 0 || !fresh(s, now, aging) || !dest_live(br, d, &slot))
+            s = 0;
+        if (s < victim_seen) {
+            victim_seen = s;
+            victim = w;
+        }
+    }
+    atomic_store_explicit(&b->e[victim].key, key, memory_order_relaxed);
+    atomic_store_explicit(&b->e[victim].dest, dest, memory_order_relaxed);
+    atomic_store_explicit(&b->e[victim].seen_ns, now, memory_order_relaxed);
+    bucket_unlock(b);
+}
+
+static struct nb_port *fdb_lookup_slot(struct nb_bridge *br, uint64_t key, uint64_t now,
+                                       unsigned *slot)
+{
+    uint64_t dest, seen;
+    struct nb_port *p;
+
+    if (!fdb_read(br, key, &dest, &seen) || !fresh(seen, now, atomic_load(&br->aging_ns)) ||
+        !dest_live(br, dest, slot))
+        return NULL;
+    p = atomic_load_explicit(&br->slot[*slot], memory_order_acquire);
+    /* The slot may have been emptied (and refilled) after the check. */
+    if (atomic_load_explicit(&br->slot_gen[*slot], memory_order_acquire) != (unsigned)(dest >> 16))
+        return NULL;
+    return p;
+}
+
+struct nb_port *nb_bridge_fdb_lookup(struct nb_bridge *br, const uint8_t mac[6], uint16_t vid)
+{
+    unsigned slot;
+    return fdb_lookup_slot(br, fdb_key(mac, vid), br->clock_ns(br->clock_ctx), &slot);
+}
+
+void nb_bridge_fdb_flush(struct nb_bridge *br)
+{
+    for (unsigned i = 0; i < FDB_BUCKETS; i++) {
+        struct fdb_bucket *b = &br->fdb[i];
+        bucket_lock(b);
+        for (unsigned w = 0; w < FDB_WAYS; w++)
+            atomic_store_explicit(&b->e[w].key, 0, memory_order_relaxed);
+        bucket_unlock(b);
+    }
+}
+
+/* ---- VLAN ---------------------------------------------------------------- */
+
+static bool vlan_member(const struct nb_port *p, uint16_t vid)
+{
+    switch (p->vlan_mode) {
+    case NB_VLAN_ACCESS:
+        return vid == p->access_vlan;
+    case NB_VLAN_TRUNK:
+        return nb_port_trunk_allowed(p, vid);
+    default:
+        return vid == 0;
+    }
+}
+
+static void strip_tag(struct nb_pkt *pkt)
+{
+    memmove(pkt->data + VLAN_HLEN, pkt->data, 12);
+    pkt->data += VLAN_HLEN;
+    pkt->len -= VLAN_HLEN;
+    if ((pkt->flags & NB_PKT_CSUM_PARTIAL) && pkt->csum_start >= VLAN_HLEN)
+        pkt->csum_start -= VLAN_HLEN;
+}
+
+static bool push_tag(struct nb_pkt *pkt, uint16_t tci)
+{
+    uint8_t *d = nb_pkt_push(pkt, VLAN_HLEN);
+    if (!d)
+        return false;
+    memmove(d, d + VLAN_HLEN, 12);
+    wr16(d + 12, ETHERTYPE_8021Q);
+    wr16(d + 14, tci);
+    if (pkt->flags & NB_PKT_CSUM_PARTIAL)
+        pkt->csum_start += VLAN_HLEN;
+    return true;
+}
+
+/* Decides the packet's VLAN from the ingress port's mode, removing an
+ * in-band tag where the mode says so. May replace *pp (unsharing). Returns
+ * NB_DROP__COUNT to keep the packet, or why to drop it. */
+static enum nb_drop_reason vlan_ingress(const struct nb_port *in, struct nb_pkt **pp)
+{
+    struct nb_pkt *pkt = *pp;
+    bool tagged = pkt->len >= ETH_HLEN + VLAN_HLEN && rd16(pkt->data + 12) == ETHERTYPE_8021Q;
+    uint16_t tci = tagged ? rd16(pkt->data + 14) : 0, vid = tci & 0xfff;
+
+    if (in->vlan_mode == NB_VLAN_NONE) {
+        pkt->vlan_tci = 0;
+        return NB_DROP__COUNT;
+    }
+    if (in->vlan_mode == NB_VLAN_ACCESS) {
+        if (vid != 0)
+            return NB_DROP_VLAN;
+        tci = (uint16_t)((tci & 0xf000) | (in->access_vlan & 0xfff));
+    } else if (!nb_port_trunk_allowed(in, vid)) {
+        return NB_DROP_VLAN;
+    }
+    if (tagged) {
+        struct nb_pkt *w = nb_pkt_unshare(pkt);
+        if (!w)
+            return NB_DROP_NO_BUFFER;
+        strip_tag(w);
+        *pp = pkt = w;
+    }
+    pkt->vlan_tci = tci;
+    return NB_DROP__COUNT;
+}
+
+/* ---- forwarding ---------------------------------------------------------- */
+
+/* Everything one nb_bridge_input() call accumulates. */
+struct fwd_burst {
+    struct nb_bridge *br;
+    struct nb_pkt *pkts[NB_BURST];
+    uint16_t dest[NB_BURST];        /* slot, DEST_FLOOD or DEST_DROP */
+    unsigned n;
+    bool any_flood;
+};
+
+/* Egress staging for one port: filled, then handed over in NB_BURST lots. */
+struct egress {
+    struct nb_port *port;
+    struct nb_pkt *out[NB_BURST];
+    unsigned n;
+    uint64_t tx_packets, tx_bytes;
+    uint64_t drops[NB_DROP__COUNT];
+};
+
+static void egress_flush(struct egress *eg)
+{
+    struct nb_capture *cap;
+
+    if (!eg->n)
+        return;
+    for (unsigned i = 0; i < eg->n; i++) {
+        eg->tx_packets++;
+        eg->tx_bytes += eg->out[i]->len;
+    }
+    cap = atomic_load_explicit(&eg->port->capture, memory_order_acquire);
+    if (cap)
+        nb_capture_frames(cap, eg->out, eg->n);
+    eg->port->ops->tx_burst(eg->port, eg->out, eg->n);
+    eg->n = 0;
+}
+
+static void egress_drop(struct egress *eg, struct nb_pkt *pkt, enum nb_drop_reason why)
+{
+    eg->drops[why]++;
+    nb_pkt_free(pkt);
+}
+
+/* Last step for one frame: the 802.1Q tag a trunk wants, then staging. */
+static void egress_tag_and_stage(struct egress *eg, struct nb_pkt *pkt)
+{
+    uint16_t tci = pkt->vlan_tci;
+
+    if (eg->port->vlan_mode == NB_VLAN_TRUNK && (tci & 0xfff) != 0) {
+        struct nb_pkt *w = nb_pkt_unshare(pkt);
+        if (!w) {
+            egress_drop(eg, pkt, NB_DROP_NO_BUFFER);
+            return;
+        }
+        if (!push_tag(w, tci)) {
+            egress_drop(eg, w, NB_DROP_NO_BUFFER);
+            return;
+        }
+        pkt = w;
+    }
+    if (eg->n == NB_BURST)
+        egress_flush(eg);
+    eg->out[eg->n++] = pkt;
+}
+
+/* Applies the software fallbacks the port needs, then stages. */
+static void egress_one(struct egress *eg, struct nb_pkt *pkt)
+{
+    uint32_t off = eg->port->offloads;
+
+    if (pkt->gso_type != NB_GSO_NONE) {
+        uint32_t need = pkt->gso_type == NB_GSO_TCPV4 ? NB_PORT_OFF_TSO4 : NB_PORT_OFF_TSO6;
+        if (!(off & need)) {
+            struct nb_pkt *segs[TSO_MAX_SEGS];
+            int n = nb_offload_tso_segment(pkt, segs, TSO_MAX_SEGS);
+            if (n < 0) {
+                egress_drop(eg, pkt, n == -ENOBUFS ? NB_DROP_NO_BUFFER : NB_DROP_OFFLOAD);
+                return;
+            }
+            nb_pkt_free(pkt);
+            for (int i = 0; i < n; i++)
+                egress_tag_and_stage(eg, segs[i]);
+            return;
+        }
+    }
+    if ((pkt->flags & NB_PKT_CSUM_PARTIAL) && !(off & NB_PORT_OFF_CSUM) &&
+        pkt->gso_type == NB_GSO_NONE) {
+        struct nb_pkt *w = nb_pkt_unshare(pkt);
+        if (!w) {
+            egress_drop(eg, pkt, NB_DROP_NO_BUFFER);
+            return;
+        }
+        if (nb_offload_csum_complete(w) != 0) {
+            egress_drop(eg, w, NB_DROP_OFFLOAD);
+            return;
+        }
+        pkt = w;
+    }
+    egress_tag_and_stage(eg, pkt);
+}
+
+static bool is_broadcast(const uint8_t *mac)
+{
+    static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    return memcmp(mac, bcast, 6) == 0;
+}
+
+/* Sends port (in slot) everything of the burst addressed to it. */
+static void forward_to(struct fwd_burst *fb, unsigned slot, struct nb_port *port)
+{
+    struct egress eg = { .port = port };
+    struct nb_pkt *mine[NB_BURST];
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < fb->n; i++) {
+        struct nb_pkt *pkt = fb->pkts[i];
+        uint16_t vid = pkt->vlan_tci & 0xfff;
+        if (fb->dest[i] == slot) {
+            fb->dest[i] = DEST_DROP;         /* handed over: not ours to free */
+            if (!vlan_member(port, vid)) {
+                egress_drop(&eg, pkt, NB_DROP_VLAN);
+                continue;
+            }
+            mine[n++] = pkt;
+        } else if (fb->dest[i] == DEST_FLOOD && vlan_member(port, vid)) {
+            const uint8_t *dst = pkt->data;
+            if (!is_broadcast(dst) && port->ops->accepts_mcast && (dst[0] & 1) &&
+                !port->ops->accepts_mcast(port, dst)) {
+                eg.drops[NB_DROP_FILTER]++;
+                continue;
+            }
+            nb_pkt_ref(pkt);
+            mine[n++] = pkt;
+        }
+    }
+    if (n && port->ops->link_up && !port->ops->link_up(port)) {
+        eg.drops[NB_DROP_LINK_DOWN] += n;
+        nb_pkt_free_burst(mine, n);
+        n = 0;
+    }
+    for (unsigned i = 0; i < n; i++)
+        egress_one(&eg, mine[i]);
+    egress_flush(&eg);
+
+    stat_add(&port->stats.tx_packets, eg.tx_packets);
+    stat_add(&port->stats.tx_bytes, eg.tx_bytes);
+    for (int r = 0; r < NB_DROP__COUNT; r++)
+        stat_add(&port->stats.drops[r], eg.drops[r]);
+}
+
+/* Classifies, learns and looks up each packet; fills fb. */
+static void ingress(struct fwd_burst *fb, struct nb_port *in, struct nb_pkt **pkts, unsigned n)
+{
+    struct nb_bridge *br = fb->br;
+    uint64_t now = br->clock_ns(br->clock_ctx);
+    uint64_t aging = atomic_load(&br->aging_ns);
+    uint64_t self = (uint64_t)atomic_load(&br->slot_gen[in->bridge_slot]) << 16 | in->bridge_slot;
+    uint64_t rx_bytes = 0, drops[NB_DROP__COUNT] = { 0 };
+    struct nb_pkt *dropped[NB_BURST];
+    unsigned nd = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        struct nb_pkt *pkt = pkts[i];
+        enum nb_drop_reason why = NB_DROP__COUNT;
+        unsigned slot;
+
+        rx_bytes += pkt->len;
+        if (pkt->len < ETH_HLEN)
+            why = NB_DROP_MALFORMED;
+        else
+            why = vlan_ingress(in, &pkt);
+        if (why != NB_DROP__COUNT) {
+            drops[why]++;
+            dropped[nd++] = pkt;
+            continue;
+        }
+        const uint8_t *dst = pkt->data, *src = pkt->data + 6;
+        uint16_t vid = pkt->vlan_tci & 0xfff;
+        static const uint8_t zero[6];
+        if (!(src[0] & 1) && memcmp(src, zero, 6) != 0)
+            fdb_learn(br, fdb_key(src, vid), self, now, aging);
+
+        uint16_t dest = DEST_FLOOD;
+        if (!(dst[0] & 1) && fdb_lookup_slot(br, fdb_key(dst, vid), now, &slot))
+            dest = slot == in->bridge_slot ? DEST_DROP : (uint16_t)slot;
+        if (dest == DEST_DROP) {             /* no hairpin: it is already there */
+            dropped[nd++] = pkt;
+            continue;
+        }
+        fb->any_flood |= dest == DEST_FLOOD;
+        fb->pkts[fb->n] = pkt;
+        fb->dest[fb->n++] = dest;
+    }
+    nb_pkt_free_burst(dropped, nd);
+    stat_add(&in->stats.rx_packets, n);
+    stat_add(&in->stats.rx_bytes, rx_bytes);
+    for (int r = 0; r < NB_DROP__COUNT; r++)
+        stat_add(&in->stats.drops[r], drops[r]);
+}
+
+void nb_bridge_input(struct nb_bridge *br, struct nb_port *in, struct nb_pkt **pkts, unsigned n)
+{
+    struct fwd_burst fb = { .br = br };
+    struct nb_epoch_token tok;
+    struct nb_capture *cap;
+    unsigned in_slot = in->bridge_slot, end;
+
+    if (n == 0)
+        return;
+    if (n > NB_BURST) {               /* a caller bug; still keep the contract */
+        nb_bridge_input(br, in, pkts, NB_BURST);
+        nb_bridge_input(br, in, pkts + NB_BURST, n - NB_BURST);
+        return;
+    }
+    tok = nb_epoch_enter(&br->epoch);
+    if (in_slot >= NB_BRIDGE_MAX_PORTS || atomic_load(&br->slot[in_slot]) != in) {
+        /* Detached while its receive thread was still running. */
+        nb_epoch_leave(&br->epoch, tok);
+        nb_pkt_free_burst(pkts, n);
+        return;
+    }
+    cap = atomic_load_explicit(&in->capture, memory_order_acquire);
+    if (cap)
+        nb_capture_frames(cap, pkts, n);
+
+    ingress(&fb, in, pkts, n);
+
+    end = atomic_load(&br->slot_end);
+    if (fb.any_flood) {
+        for (unsigned s = 0; s < end; s++) {
+            struct nb_port *p = atomic_load_explicit(&br->slot[s], memory_order_acquire);
+            if (p && s != in_slot)
+                forward_to(&fb, s, p);
+        }
+    } else {
+        /* Unicast only: visit just the ports named, in order of first use. */
+        for (unsigned i = 0; i < fb.n; i++) {
+            unsigned s = fb.dest[i];
+            if (s == DEST_DROP)
+                continue;
+            struct nb_port *p = atomic_load_explicit(&br->slot[s], memory_order_acquire);
+            if (p)
+                forward_to(&fb, s, p);
+        }
+    }
+    /* Whatever is left: flooded originals (each destination took its own
+     * reference) and unicast to a port that vanished meanwhile. */
+    struct nb_pkt *rest[NB_BURST];
+    unsigned nr = 0;
+    for (unsigned i = 0; i < fb.n; i++)
+        if (fb.dest[i] != DEST_DROP)
+            rest[nr++] = fb.pkts[i];
+    nb_pkt_free_burst(rest, nr);
+    nb_epoch_leave(&br->epoch, tok);
+}
