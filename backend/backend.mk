@@ -34,5 +34,12 @@ $(O)/tests/test_backend_fe_config: $(O)/tests/backend/test_backend_fe_config.o $
 TESTS += $(O)/tests/test_backend_fe_config
 VALGRIND_TESTS += $(O)/tests/test_backend_fe_config
 
+# The xenbus state machine against the emulator, with netbackd as a child.
+$(O)/tests/test_backend_xenbus: $(O)/tests/backend/test_backend_xenbus.o $(O)/backend/vif_nodes.o \
+		$(O)/backend/ctl_client.o $(O)/libtestlib.a $(O)/libbackend_pure.a \
+		| $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
+	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
+TESTS += $(O)/tests/test_backend_xenbus
+
 # The userspace netfront library, its tool, and the emulator end-to-end tests.
 -include backend/netfront/netfront.mk

@@ -172,10 +172,21 @@ static int write_features(struct nbd_vif *vif)
 
     for (int attempt = 0; attempt < 16; attempt++) {
         xs_transaction_t t = xs_transaction_start(ctx->xsh);
+        char path[160], *st;
         int rc = 0;
 
         if (t == XBT_NULL)
             return -errno;
+        /* The toolstack may already be taking the device away again: then
+         * our state write must not paper over its Closing. */
+        snprintf(path, sizeof(path), "%s/state", vif->be_path);
+        st = xs_read(ctx->xsh, t, path, NULL);
+        bool closing = st && !strcmp(st, "5");
+        free(st);
+        if (closing) {
+            xs_transaction_end(ctx->xsh, t, true);
+            return -ESHUTDOWN;
+        }
         for (size_t i = 0; i < sizeof(features) / sizeof(features[0]) && !rc; i++)
             rc = nbd_xs_printf(ctx->xsh, t, vif->be_path, features[i].key, "%u", features[i].val);
         if (!rc)
@@ -381,7 +392,14 @@ static void vif_probe(struct nbd_ctx *ctx, unsigned domid, unsigned devid, const
         vif_fail(vif, rc, msg);
         return;
     }
-    if ((rc = write_features(vif))) {
+    if ((rc = write_features(vif)) == -ESHUTDOWN) {
+        nbd_log(NBD_LOG_INFO, "%s: removed before it started", vif->name);
+        vif->be_state = XenbusStateClosing;
+        set_backend_state(vif, XenbusStateClosed);
+        vif_unregister(vif);
+        return;
+    }
+    if (rc) {
         nbd_log(NBD_LOG_ERR, "%s: advertising features: %s", vif->name, strerror(-rc));
         vif_fail(vif, rc, "writing features");
         return;
@@ -459,6 +477,15 @@ static void vif_update(struct nbd_vif *vif)
     }
     nbd_log(NBD_LOG_DEBUG, "%s: frontend %s, backend %s", vif->name,
             state_name(fe_state), state_name(vif->be_state));
+
+    /* Asked to close while the frontend never got going: nothing to wait
+     * for, so don't keep the toolstack waiting either. */
+    if (vif->be_state == XenbusStateClosing && !read_flag(ctx, vif->be_path, "online") &&
+        (fe_state == XenbusStateInitialising || fe_state == XenbusStateInitWait)) {
+        set_backend_state(vif, XenbusStateClosed);
+        vif_unregister(vif);
+        return;
+    }
 
     switch (fe_state) {
     case XenbusStateInitialising:

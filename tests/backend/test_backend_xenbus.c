@@ -1,0 +1,621 @@
+/* netbackd's xenbus side against the emulator: the test process is the
+ * toolstack (vif-add/vif-del nodes) and, for hostile cases, writes the
+ * frontend's keys itself with xs_* (dom0 may write anywhere); well-behaved
+ * frontends are scripted child processes in the guest domain that share
+ * real ring pages and event channels. netbackd runs as a child process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <xenctrl.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
+#include <xenstore.h>
+#include <xen/io/netif.h>
+#include <xen/io/xenbus.h>
+
+#include "backend/ctl_client.h"
+#include "backend/vif_nodes.h"
+#include "tests/lib/simenv.h"
+
+#define WAIT_MS 10000   /* generous: a bound on a hang, not a speed check */
+#define MAX_QUEUES 4
+
+struct world {
+    struct simenv *env;
+    pid_t daemon;
+    char ctl[PATH_MAX];
+    struct xs_handle *xsh;
+};
+
+/* ---- helpers ---- */
+
+static void exe_dir_file(const char *name, char *out, size_t len)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+    self[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    if (snprintf(out, len, "%.3000s/../bin/%s", self, name) >= (int)len)
+        out[0] = '\0';
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static char *xread(struct xs_handle *xsh, const char *fmt, ...)
+{
+    char path[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof(path), fmt, ap);
+    va_end(ap);
+    return xs_read(xsh, XBT_NULL, path, NULL);
+}
+
+static void xwrite(struct xs_handle *xsh, const char *dir, const char *key, const char *val)
+{
+    char path[256];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    if (!xs_write(xsh, XBT_NULL, path, val, (unsigned)strlen(val)))
+        fprintf(stderr, "write %s: %s\n", path, strerror(errno));
+}
+
+/* Polls path until it reads `want` (NULL: until it is absent). */
+static bool wait_value(struct xs_handle *xsh, const char *path, const char *want)
+{
+    uint64_t deadline = now_ms() + WAIT_MS;
+
+    do {
+        char *v = xs_read(xsh, XBT_NULL, path, NULL);
+        bool ok = want ? v && !strcmp(v, want) : !v;
+        free(v);
+        if (ok)
+            return true;
+        usleep(5000);
+    } while (now_ms() < deadline);
+    return false;
+}
+
+static bool wait_be_state(struct xs_handle *xsh, unsigned domid, unsigned devid, int state)
+{
+    char path[128], want[4];
+
+    snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%u/state", domid, devid);
+    snprintf(want, sizeof(want), "%d", state);
+    return wait_value(xsh, path, want);
+}
+
+static void fe_dir(unsigned domid, unsigned devid, char *buf, size_t len)
+{
+    snprintf(buf, len, "/local/domain/%u/device/vif/%u", domid, devid);
+}
+
+static int add_vif(struct world *w, unsigned domid, unsigned devid)
+{
+    struct nbd_vif_spec spec = { .domid = domid, .devid = devid, .mtu = 1500,
+                                 .mac = { 0x00, 0x16, 0x3e, 0, (uint8_t)domid, (uint8_t)devid } };
+    char err[256];
+
+    snprintf(spec.bridge, sizeof(spec.bridge), "xenbr0");
+    int rc = nbd_vif_nodes_add(w->xsh, &spec, err, sizeof(err));
+    if (rc)
+        fprintf(stderr, "vif-add: %s\n", err);
+    return rc;
+}
+
+/* Number of vifs netbackd lists, or -1. */
+static int daemon_vif_count(struct world *w, const char *name, char *state, size_t len)
+{
+    json_t *r = nbd_ctl_call(w->ctl, json_pack("{s:s}", "cmd", "vif-list"));
+    json_t *v;
+    size_t i;
+    int n = 0;
+
+    if (!r)
+        return -1;
+    json_array_foreach(json_object_get(r, "vifs"), i, v) {
+        if (!name || !strcmp(json_string_value(json_object_get(v, "name")), name)) {
+            n++;
+            if (state)
+                snprintf(state, len, "%s", json_string_value(json_object_get(v, "state")));
+        }
+    }
+    json_decref(r);
+    return n;
+}
+
+static bool wait_vif_gone(struct world *w, const char *name)
+{
+    uint64_t deadline = now_ms() + WAIT_MS;
+
+    do {
+        if (daemon_vif_count(w, name, NULL, 0) == 0)
+            return true;
+        usleep(10000);
+    } while (now_ms() < deadline);
+    return false;
+}
+
+/* ---- a scripted, well-behaved frontend in the guest ---- */
+
+struct guest_script {
+    unsigned domid, devid;
+    unsigned queues;
+    bool reconnect;     /* close, go Initialising, connect again */
+    bool stay;          /* stay Connected until the backend closes */
+};
+
+struct fe_queue {
+    void *rings;
+    uint32_t refs[2];
+    evtchn_port_t port;
+};
+
+static int guest_connect(struct xs_handle *xsh, xengntshr_handle *xgs, xenevtchn_handle *xce,
+                         const struct guest_script *s, struct fe_queue *q)
+{
+    char dir[96], sub[128], val[32];
+
+    fe_dir(s->domid, s->devid, dir, sizeof(dir));
+    for (unsigned i = 0; i < s->queues; i++) {
+        q[i].rings = xengntshr_share_pages(xgs, 0, 2, q[i].refs, 1);
+        if (!q[i].rings)
+            return 10;
+        SHARED_RING_INIT((netif_tx_sring_t *)q[i].rings);
+        SHARED_RING_INIT((netif_rx_sring_t *)((char *)q[i].rings + 4096));
+        int p = xenevtchn_bind_unbound_port(xce, 0);
+        if (p < 0)
+            return 11;
+        q[i].port = (evtchn_port_t)p;
+        if (s->queues == 1)
+            snprintf(sub, sizeof(sub), "%s", dir);
+        else
+            snprintf(sub, sizeof(sub), "%s/queue-%u", dir, i);
+        snprintf(val, sizeof(val), "%u", q[i].refs[0]);
+        xwrite(xsh, sub, "tx-ring-ref", val);
+        snprintf(val, sizeof(val), "%u", q[i].refs[1]);
+        xwrite(xsh, sub, "rx-ring-ref", val);
+        snprintf(val, sizeof(val), "%u", q[i].port);
+        xwrite(xsh, sub, "event-channel", val);
+    }
+    if (s->queues > 1) {
+        snprintf(val, sizeof(val), "%u", s->queues);
+        xwrite(xsh, dir, "multi-queue-num-queues", val);
+    }
+    xwrite(xsh, dir, "request-rx-copy", "1");
+    xwrite(xsh, dir, "feature-rx-notify", "1");
+    xwrite(xsh, dir, "feature-sg", "1");
+    xwrite(xsh, dir, "state", "4");
+    if (s->stay)
+        return 0;   /* the test watches the backend; it may remove it any time */
+    return wait_be_state(xsh, s->domid, s->devid, XenbusStateConnected) ? 0 : 12;
+}
+
+static void guest_release(xengntshr_handle *xgs, xenevtchn_handle *xce, struct fe_queue *q,
+                          unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (q[i].rings)
+            xengntshr_unshare(xgs, q[i].rings, 2);
+        if (q[i].port)
+            xenevtchn_unbind(xce, q[i].port);
+        memset(&q[i], 0, sizeof(q[i]));
+    }
+}
+
+static int guest_close(struct xs_handle *xsh, const struct guest_script *s)
+{
+    char dir[96];
+
+    fe_dir(s->domid, s->devid, dir, sizeof(dir));
+    xwrite(xsh, dir, "state", "5");
+    if (!wait_be_state(xsh, s->domid, s->devid, XenbusStateClosing))
+        return 20;
+    xwrite(xsh, dir, "state", "6");
+    if (!wait_be_state(xsh, s->domid, s->devid, XenbusStateClosed))
+        return 21;
+    return 0;
+}
+
+static int guest_main(void *arg)
+{
+    const struct guest_script *s = arg;
+    struct xs_handle *xsh = xs_open(0);
+    xengntshr_handle *xgs = xengntshr_open(NULL, 0);
+    xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+    struct fe_queue q[MAX_QUEUES] = { 0 };
+    char dir[96];
+    int rc;
+
+    if (!xsh || !xgs || !xce)
+        return 2;
+    fe_dir(s->domid, s->devid, dir, sizeof(dir));
+    /* a netfront waits for InitWait before writing its keys */
+    if (!wait_be_state(xsh, s->domid, s->devid, XenbusStateInitWait))
+        return 3;
+    if ((rc = guest_connect(xsh, xgs, xce, s, q)))
+        return rc;
+    if (s->stay) {
+        /* until the backend goes away (removal or daemon exit) */
+        char path[128];
+        snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%u/state", s->domid, s->devid);
+        uint64_t deadline = now_ms() + WAIT_MS;
+        while (now_ms() < deadline) {
+            char *v = xs_read(xsh, XBT_NULL, path, NULL);
+            bool gone = !v || !strcmp(v, "5") || !strcmp(v, "6");
+            free(v);
+            if (gone)
+                break;
+            usleep(5000);
+        }
+        return 0;
+    }
+    if ((rc = guest_close(xsh, s)))
+        return rc;
+    guest_release(xgs, xce, q, s->queues);
+    if (s->reconnect) {
+        xwrite(xsh, dir, "state", "1");
+        if (!wait_be_state(xsh, s->domid, s->devid, XenbusStateInitWait))
+            return 30;
+        if ((rc = guest_connect(xsh, xgs, xce, s, q)))
+            return 30 + rc;
+        if ((rc = guest_close(xsh, s)))
+            return 40 + rc;
+        guest_release(xgs, xce, q, s->queues);
+    }
+    xengntshr_close(xgs);
+    xenevtchn_close(xce);
+    xs_close(xsh);
+    return 0;
+}
+
+/* ---- fixture ---- */
+
+static int setup(void **state)
+{
+    struct world *w = calloc(1, sizeof(*w));
+    char netbackd[PATH_MAX];
+
+    if (!w)
+        return -1;
+    exe_dir_file("netbackd", netbackd, sizeof(netbackd));
+    if (access(netbackd, X_OK)) {
+        fprintf(stderr, "no %s\n", netbackd);
+        free(w);
+        *state = NULL;
+        return 0;
+    }
+    if (!(w->env = simenv_start())) {
+        free(w);
+        *state = NULL;
+        return 0;
+    }
+    for (unsigned d = 1; d <= 6; d++)
+        simenv_domain_create(w->env, d);
+    simenv_enter(w->env, 0);
+    snprintf(w->ctl, sizeof(w->ctl), "%s/netbackd.sock", simenv_dir(w->env));
+    w->daemon = fork();
+    if (w->daemon == 0) {
+        char maxq[8];
+        snprintf(maxq, sizeof(maxq), "%d", MAX_QUEUES);
+        execl(netbackd, "netbackd", "--foreground", "--ctl", w->ctl, "--log-level", "warn",
+              "--max-queues", maxq, (char *)NULL);
+        _exit(127);
+    }
+    w->xsh = xs_open(0);
+    for (uint64_t deadline = now_ms() + WAIT_MS; now_ms() < deadline; usleep(10000))
+        if (daemon_vif_count(w, NULL, NULL, 0) >= 0)
+            break;
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct world *w = *state;
+
+    if (!w)
+        return 0;
+    if (w->daemon > 0) {
+        int st;
+        kill(w->daemon, SIGTERM);
+        waitpid(w->daemon, &st, 0);
+    }
+    if (w->xsh)
+        xs_close(w->xsh);
+    simenv_stop(w->env);
+    free(w);
+    return 0;
+}
+
+#define NEED_WORLD(state) \
+    struct world *w = *(state); \
+    if (!w) { skip(); return; }
+
+/* ---- tests ---- */
+
+static void vif_add_nodes_and_permissions(void **state)
+{
+    NEED_WORLD(state);
+    struct xs_permissions *p;
+    unsigned n;
+    char *v;
+
+    assert_int_equal(add_vif(w, 6, 3), 0);
+    /* backend directory: owned by the backend domain, guest may read */
+    p = xs_get_permissions(w->xsh, XBT_NULL, "/local/domain/0/backend/vif/6/3", &n);
+    assert_non_null(p);
+    assert_int_equal(n, 2);
+    assert_int_equal(p[0].id, 0);
+    assert_int_equal(p[0].perms, XS_PERM_NONE);
+    assert_int_equal(p[1].id, 6);
+    assert_int_equal(p[1].perms, XS_PERM_READ);
+    free(p);
+    /* frontend directory: owned by the guest, backend may read */
+    p = xs_get_permissions(w->xsh, XBT_NULL, "/local/domain/6/device/vif/3", &n);
+    assert_non_null(p);
+    assert_int_equal(n, 2);
+    assert_int_equal(p[0].id, 6);
+    assert_int_equal(p[0].perms, XS_PERM_NONE);
+    assert_int_equal(p[1].id, 0);
+    assert_int_equal(p[1].perms, XS_PERM_READ);
+    free(p);
+    /* mtu in the frontend is read-only for the guest */
+    p = xs_get_permissions(w->xsh, XBT_NULL, "/local/domain/6/device/vif/3/mtu", &n);
+    assert_non_null(p);
+    assert_int_equal(p[0].id, 0);
+    assert_int_equal(p[1].id, 6);
+    assert_int_equal(p[1].perms, XS_PERM_READ);
+    free(p);
+
+    static const char *const be_keys[][2] = {
+        { "frontend", "/local/domain/6/device/vif/3" }, { "frontend-id", "6" },
+        { "online", "1" }, { "mac", "00:16:3e:00:06:03" }, { "bridge", "xenbr0" },
+        { "handle", "3" }, { "type", "vif" }, { "mtu", "1500" },
+    };
+    for (size_t i = 0; i < sizeof(be_keys) / sizeof(be_keys[0]); i++) {
+        v = xread(w->xsh, "/local/domain/0/backend/vif/6/3/%s", be_keys[i][0]);
+        assert_non_null(v);
+        assert_string_equal(v, be_keys[i][1]);
+        free(v);
+    }
+    static const char *const fe_keys[][2] = {
+        { "backend", "/local/domain/0/backend/vif/6/3" }, { "backend-id", "0" },
+        { "state", "1" }, { "handle", "3" }, { "mac", "00:16:3e:00:06:03" }, { "mtu", "1500" },
+    };
+    for (size_t i = 0; i < sizeof(fe_keys) / sizeof(fe_keys[0]); i++) {
+        v = xread(w->xsh, "/local/domain/6/device/vif/3/%s", fe_keys[i][0]);
+        assert_non_null(v);
+        assert_string_equal(v, fe_keys[i][1]);
+        free(v);
+    }
+    v = xread(w->xsh, "/libxl/6/device/vif/3/backend");
+    assert_non_null(v);
+    assert_string_equal(v, "/local/domain/0/backend/vif/6/3");
+    free(v);
+
+    /* without a script there is no hotplug gate */
+    v = xread(w->xsh, "/local/domain/0/backend/vif/6/3/hotplug-status");
+    assert_null(v);
+
+    char err[256];
+    /* the frontend never connected: the daemon closes at once on request */
+    assert_true(wait_be_state(w->xsh, 6, 3, XenbusStateInitWait));
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 6, 3, 0, WAIT_MS, err, sizeof(err)), 0);
+    assert_null(xread(w->xsh, "/local/domain/0/backend/vif/6/3"));
+    assert_null(xread(w->xsh, "/local/domain/6/device/vif/3"));
+    assert_null(xread(w->xsh, "/libxl/6/device/vif/3"));
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 6, 3, 0, 0, err, sizeof(err)), -ENOENT);
+    assert_true(wait_vif_gone(w, "vif6.3"));
+}
+
+static void xenbus_probe_advertises_features(void **state)
+{
+    NEED_WORLD(state);
+    static const char *const features[][2] = {
+        { "feature-sg", "1" }, { "feature-gso-tcpv4", "1" }, { "feature-gso-tcpv6", "1" },
+        { "feature-ipv6-csum-offload", "1" }, { "feature-rx-copy", "1" },
+        { "feature-rx-flip", "0" }, { "feature-multicast-control", "1" },
+        { "feature-dynamic-multicast-control", "1" },
+        { "feature-split-event-channels", "1" }, { "multi-queue-max-queues", "4" },
+        { "feature-ctrl-ring", "1" },
+    };
+
+    assert_int_equal(add_vif(w, 1, 0), 0);
+    assert_true(wait_be_state(w->xsh, 1, 0, XenbusStateInitWait));
+    for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+        char *v = xread(w->xsh, "/local/domain/0/backend/vif/1/0/%s", features[i][0]);
+        assert_non_null(v);
+        assert_string_equal(v, features[i][1]);
+        free(v);
+    }
+    char err[256];
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 1, 0, 0, WAIT_MS, err, sizeof(err)), 0);
+    assert_true(wait_vif_gone(w, "vif1.0"));
+}
+
+/* Writes a frontend's keys as dom0 would let a hostile guest write them. */
+static void write_fe(struct world *w, unsigned domid, unsigned devid, const char *const kv[][2],
+                     size_t n)
+{
+    char dir[96];
+
+    fe_dir(domid, devid, dir, sizeof(dir));
+    for (size_t i = 0; i < n; i++)
+        xwrite(w->xsh, dir, kv[i][0], kv[i][1]);
+    xwrite(w->xsh, dir, "state", "4");
+}
+
+static void expect_error_node(struct world *w, unsigned domid, unsigned devid, const char *needle)
+{
+    char path[160];
+
+    snprintf(path, sizeof(path), "/local/domain/0/error/backend/vif/%u/%u/error", domid, devid);
+    uint64_t deadline = now_ms() + WAIT_MS;
+    char *v = NULL;
+    while (!(v = xs_read(w->xsh, XBT_NULL, path, NULL)) && now_ms() < deadline)
+        usleep(5000);
+    assert_non_null(v);
+    if (!strstr(v, needle))
+        fail_msg("error node \"%s\" lacks \"%s\"", v, needle);
+    free(v);
+}
+
+static void xenbus_garbage_keys_fail_only_that_vif(void **state)
+{
+    NEED_WORLD(state);
+    static const char *const garbage[][2] = {
+        { "tx-ring-ref", "12abc" }, { "rx-ring-ref", "9" }, { "event-channel", "5" },
+        { "request-rx-copy", "1" },
+    };
+    struct guest_script good = { .domid = 2, .devid = 0, .queues = 1 };
+    char err[256];
+
+    assert_int_equal(add_vif(w, 1, 1), 0);
+    assert_int_equal(add_vif(w, 2, 0), 0);
+    pid_t g = simenv_spawn(w->env, 2, guest_main, &good);
+    assert_true(g > 0);
+    assert_true(wait_be_state(w->xsh, 1, 1, XenbusStateInitWait));
+    write_fe(w, 1, 1, garbage, sizeof(garbage) / sizeof(garbage[0]));
+    expect_error_node(w, 1, 1, "tx-ring-ref");
+    assert_true(wait_be_state(w->xsh, 1, 1, XenbusStateClosing));
+    /* the other guest connects and closes normally meanwhile */
+    assert_int_equal(simenv_wait(g), 0);
+
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 1, 1, 0, 0, err, sizeof(err)), 0);
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 2, 0, 0, 0, err, sizeof(err)), 0);
+    assert_true(wait_vif_gone(w, "vif1.1"));
+    assert_true(wait_vif_gone(w, "vif2.0"));
+}
+
+static void xenbus_rx_flip_refused(void **state)
+{
+    NEED_WORLD(state);
+    static const char *const flip[][2] = {
+        { "tx-ring-ref", "8" }, { "rx-ring-ref", "9" }, { "event-channel", "5" },
+        { "request-rx-copy", "0" },
+    };
+    char err[256];
+
+    assert_int_equal(add_vif(w, 3, 0), 0);
+    assert_true(wait_be_state(w->xsh, 3, 0, XenbusStateInitWait));
+    write_fe(w, 3, 0, flip, sizeof(flip) / sizeof(flip[0]));
+    expect_error_node(w, 3, 0, "request-rx-copy");
+    char *v = xread(w->xsh, "/local/domain/0/error/backend/vif/3/0/error");
+    assert_non_null(v);
+    assert_int_equal(atoi(v), EOPNOTSUPP);
+    free(v);
+    assert_true(wait_be_state(w->xsh, 3, 0, XenbusStateClosing));
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 3, 0, 0, 0, err, sizeof(err)), 0);
+    assert_true(wait_vif_gone(w, "vif3.0"));
+    /* the error node goes with the device */
+    assert_true(wait_value(w->xsh, "/local/domain/0/error/backend/vif/3/0/error", NULL));
+}
+
+static void xenbus_queue_count_refused(void **state)
+{
+    NEED_WORLD(state);
+    static const char *const too_many[][2] = {
+        { "multi-queue-num-queues", "5" }, { "request-rx-copy", "1" },
+    };
+    char err[256];
+
+    assert_int_equal(add_vif(w, 3, 1), 0);
+    assert_true(wait_be_state(w->xsh, 3, 1, XenbusStateInitWait));
+    write_fe(w, 3, 1, too_many, 2);
+    expect_error_node(w, 3, 1, "multi-queue-num-queues: 5 requested, maximum is 4");
+    assert_true(wait_be_state(w->xsh, 3, 1, XenbusStateClosing));
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 3, 1, 0, 0, err, sizeof(err)), 0);
+    assert_true(wait_vif_gone(w, "vif3.1"));
+}
+
+static void xenbus_close_and_reconnect(void **state)
+{
+    NEED_WORLD(state);
+    struct guest_script s = { .domid = 4, .devid = 0, .queues = 2, .reconnect = true };
+    char err[256], st[32];
+
+    assert_int_equal(add_vif(w, 4, 0), 0);
+    pid_t g = simenv_spawn(w->env, 4, guest_main, &s);
+    assert_true(g > 0);
+    /* connect (2 queues), Closing, Closed, Initialising, InitWait, connect, close */
+    assert_int_equal(simenv_wait(g), 0);
+    /* online = 1: the device is kept, Closed, for the next boot */
+    assert_int_equal(daemon_vif_count(w, "vif4.0", st, sizeof(st)), 1);
+    assert_string_equal(st, "Closed");
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 4, 0, 0, 0, err, sizeof(err)), 0);
+    assert_true(wait_vif_gone(w, "vif4.0"));
+}
+
+static void xenbus_device_removal_tears_down(void **state)
+{
+    NEED_WORLD(state);
+    struct guest_script s = { .domid = 5, .devid = 0, .queues = 1, .stay = true };
+    char err[256];
+
+    assert_int_equal(add_vif(w, 5, 0), 0);
+    pid_t g = simenv_spawn(w->env, 5, guest_main, &s);
+    assert_true(g > 0);
+    assert_true(wait_be_state(w->xsh, 5, 0, XenbusStateConnected));
+    /* the toolstack removes the device without asking (xl destroy -f) */
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 5, 0, 0, 0, err, sizeof(err)), 0);
+    assert_true(wait_vif_gone(w, "vif5.0"));
+    assert_int_equal(simenv_wait(g), 0);
+}
+
+static void xenbus_domain_death_releases_vif(void **state)
+{
+    NEED_WORLD(state);
+    struct guest_script s = { .domid = 5, .devid = 1, .queues = 1, .stay = true };
+    char st[32];
+
+    assert_int_equal(add_vif(w, 5, 1), 0);
+    pid_t g = simenv_spawn(w->env, 5, guest_main, &s);
+    assert_true(g > 0);
+    assert_true(wait_be_state(w->xsh, 5, 1, XenbusStateConnected));
+    assert_int_equal(daemon_vif_count(w, "vif5.1", st, sizeof(st)), 1);
+    kill(g, SIGKILL);
+    simenv_wait(g);
+    /* destroy removes the backend directory and fires @releaseDomain */
+    assert_int_equal(simenv_domain_destroy(w->env, 5), 0);
+    assert_true(wait_vif_gone(w, "vif5.1"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(vif_add_nodes_and_permissions),
+        cmocka_unit_test(xenbus_probe_advertises_features),
+        cmocka_unit_test(xenbus_garbage_keys_fail_only_that_vif),
+        cmocka_unit_test(xenbus_rx_flip_refused),
+        cmocka_unit_test(xenbus_queue_count_refused),
+        cmocka_unit_test(xenbus_close_and_reconnect),
+        cmocka_unit_test(xenbus_device_removal_tears_down),
+        cmocka_unit_test(xenbus_domain_death_releases_vif),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
