@@ -226,7 +226,8 @@ static int rm_tree(struct xs_req *req, const char *name, bool top)
 	children = malloc(childlen + 1);
 	if (!children)
 		return ENOMEM;
-	memcpy(children, node->children, childlen);
+	if (childlen) /* a leaf has no children array (memcpy from NULL is UB) */
+		memcpy(children, node->children, childlen);
 	for (unsigned off = 0; off < childlen;) {
 		char *child = xs_path_child(name, children + off);
 
