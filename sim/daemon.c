@@ -68,9 +68,12 @@ int xensim_init(struct xensim *x, const char *dir)
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	x->sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (x->sig_fd < 0)
+		return -errno;
 	x->sig_ep = (struct sim_ep){ .kind = SIM_EP_SIGNAL };
-	if (x->sig_fd < 0 || (rc = sim_ep_add(x, x->sig_fd, &x->sig_ep)))
-		return x->sig_fd < 0 ? -errno : rc;
+	rc = sim_ep_add(x, x->sig_fd, &x->sig_ep);
+	if (rc)
+		return rc;
 
 	x->xs = xs_server_new();
 	if (!x->xs)

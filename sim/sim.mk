@@ -31,10 +31,12 @@ BINS += $(O)/bin/xensim
 INSTALL_SBINS += $(O)/bin/xensim
 
 # Conformance tests: several processes in several emulated domains.
-SIM_TESTS := $(O)/tests/test_sim_gnttab $(O)/tests/test_sim_evtchn
+SIM_TESTS := $(O)/tests/test_sim_gnttab $(O)/tests/test_sim_evtchn $(O)/tests/test_sim_xensim
 $(O)/tests/test_sim_gnttab: $(O)/tests/sim/test_gnttab.o $(O)/tests/sim/sim_test_util.o $(O)/libtestlib.a | $(SIMLIBS) $(O)/bin/xensim
 	$(call link,$(SIM_RPATH) $(XEN_LIBS) $(CMOCKA_LIBS))
 $(O)/tests/test_sim_evtchn: $(O)/tests/sim/test_evtchn.o $(O)/tests/sim/sim_test_util.o $(O)/libtestlib.a | $(SIMLIBS) $(O)/bin/xensim
+	$(call link,$(SIM_RPATH) $(XEN_LIBS) $(CMOCKA_LIBS))
+$(O)/tests/test_sim_xensim: $(O)/tests/sim/test_xensim.o $(O)/tests/sim/sim_test_util.o $(O)/sim/sim_proto.o $(O)/libtestlib.a | $(SIMLIBS) $(O)/bin/xensim
 	$(call link,$(SIM_RPATH) $(XEN_LIBS) $(CMOCKA_LIBS))
 TESTS += $(SIM_TESTS)
 # ---- end of xensim core ----
