@@ -8,3 +8,4 @@ TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(O)/%.o)
 $(O)/libtestlib.a: $(TESTLIB_OBJS)
 # Real Xen under QEMU (make e2e, make e2e-clean).
 -include tests/e2e/e2e.mk
+-include tests/integration/integration.mk
