@@ -129,7 +129,9 @@ void xensim_fini(struct xensim *x)
 static void conn_accept(struct xensim *x, int lfd, struct sim_dom *d)
 {
 	struct sim_conn *c;
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	/* Non-blocking: a client that stops reading its replies is dropped
+	 * instead of stalling every domain (see reply()). */
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
 		return;
@@ -179,6 +181,7 @@ static void reply(struct sim_conn *c, const struct sim_msg *req, int err, struct
 		  const void *payload, size_t len, const int *fds, unsigned nfds)
 {
 	struct sim_msg r = { 0 };
+	int rc;
 
 	if (!rep)
 		rep = &r;
@@ -190,7 +193,12 @@ static void reply(struct sim_conn *c, const struct sim_msg *req, int err, struct
 		len = 0;
 		nfds = 0;
 	}
-	sim_msg_send(c->fd, rep, payload, len, fds, nfds);
+	rc = sim_msg_send(c->fd, rep, payload, len, fds, nfds);
+	if (rc && rc != -EPIPE && rc != -ECONNRESET) {
+		fprintf(stderr, "xensim: dom%d: cannot reply (%s), dropping the connection\n",
+			c->dom ? (int)c->dom->domid : -1, strerror(-rc));
+		shutdown(c->fd, SHUT_RDWR); /* seen as EOF by the loop, closed there */
+	}
 }
 
 static void refuse(struct xensim *x, struct sim_conn *c, const struct sim_msg *req, int err,
@@ -265,7 +273,7 @@ static void dom_request(struct xensim *x, struct sim_conn *c, const struct sim_m
 	case SIM_OP_SHARE: {
 		uint32_t *refs;
 
-		if (plen || !m->count || m->count > SIM_NR_GREFS) {
+		if (plen || !m->count || m->count > SIM_SHARE_MAX) {
 			refuse(x, c, m, EINVAL, "bad share request");
 			return;
 		}
@@ -285,7 +293,8 @@ static void dom_request(struct xensim *x, struct sim_conn *c, const struct sim_m
 		reply(c, m, gnt_svc_unshare(x, c, payload, m->count), NULL, NULL, 0, NULL, 0);
 		return;
 	case SIM_OP_MAP:
-		if (!m->count || plen != m->count * sizeof(struct sim_map_item)) {
+		if (!m->count || m->count > SIM_SHARE_MAX ||
+		    plen != m->count * sizeof(struct sim_map_item)) {
 			refuse(x, c, m, EPROTO, "map: length does not match count");
 			return;
 		}

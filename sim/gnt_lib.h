@@ -8,7 +8,7 @@
 
 #include "sim/sim_client.h"
 
-#define SIM_GNT_MAX_MAP 4096u /* pages per map or share call (one message) */
+#define SIM_GNT_MAX_MAP SIM_SHARE_MAX /* pages per map or share call */
 
 /* Another domain's grant table and memory as this handle sees them,
  * refreshed whenever the registry shows a new incarnation. */

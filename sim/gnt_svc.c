@@ -91,7 +91,7 @@ int gnt_svc_share(struct xensim *x, struct sim_conn *c, const struct sim_msg *m,
 	struct sim_dom *d = c->dom;
 	uint32_t grantee = m->a == SIM_DOMID_SELF ? d->domid : m->a;
 
-	if (!m->count || m->count > SIM_NR_GREFS || grantee > 0xffff)
+	if (!m->count || m->count > SIM_SHARE_MAX || grantee > 0xffff)
 		return EINVAL;
 	if (m->count > d->nfree)
 		return ENOSPC;

@@ -37,6 +37,9 @@ enum sim_op {
 	SIM_OP_STOP,
 };
 
+/* Pages per share or map request (the reply/request must fit a message). */
+#define SIM_SHARE_MAX 4096u
+
 #define SIM_ANY_DOMID 0xffffffffu
 #define SIM_NO_NOTIFY 0xffffffffu
 

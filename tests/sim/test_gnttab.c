@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <poll.h>
+#include <xenevtchn.h>
 #include <xengnttab.h>
 
 #include <cmocka.h>
@@ -427,6 +429,93 @@ static void granter_exit_revokes_grants(void **state)
 	assert_int_equal(xengnttab_unmap(f->gt, map, 1), 0);
 }
 
+/* A loopback event channel inside dom0: events sent from `*send` arrive
+ * on `*recv_port` of handle `rx`. */
+static void loopback_channel(xenevtchn_handle *rx, xenevtchn_handle *tx, int *recv_port,
+			     int *send_port)
+{
+	*recv_port = xenevtchn_bind_unbound_port(rx, 0);
+	assert_true(*recv_port > 0);
+	*send_port = xenevtchn_bind_interdomain(tx, 0, (evtchn_port_t)*recv_port);
+	assert_true(*send_port > 0);
+	assert_int_equal(xenevtchn_pending(tx), *send_port); /* Xen's bind-time event */
+	assert_int_equal(xenevtchn_unmask(tx, (evtchn_port_t)*send_port), 0);
+}
+
+static bool has_event(xenevtchn_handle *ev)
+{
+	struct pollfd p = { .fd = xenevtchn_fd(ev), .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1;
+}
+
+/* Unmap notification (gntdev's UNMAP_NOTIFY_CLEAR_BYTE|SEND_EVENT): on
+ * unmap the byte at the offset in the granter's page is cleared and the
+ * mapper's port is notified. Grantor and mapper are both dom0 here. */
+static void map_grant_ref_notify_clears_byte_and_signals(void **state)
+{
+	struct fixture *f = *state;
+	xenevtchn_handle *rx = xenevtchn_open(NULL, 0), *tx = xenevtchn_open(NULL, 0);
+	xengntshr_handle *gs = xengntshr_open(NULL, 0);
+	int rport, sport;
+	uint32_t ref;
+	uint8_t *page, *map;
+
+	assert_non_null(rx);
+	assert_non_null(tx);
+	assert_non_null(gs);
+	loopback_channel(rx, tx, &rport, &sport);
+	page = xengntshr_share_pages(gs, 0, 1, &ref, 1);
+	assert_non_null(page);
+	memset(page, 0xff, PAGE);
+	map = xengnttab_map_grant_ref_notify(f->gt, 0, ref, PROT_READ | PROT_WRITE, 200,
+					     (evtchn_port_t)sport);
+	assert_non_null(map);
+	assert_int_equal(map[200], 0xff);
+	assert_false(has_event(rx));
+	assert_int_equal(xengnttab_unmap(f->gt, map, 1), 0);
+	assert_int_equal(page[200], 0);
+	assert_int_equal(page[199], 0xff);
+	assert_int_equal(page[201], 0xff);
+	assert_true(has_event(rx));
+	assert_int_equal(xenevtchn_pending(rx), rport);
+	assert_int_equal(xengntshr_unshare(gs, page, 1), 0);
+	xengntshr_close(gs);
+	xenevtchn_close(tx);
+	xenevtchn_close(rx);
+}
+
+/* gntalloc's unmap notification: unsharing clears the byte (seen by a
+ * mapper that still holds the page) and notifies the sharer's port. */
+static void share_page_notify_on_unshare(void **state)
+{
+	struct fixture *f = *state;
+	xenevtchn_handle *rx = xenevtchn_open(NULL, 0), *tx = xenevtchn_open(NULL, 0);
+	xengntshr_handle *gs = xengntshr_open(NULL, 0);
+	int rport, sport;
+	uint32_t ref;
+	uint8_t *page, *map;
+
+	assert_non_null(rx);
+	assert_non_null(tx);
+	assert_non_null(gs);
+	loopback_channel(rx, tx, &rport, &sport);
+	page = xengntshr_share_page_notify(gs, 0, &ref, 1, 300, (evtchn_port_t)sport);
+	assert_non_null(page);
+	memset(page, 0xff, PAGE);
+	map = xengnttab_map_grant_ref(f->gt, 0, ref, PROT_READ);
+	assert_non_null(map);
+	assert_int_equal(xengntshr_unshare(gs, page, 1), 0);
+	assert_int_equal(map[300], 0);
+	assert_int_equal(map[299], 0xff);
+	assert_true(has_event(rx));
+	assert_int_equal(xenevtchn_pending(rx), rport);
+	assert_int_equal(xengnttab_unmap(f->gt, map, 1), 0);
+	xengntshr_close(gs);
+	xenevtchn_close(tx);
+	xenevtchn_close(rx);
+}
+
 static void xengnttab_open_without_emulator_enoent(void **state)
 {
 	struct fixture *f = *state;
@@ -466,6 +555,8 @@ int main(void)
 		cmocka_unit_test(map_grant_refs_rules_einval),
 		cmocka_unit_test(unshare_while_mapped_keeps_page),
 		cmocka_unit_test(granter_exit_revokes_grants),
+		cmocka_unit_test(map_grant_ref_notify_clears_byte_and_signals),
+		cmocka_unit_test(share_page_notify_on_unshare),
 		cmocka_unit_test(xengnttab_open_without_emulator_enoent),
 	};
 
