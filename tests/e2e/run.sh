@@ -12,7 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 . "$HERE/lib.sh"
 
-ALL_SCENARIOS="kernel-ping kernel-iperf ping iperf sizes lifecycle two-guests pvh pci driver-domain"
+ALL_SCENARIOS="kernel-iperf ping iperf sizes lifecycle two-guests pvh pci driver-domain"
 SCENARIOS=${*:-${E2E_SCENARIOS:-$ALL_SCENARIOS}}
 O=${O:-build}
 case "$O" in /*) ;; *) O=$TOP/$O ;; esac
@@ -72,8 +72,19 @@ else
 	e2e_log "no $O/bin/netbackd: netbackd scenarios will SKIP"
 	install -D -m 755 "$TOP/backend/hotplug/vif-netbackd" "$OV/etc/xen/scripts/vif-netbackd"
 fi
+install -m 644 "$HERE/guest-init.sh" "$OV/e2e/guest-init.sh"
 (cd "$OV" && find . | cpio -o -H newc --quiet | gzip) > "$STAGE/overlay.cpio.gz"
 cat "$ART/dom0-base.cpio.gz" "$STAGE/overlay.cpio.gz" > "$STAGE/dom0.cpio.gz"
+# Scenario 8 boots a driver domain from this same image: dom0 gets a copy.
+case " $SCENARIOS " in
+*driver-domain*)
+	mkdir -p "$STAGE/dd/e2e"
+	mv "$STAGE/dom0.cpio.gz" "$STAGE/dd/e2e/dom0.cpio.gz"
+	(cd "$STAGE/dd" && find . | cpio -o -H newc --quiet | gzip -1) > "$STAGE/dd.cpio"
+	cat "$ART/dom0-base.cpio.gz" "$STAGE/overlay.cpio.gz" "$STAGE/dd.cpio" > "$STAGE/dom0.cpio.gz"
+	rm -rf "$STAGE/dd" "$STAGE/dd.cpio"
+	;;
+esac
 rm -rf "$STAGE/guest"
 
 # Seconds a scenario may take inside dom0 (mirrors scenario_limit), for the

@@ -102,8 +102,11 @@ use_netbackd() {
 	setup_bridge || return 1
 	[ -n "$(netbackd_pid)" ] && return 0
 	modprobe tun
+	# In the foreground, so its log lands in our file and dump_state shows it.
+	local args=${NETBACKD_ARGS:-}
+	netbackd --help 2>&1 | grep -q -- --foreground && args="--foreground $args"
 	# shellcheck disable=SC2086
-	netbackd $NETBACKD_ARGS >> "$NETBACKD_LOG" 2>&1 &
+	netbackd $args >> "$NETBACKD_LOG" 2>&1 &
 	sleep 2
 	[ -n "$(netbackd_pid)" ] && return 0
 	say "netbackd exited at once; its log:"
@@ -181,7 +184,8 @@ guest_run() {
 		n=$((n + 1))
 		[ $n -gt $((limit * 10 / 3)) ] && { say "guest $name: no answer to '$cmd' in ${limit}s"; return 1; }
 	done
-	xenstore-read "$p/e2e-out"
+	# xenstore-read escapes newlines as \n; %b turns them back.
+	printf '%b\n' "$(xenstore-read "$p/e2e-out")"
 	return "$(xenstore-read "$p/e2e-rc")"
 }
 
@@ -362,4 +366,142 @@ scenario_pvh() {
 scenario_kernel_pvh() {
 	use_kernel_backend || { result "$1" FAIL "cannot load xen-netback"; return; }
 	ping_both_ways "$1" kernel pvh
+}
+
+# 7. PCI: QEMU's e1000 in dom0 goes to pciback and back through netbackctl,
+# and xl agrees with netbackctl at each step.
+pci_driver_of() { basename "$(readlink -f "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null; }
+pci_netdev_of() { ls "/sys/bus/pci/devices/$1/net" 2>/dev/null | head -n1; }
+# pci_listed TOOL BDF: does TOOL's pci-assignable-list show BDF (any BDF spelling)?
+pci_listed() {
+	local out short=${2#0000:}
+	if [ "$1" = xl ]; then out=$(xl pci-assignable-list 2>&1); else out=$(netbackctl pci-assignable-list 2>&1); fi
+	grep -qiE "(^|[^0-9a-f:])(0000:)?$short([^0-9a-f.]|$)" <<< "$out"
+}
+scenario_pci() {
+	local s=$1 bdf= d n step
+	if ! command -v netbackctl >/dev/null || ! netbackctl help 2>&1 | grep -q pci-assignable-add; then
+		result "$s" SKIP "netbackctl has no pci-assignable-add yet"
+		return
+	fi
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x100e ] && { bdf=$(basename "$d"); break; }
+	done
+	[ -n "$bdf" ] || { result "$s" FAIL "no emulated e1000 (8086:100e) in dom0"; return; }
+	modprobe e1000
+	modprobe xen-pciback
+	n=0
+	until [ "$(pci_driver_of "$bdf")" = e1000 ] && [ -n "$(pci_netdev_of "$bdf")" ]; do
+		sleep 0.5; n=$((n + 1)); [ $n -gt 20 ] && { result "$s" FAIL "$bdf not bound to e1000 at start"; return; }
+	done
+	say "e1000 at $bdf, netdev $(pci_netdev_of "$bdf")"
+	pci_listed netbackctl "$bdf" || pci_listed xl "$bdf" && { result "$s" FAIL "$bdf listed as assignable before add"; return; }
+
+	step=$(netbackctl pci-assignable-add "$bdf" 2>&1) || { result "$s" FAIL "pci-assignable-add $bdf: $step"; return; }
+	[ "$(pci_driver_of "$bdf")" = pciback ] || { result "$s" FAIL "after add: driver $(pci_driver_of "$bdf"), not pciback"; return; }
+	pci_listed netbackctl "$bdf" || { result "$s" FAIL "after add: netbackctl pci-assignable-list lacks $bdf"; return; }
+	pci_listed xl "$bdf" || { result "$s" FAIL "after add: xl pci-assignable-list lacks $bdf"; return; }
+
+	step=$(netbackctl pci-assignable-remove -r "$bdf" 2>&1) || { result "$s" FAIL "pci-assignable-remove -r $bdf: $step"; return; }
+	n=0
+	until [ "$(pci_driver_of "$bdf")" = e1000 ] && [ -n "$(pci_netdev_of "$bdf")" ]; do
+		sleep 0.5; n=$((n + 1))
+		[ $n -gt 20 ] && { result "$s" FAIL "after remove -r: driver '$(pci_driver_of "$bdf")', netdev '$(pci_netdev_of "$bdf")'"; return; }
+	done
+	pci_listed netbackctl "$bdf" && { result "$s" FAIL "after remove: netbackctl still lists $bdf"; return; }
+	pci_listed xl "$bdf" && { result "$s" FAIL "after remove: xl still lists $bdf"; return; }
+	result "$s" PASS "$bdf e1000 → pciback (listed by netbackctl and xl) → e1000 with $(pci_netdev_of "$bdf") again"
+}
+
+# 8. Driver domain: a PV guest booted from this same root image runs the
+# backend (netbackd, or the kernel's for the rig check) and `xl devd`;
+# clients name it with backend= in their vif line.
+DD_IP=10.0.0.10
+driver_domain_suite() {
+	local s=$1 backend=$2 dd cfg=/tmp/dd.cfg d out1 out2 vif
+	[ -f /e2e/dom0.cpio.gz ] || { result "$s" FAIL "no /e2e/dom0.cpio.gz (the runner adds it when driver-domain is requested)"; return; }
+	cat > "$cfg" <<-EOF
+	name = "dd"
+	type = "pv"
+	kernel = "/e2e/vmlinuz"
+	ramdisk = "/e2e/dom0.cpio.gz"
+	extra = "console=hvc0 e2e_role=driver e2e_backend=$backend e2e_ip=$DD_IP/24"
+	memory = 768
+	vcpus = 1
+	driver_domain = 1
+	EOF
+	xl create "$cfg" > /tmp/xl-create-dd.log 2>&1 || { cat /tmp/xl-create-dd.log; result "$s" FAIL "driver domain would not start"; return; }
+	guest_wait_ready dd 240 || { result "$s" FAIL "driver domain did not come up"; return; }
+	dd=$(xl domid dd)
+	out1=$(guest_run dd 30 "cat /tmp/e2e-driver-status")
+	grep -q '^ok' <<< "$out1" || { result "$s" FAIL "driver domain setup: $out1"; return; }
+	vif="mac=00:16:3e:00:00:02,bridge=$BR,backend=dd"
+	[ "$backend" = netbackd ] && vif="$vif,script=vif-netbackd"
+	for g in c1 c2; do
+		guest_create_vif "$g" 10.0.0.2 "$vif" || { result "$s" FAIL "client $g did not start"; return; }
+		d=$(xl domid "$g")
+		wait_vif_connected "$d" "$dd" || { result "$s" FAIL "client $g vif not Connected ($(vif_states "$d" "$dd"))"; return; }
+		out1=$(guest_run "$g" 60 "ping -c 5 -W 5 $DD_IP")
+		out2=$(guest_run dd 60 "ping -c 5 -W 5 10.0.0.2")
+		echo "$out1"; echo "$out2"
+		ping_ok "$out1" || { result "$s" FAIL "$g→driver domain: $(grep loss <<< "$out1")"; return; }
+		ping_ok "$out2" || { result "$s" FAIL "driver domain→$g: $(grep loss <<< "$out2")"; return; }
+		[ "$g" = c2 ] && break
+		out1=$(xl destroy "$g" 2>&1)
+		grep -qi "unable to remove" <<< "$out1" && { result "$s" FAIL "xl destroy $g: $out1"; return; }
+		sleep 3
+		xenstore-exists /local/domain/$dd/backend/vif/$d 2>/dev/null && { result "$s" FAIL "driver domain kept backend/vif/$d after xl destroy"; return; }
+	done
+	result "$s" PASS "driver domain dom$dd ($backend) served c1, then c2 after c1 was destroyed; pings both ways"
+}
+
+# guest_create_vif NAME IP VIFSPEC: like guest_create with a full vif spec.
+guest_create_vif() {
+	local name=$1 ip=$2 vif=$3 cfg=/tmp/$1.cfg
+	cat > "$cfg" <<-EOF
+	name = "$name"
+	type = "pv"
+	kernel = "/e2e/vmlinuz"
+	ramdisk = "/e2e/guest.cpio.gz"
+	extra = "console=hvc0 e2e_ip=$ip/24"
+	memory = 256
+	vcpus = 1
+	vif = [ '$vif' ]
+	EOF
+	xl create "$cfg" > "/tmp/xl-create-$name.log" 2>&1 || { cat "/tmp/xl-create-$name.log"; return 1; }
+	guest_wait_ready "$name" 90
+}
+
+scenario_driver_domain() {
+	command -v netbackd >/dev/null || { result "$1" SKIP "netbackd is not built yet (no build/bin/netbackd)"; return; }
+	driver_domain_suite "$1" netbackd
+}
+
+scenario_kernel_driver_domain() {
+	driver_domain_suite "$1" kernel
+}
+
+# Inside the driver domain (dom0-init.sh calls this when it finds itself in
+# a domU): backend, bridge, xl devd, then obey dom0 like a guest does.
+driver_domain_main() {
+	local backend=kernel ip= w st=ok
+	for w in $(cat /proc/cmdline); do
+		case "$w" in e2e_backend=*) backend=${w#e2e_backend=} ;; e2e_ip=*) ip=${w#e2e_ip=} ;; esac
+	done
+	modprobe -a xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs
+	mount -t xenfs xenfs /proc/xen
+	mkdir -p /run/xen /var/run/xen /var/lib/xen /var/log/xen
+	ip link set lo up
+	setup_bridge || st="bridge failed"
+	ip addr flush dev $BR
+	ip addr add "$ip" dev $BR
+	if [ "$backend" = kernel ]; then
+		modprobe xen-netback || st="modprobe xen-netback failed"
+	else
+		use_netbackd || st="netbackd would not start: $(tail -n 2 "$NETBACKD_LOG" 2>/dev/null)"
+	fi
+	xl devd > /var/log/xen/xl-devd.log 2>&1 || st="xl devd failed"
+	echo "$st ($backend)" > /tmp/e2e-driver-status
+	echo "E2E-DRIVER $st ($backend)"
+	E2E_ROLE=driver exec /bin/busybox sh /e2e/guest-init.sh
 }
