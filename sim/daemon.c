@@ -237,6 +237,7 @@ static void do_peer(struct xensim *x, struct sim_conn *c, const struct sim_msg *
 			return;
 		}
 		rep.a = atomic_load(&d->ev->q[m->b].gen);
+		rep.b = d->incarnation;
 		reply(c, m, 0, &rep, NULL, 0, &d->efd[m->b], 1);
 	}
 }

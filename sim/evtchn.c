@@ -27,6 +27,7 @@ struct evt_peer {
 
 struct efd_entry {
 	uint32_t key; /* domid * SIM_NR_EVH + slot + 1, 0 = empty */
+	uint32_t incarnation; /* of the domain: slots and generations restart */
 	uint32_t gen;
 	int fd;
 };
@@ -191,38 +192,48 @@ static struct sim_evtchn *peer_table(xenevtchn_handle *h, unsigned domid)
 	return p->incarnation == inc ? p->ev : NULL;
 }
 
-/* The eventfd of handle `slot` in `domid` whose generation is `gen`
- * (16 bits, as in the binding), or -1 if that handle is gone. */
-static int peer_efd(xenevtchn_handle *h, unsigned domid, unsigned slot, unsigned gen)
+/* The eventfd of handle `slot` in incarnation `inc` of `domid` whose
+ * generation is `gen` (16 bits, as in the binding), or -1 if that handle is
+ * gone. Fetched from the daemon once and cached; *temp is set when the
+ * cache is full and the caller must close the fd after use. */
+static int peer_efd(xenevtchn_handle *h, unsigned domid, uint32_t inc, unsigned slot,
+		    unsigned gen, bool *temp)
 {
 	uint32_t key = domid * SIM_NR_EVH + slot + 1;
 	struct sim_msg req = { .op = SIM_OP_PEER_EFD, .a = domid, .b = slot };
+	struct efd_entry *e = NULL;
 	int fds[SIM_MAX_FDS], fd = -1;
-	unsigned nfds = 0, i;
+	unsigned nfds = 0;
 
+	*temp = false;
 	if (domid == h->c.domid && slot == h->slot)
 		return h->efd;
 	pthread_mutex_lock(&h->lock);
-	for (i = key * 2654435761u % EFD_CACHE;; i = (i + 1) % EFD_CACHE) {
-		struct efd_entry *e = &h->efds[i];
-
-		if (e->key == key && (e->gen & 0xffffu) == gen) {
-			fd = e->fd;
-			goto out;
-		}
+	for (unsigned n = 0, i = key * 2654435761u % EFD_CACHE; n < EFD_CACHE;
+	     n++, i = (i + 1) % EFD_CACHE) {
+		e = &h->efds[i];
 		if (!e->key || e->key == key)
 			break;
+		e = NULL;
 	}
-	if (call(h, &req, fds, &nfds, NULL, 0) || nfds != 1 || (req.a & 0xffffu) != gen) {
+	if (e && e->key == key && e->incarnation == inc && (e->gen & 0xffffu) == gen) {
+		fd = e->fd;
+		goto out;
+	}
+	if (call(h, &req, fds, &nfds, NULL, 0) || nfds != 1 || (req.a & 0xffffu) != gen ||
+	    req.b != inc) {
 		for (unsigned k = 0; k < nfds; k++)
 			close(fds[k]);
 		goto out;
 	}
 	fd = fds[0];
-	if (h->efds[i].key == key)
-		close(h->efds[i].fd); /* older generation of the same slot */
-	if (!h->efds[i].key || h->efds[i].key == key)
-		h->efds[i] = (struct efd_entry){ .key = key, .gen = req.a, .fd = fd };
+	if (!e) {
+		*temp = true;
+		goto out;
+	}
+	if (e->key)
+		close(e->fd); /* an older handle in the same slot */
+	*e = (struct efd_entry){ .key = key, .incarnation = inc, .gen = req.a, .fd = fd };
 out:
 	pthread_mutex_unlock(&h->lock);
 	return fd;
@@ -253,10 +264,13 @@ int xenevtchn_notify(xenevtchn_handle *h, evtchn_port_t port)
 		return 0;
 	if (sim_evq_raise(peer, rport, rb, &slot)) {
 		/* -1: the owning handle closed meanwhile, nobody to wake. */
-		int fd = peer_efd(h, rdom, slot, SIM_EVB_GEN(rb));
+		bool temp;
+		int fd = peer_efd(h, rdom, peer->incarnation, slot, SIM_EVB_GEN(rb), &temp);
 
 		if (fd >= 0)
 			sim_evq_wake(&peer->q[slot], fd);
+		if (temp)
+			close(fd);
 	}
 	return 0;
 }

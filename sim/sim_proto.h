@@ -19,7 +19,7 @@ enum sim_op {
 	SIM_OP_OPEN_EVT,       /* fds in: eventfd. reply: a=slot b=gen; fd: evtchn table */
 	SIM_OP_PEER_GNT,       /* a=domid. reply: a=incarnation; fds: gnttab, mem */
 	SIM_OP_PEER_EVT,       /* a=domid. reply: a=incarnation; fd: evtchn table */
-	SIM_OP_PEER_EFD,       /* a=domid b=slot. reply: a=gen; fd: eventfd */
+	SIM_OP_PEER_EFD,       /* a=domid b=slot. reply: a=gen b=incarnation; fd: eventfd */
 	SIM_OP_SHARE,          /* a=domid b=writable c=notify_offset d=notify_port, count.
 	                          reply: count refs (u32) */
 	SIM_OP_UNSHARE,        /* count refs (u32) */

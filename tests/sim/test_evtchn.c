@@ -274,6 +274,30 @@ static void peer_death_unbinds_and_binding_fails(void **state)
 	guest_stop(&g); /* its domain is gone */
 }
 
+/* A domain id reused after destroy: events reach the new domain's handle,
+ * not a cached wakeup of the old one. */
+static void notify_reaches_recreated_domain(void **state)
+{
+	struct fixture *f = *state;
+	struct guest g;
+	int rport, lport;
+
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(simenv_domain_create(f->env, 4), 0);
+		rport = guest_start(f, &g, 4, 0);
+		assert_true(rport > 0);
+		lport = xenevtchn_bind_interdomain(f->ev, 4, (evtchn_port_t)rport);
+		assert_true(lport > 0);
+		assert_int_equal(xenevtchn_pending(f->ev), lport);
+		assert_int_equal(xenevtchn_unmask(f->ev, (evtchn_port_t)lport), 0);
+		assert_int_equal(xenevtchn_notify(f->ev, (evtchn_port_t)lport), 0);
+		assert_int_equal(guest_do(&g, 'p'), rport);
+		assert_int_equal(xenevtchn_unbind(f->ev, (evtchn_port_t)lport), 0);
+		assert_int_equal(guest_stop(&g), 0);
+		assert_int_equal(simenv_domain_destroy(f->env, 4), 0);
+	}
+}
+
 /* Xen's evtchn_bind_interdomain: the remote port must be unbound and
  * offered to the caller's domain, else EINVAL. */
 static void bind_interdomain_rules(void **state)
@@ -385,6 +409,7 @@ int main(void)
 		cmocka_unit_test(fd_works_with_epoll),
 		cmocka_unit_test(peer_unbind_makes_port_unbound),
 		cmocka_unit_test(peer_death_unbinds_and_binding_fails),
+		cmocka_unit_test(notify_reaches_recreated_domain),
 		cmocka_unit_test(bind_interdomain_rules),
 		cmocka_unit_test(ports_of_other_handles_refused),
 		cmocka_unit_test(interdomain_loopback_same_domain),

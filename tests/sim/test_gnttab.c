@@ -295,6 +295,37 @@ static void grant_copy_dead_domain_bad_domain_mapping_survives(void **state)
 	granter_stop(&f->g); /* its domain is gone; status does not matter */
 }
 
+/* A domain id reused after destroy is a new domain: cached views of the
+ * old one must not be used. */
+static void grant_copy_after_domain_recreated(void **state)
+{
+	struct fixture *f = *state;
+	xengnttab_grant_copy_segment_t s;
+	uint8_t buf[64];
+	uint32_t old_ref;
+
+	assert_int_equal(simenv_domain_create(f->env, 4), 0);
+	assert_int_equal(granter_start(f->env, &f->g, 4, 0, 3, true), 0);
+	seg_from(&s, 4, f->g.refs[2], 0, buf, sizeof(buf));
+	assert_int_equal(xengnttab_grant_copy(f->gt, 1, &s), 0);
+	assert_int_equal(s.status, GNTST_okay);
+	assert_int_equal(buf[0], granter_byte(2, 0));
+	old_ref = f->g.refs[2];
+	assert_int_equal(simenv_domain_destroy(f->env, 4), 0);
+	granter_stop(&f->g);
+	assert_int_equal(simenv_domain_create(f->env, 4), 0);
+	seg_from(&s, 4, old_ref, 0, buf, sizeof(buf));
+	assert_int_equal(xengnttab_grant_copy(f->gt, 1, &s), 0);
+	assert_int_equal(s.status, GNTST_general_error); /* not granted in the new one */
+	assert_int_equal(granter_start(f->env, &f->g, 4, 0, 1, true), 0);
+	seg_from(&s, 4, f->g.refs[0], 64, buf, sizeof(buf));
+	assert_int_equal(xengnttab_grant_copy(f->gt, 1, &s), 0);
+	assert_int_equal(s.status, GNTST_okay);
+	assert_int_equal(buf[0], granter_byte(0, 64));
+	assert_int_equal(granter_stop(&f->g), 0);
+	assert_int_equal(simenv_domain_destroy(f->env, 4), 0);
+}
+
 static void map_grant_ref_shares_memory_both_ways(void **state)
 {
 	struct fixture *f = *state;
@@ -550,6 +581,7 @@ int main(void)
 		cmocka_unit_test(grant_copy_zero_length_is_okay),
 		cmocka_unit_test(grant_copy_unknown_domain_bad_domain),
 		cmocka_unit_test(grant_copy_dead_domain_bad_domain_mapping_survives),
+		cmocka_unit_test(grant_copy_after_domain_recreated),
 		cmocka_unit_test(map_grant_ref_shares_memory_both_ways),
 		cmocka_unit_test(map_domain_grant_refs_contiguous),
 		cmocka_unit_test(map_grant_refs_rules_einval),
