@@ -2,13 +2,16 @@
 # emulator, netbackd, bridge ports, userspace netfront guests — and, for
 # the tap and DPDK ones, real Linux networking (they skip without root).
 # They reuse the datapath tests' emulated host (tests/datapath/dp_env).
-IT_HELPER_OBJS := $(O)/tests/integration/it_probe.o
+IT_HELPER_OBJS := $(O)/tests/integration/it_probe.o $(O)/tests/integration/it_sys.o \
+	$(O)/tests/integration/it_pcap.o
 ALL_OBJS += $(IT_HELPER_OBJS)
 IT_DEPS := $(IT_HELPER_OBJS) $(DP_HELPER_OBJS) $(O)/libnetfront.a $(SIMLIBS) \
 	$(O)/bin/xensim $(O)/bin/netbackd $(O)/bin/netbackctl $(O)/bin/netfront
 IT_TESTS := $(O)/tests/test_integration_bridge
+# built, not yet run: waits for the tap port in netbackd's config
+IT_PENDING := $(O)/tests/test_integration_linux
 
-$(IT_TESTS): $(O)/tests/test_integration_%: $(O)/tests/integration/test_integration_%.o $(IT_DEPS)
+$(IT_TESTS) $(IT_PENDING): $(O)/tests/test_integration_%: $(O)/tests/integration/test_integration_%.o $(IT_DEPS)
 	$(call link,$(SIM_RPATH) $(XEN_LIBS) $(CMOCKA_LIBS) -ljansson -lpcap)
 
 TESTS += $(IT_TESTS)
