@@ -66,7 +66,7 @@ struct nbd_rx_pending {
 struct nbd_queue {
     struct nbd_vif *vif;
     unsigned id;
-    char name[40];                  /* "vif<domid>.<devid>-q<id>" */
+    char name[48];                  /* "vif<domid>.<devid>-q<id>" */
 
     /* Set up by the main thread before the worker starts, then read-only. */
     netif_tx_back_ring_t tx;

@@ -114,27 +114,35 @@ static void fe_dir(unsigned domid, unsigned devid, char *buf, size_t len)
     snprintf(buf, len, "/local/domain/%u/device/vif/%u", domid, devid);
 }
 
-static int add_vif(struct world *w, unsigned domid, unsigned devid)
+static int add_vif_script(struct world *w, unsigned domid, unsigned devid, const char *script)
 {
     struct nbd_vif_spec spec = { .domid = domid, .devid = devid, .mtu = 1500,
                                  .mac = { 0x00, 0x16, 0x3e, 0, (uint8_t)domid, (uint8_t)devid } };
     char err[256];
 
     snprintf(spec.bridge, sizeof(spec.bridge), "xenbr0");
+    snprintf(spec.script, sizeof(spec.script), "%s", script);
     int rc = nbd_vif_nodes_add(w->xsh, &spec, err, sizeof(err));
     if (rc)
         fprintf(stderr, "vif-add: %s\n", err);
     return rc;
 }
 
+static int add_vif(struct world *w, unsigned domid, unsigned devid)
+{
+    return add_vif_script(w, domid, devid, "");
+}
+
 /* Number of vifs netbackd lists, or -1. */
 static int daemon_vif_count(struct world *w, const char *name, char *state, size_t len)
 {
-    json_t *r = nbd_ctl_call(w->ctl, json_pack("{s:s}", "cmd", "vif-list"));
+    json_t *req = json_pack("{s:s}", "cmd", "vif-list");
+    json_t *r = nbd_ctl_call(w->ctl, req);
     json_t *v;
     size_t i;
     int n = 0;
 
+    json_decref(req);
     if (!r)
         return -1;
     json_array_foreach(json_object_get(r, "vifs"), i, v) {
@@ -605,6 +613,49 @@ static void xenbus_domain_death_releases_vif(void **state)
     assert_true(wait_vif_gone(w, "vif5.1"));
 }
 
+static void xenbus_hotplug_gates_connected(void **state)
+{
+    NEED_WORLD(state);
+    struct guest_script s = { .domid = 4, .devid = 1, .queues = 1, .stay = true };
+    char err[256], st[32];
+    char *v;
+
+    assert_int_equal(add_vif_script(w, 4, 1, "/etc/xen/scripts/vif-netbackd"), 0);
+    v = xread(w->xsh, "/local/domain/0/backend/vif/4/1/hotplug-status");
+    assert_non_null(v);
+    assert_string_equal(v, "");
+    free(v);
+    pid_t g = simenv_spawn(w->env, 4, guest_main, &s);
+    assert_true(g > 0);
+    /* rings are mapped as soon as the frontend connects ... */
+    uint64_t deadline = now_ms() + WAIT_MS;
+    json_t *req = json_pack("{s:s}", "cmd", "vif-list");
+    bool connected = false;
+    while (!connected && now_ms() < deadline) {
+        json_t *r = nbd_ctl_call(w->ctl, req), *vif;
+        size_t i;
+        json_array_foreach(json_object_get(r, "vifs"), i, vif)
+            if (!strcmp(json_string_value(json_object_get(vif, "name")), "vif4.1"))
+                connected = json_is_true(json_object_get(vif, "connected"));
+        json_decref(r);
+        if (!connected)
+            usleep(5000);
+    }
+    json_decref(req);
+    assert_true(connected);
+    /* ... but Connected waits for the hotplug script's word */
+    assert_int_equal(daemon_vif_count(w, "vif4.1", st, sizeof(st)), 1);
+    assert_string_equal(st, "InitWait");
+    v = xread(w->xsh, "/local/domain/0/backend/vif/4/1/state");
+    assert_string_equal(v, "2");
+    free(v);
+    xwrite(w->xsh, "/local/domain/0/backend/vif/4/1", "hotplug-status", "connected");
+    assert_true(wait_be_state(w->xsh, 4, 1, XenbusStateConnected));
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 4, 1, 0, 0, err, sizeof(err)), 0);
+    assert_true(wait_vif_gone(w, "vif4.1"));
+    assert_int_equal(simenv_wait(g), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -615,6 +666,7 @@ int main(void)
         cmocka_unit_test(xenbus_queue_count_refused),
         cmocka_unit_test(xenbus_close_and_reconnect),
         cmocka_unit_test(xenbus_device_removal_tears_down),
+        cmocka_unit_test(xenbus_hotplug_gates_connected),
         cmocka_unit_test(xenbus_domain_death_releases_vif),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
