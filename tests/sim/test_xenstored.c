@@ -217,6 +217,751 @@ static void xs_guest_denied_then_allowed(void **state)
 	xs_close(h0);
 }
 
+static void xs_mkdir_existing_is_fine(void **state)
+{
+	struct xs_handle *h = open_as(*state, 0);
+
+	write_str(h, XBT_NULL, "/m", "keep");
+	assert_true(xs_mkdir(h, XBT_NULL, "/m"));
+	expect_read(h, XBT_NULL, "/m", "keep", 0);
+	assert_true(xs_mkdir(h, XBT_NULL, "/m/n/o"));
+	expect_read(h, XBT_NULL, "/m/n/o", "", 0);
+	xs_close(h);
+}
+
+static void xs_rm_subtree_and_missing(void **state)
+{
+	struct xs_handle *h = open_as(*state, 0);
+	unsigned n;
+	char **names;
+
+	write_str(h, XBT_NULL, "/r/a/b", "1");
+	write_str(h, XBT_NULL, "/r/c", "2");
+	assert_true(xs_rm(h, XBT_NULL, "/r/a"));
+	expect_read(h, XBT_NULL, "/r/a/b", NULL, ENOENT);
+	expect_read(h, XBT_NULL, "/r/a", NULL, ENOENT);
+	names = xs_directory(h, XBT_NULL, "/r", &n);
+	assert_non_null(names);
+	assert_int_equal(n, 1);
+	assert_string_equal(names[0], "c");
+	free(names);
+	/* Already gone with the parent present: success, as xenstored. */
+	assert_true(xs_rm(h, XBT_NULL, "/r/a"));
+	/* Parent missing too: ENOENT. */
+	errno = 0;
+	assert_false(xs_rm(h, XBT_NULL, "/r/a/b"));
+	assert_int_equal(errno, ENOENT);
+	errno = 0;
+	assert_false(xs_rm(h, XBT_NULL, "/"));
+	assert_int_equal(errno, EINVAL);
+	xs_close(h);
+}
+
+static void xs_write_bad_paths_einval(void **state)
+{
+	struct xs_handle *h = open_as(*state, 0);
+	char *longpath = malloc(XENSTORE_ABS_PATH_MAX + 2);
+
+	expect_write_err(h, "/a//b", EINVAL);
+	expect_write_err(h, "/a/", EINVAL);
+	expect_write_err(h, "/a b", EINVAL);
+	expect_write_err(h, "/a.b", EINVAL);
+	expect_write_err(h, "@special", EINVAL);
+	expect_read(h, XBT_NULL, "/a//b", NULL, EINVAL);
+	/* Beyond the relative budget outside a domain's home. */
+	assert_non_null(longpath);
+	longpath[0] = '/';
+	memset(longpath + 1, 'p', XENSTORE_REL_PATH_MAX);
+	longpath[XENSTORE_REL_PATH_MAX + 1] = '\0';
+	expect_write_err(h, longpath, EINVAL);
+	longpath[XENSTORE_REL_PATH_MAX] = '\0';
+	write_str(h, XBT_NULL, longpath, "fits");
+	free(longpath);
+	xs_close(h);
+}
+
+static void xs_write_relative_to_home(void **state)
+{
+	struct xs_handle *h5 = open_as(*state, GUEST), *h0 = open_as(*state, 0);
+
+	write_str(h5, XBT_NULL, "data/x", "rel");
+	expect_read(h0, XBT_NULL, "/local/domain/5/data/x", "rel", 0);
+	expect_read(h5, XBT_NULL, "data/x", "rel", 0);
+	xs_close(h0);
+	xs_close(h5);
+}
+
+static void xs_directory_larger_than_payload(void **state)
+{
+	struct xs_handle *h = open_as(*state, 0);
+	enum { N = 300 };
+	unsigned n = 0;
+	char path[64], **names;
+
+	/* 300 names of 20 bytes do not fit one reply: libxenstore gets E2BIG
+	 * and walks XS_DIRECTORY_PART. */
+	for (int i = 0; i < N; i++) {
+		snprintf(path, sizeof(path), "/big/child-%013d", i);
+		assert_true(xs_mkdir(h, XBT_NULL, path));
+	}
+	names = xs_directory(h, XBT_NULL, "/big", &n);
+	assert_non_null(names);
+	assert_int_equal(n, N);
+	for (int i = 0; i < N; i++) {
+		snprintf(path, sizeof(path), "child-%013d", i);
+		assert_string_equal(names[i], path);
+	}
+	free(names);
+	xs_close(h);
+}
+
+static void xs_get_domain_path_formats(void **state)
+{
+	struct xs_handle *h = open_as(*state, GUEST);
+	char *p = xs_get_domain_path(h, 42);
+
+	assert_non_null(p);
+	assert_string_equal(p, "/local/domain/42");
+	free(p);
+	xs_close(h);
+}
+
+/* ---- permissions ---- */
+
+static void expect_perms(struct xs_handle *h, const char *path,
+			 const struct xs_permissions *want, unsigned nwant)
+{
+	unsigned n = 0;
+	struct xs_permissions *p = xs_get_permissions(h, XBT_NULL, path, &n);
+
+	assert_non_null(p);
+	assert_int_equal(n, nwant);
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(p[i].id, want[i].id);
+		assert_int_equal(p[i].perms, want[i].perms);
+	}
+	free(p);
+}
+
+static void xs_get_permissions_inherited(void **state)
+{
+	struct xs_handle *h0 = open_as(*state, 0), *h5 = open_as(*state, GUEST);
+	struct xs_permissions home[] = { { GUEST, XS_PERM_NONE } };
+	struct xs_permissions shared[] = { { 0, XS_PERM_READ }, { GUEST, XS_PERM_WRITE } };
+	struct xs_permissions guest_owned[] = { { GUEST, XS_PERM_READ }, { GUEST, XS_PERM_WRITE } };
+
+	expect_perms(h0, "/local/domain/5", home, 1);
+	/* The privileged domain's new node copies its parent's list... */
+	write_str(h0, XBT_NULL, "/local/domain/5/byzero", "z");
+	expect_perms(h0, "/local/domain/5/byzero", home, 1);
+	/* ...a guest's becomes its own. */
+	assert_true(xs_set_permissions(h0, XBT_NULL, "/local/domain/5", shared, 2));
+	write_str(h5, XBT_NULL, "mine/deep", "g");
+	expect_perms(h0, "/local/domain/5/mine", guest_owned, 2);
+	expect_perms(h0, "/local/domain/5/mine/deep", guest_owned, 2);
+	xs_close(h5);
+	xs_close(h0);
+}
+
+static void xs_set_permissions_owner_rules(void **state)
+{
+	struct xs_handle *h0 = open_as(*state, 0), *h5 = open_as(*state, GUEST);
+	struct xs_permissions give[] = { { 0, XS_PERM_NONE } };
+	struct xs_permissions open_read[] = { { GUEST, XS_PERM_READ } };
+
+	write_str(h5, XBT_NULL, "own", "1");
+	/* The owner may change access but not hand the node away. */
+	assert_true(xs_set_permissions(h5, XBT_NULL, "own", open_read, 1));
+	errno = 0;
+	assert_false(xs_set_permissions(h5, XBT_NULL, "own", give, 1));
+	assert_int_equal(errno, EPERM);
+	/* Write access is not ownership. */
+	write_str(h0, XBT_NULL, "/shared", "s");
+	struct xs_permissions w[] = { { 0, XS_PERM_NONE }, { GUEST, XS_PERM_READ | XS_PERM_WRITE } };
+	assert_true(xs_set_permissions(h0, XBT_NULL, "/shared", w, 2));
+	errno = 0;
+	assert_false(xs_set_permissions(h5, XBT_NULL, "/shared", open_read, 1));
+	assert_int_equal(errno, EACCES);
+	xs_close(h5);
+	xs_close(h0);
+}
+
+static void xs_read_hidden_parent_eacces(void **state)
+{
+	struct xs_handle *h0 = open_as(*state, 0), *h5 = open_as(*state, GUEST);
+
+	write_str(h0, XBT_NULL, "/hidden/x", "1");
+	/* Missing below an unreadable node: the guest learns nothing. */
+	expect_read(h5, XBT_NULL, "/hidden/missing", NULL, EACCES);
+	/* Creating below a node it cannot write is refused too. */
+	expect_write_err(h5, "/hidden/new", EACCES);
+	errno = 0;
+	assert_false(xs_mkdir(h5, XBT_NULL, "/hidden/dir"));
+	assert_int_equal(errno, EACCES);
+	errno = 0;
+	assert_false(xs_rm(h5, XBT_NULL, "/hidden/x"));
+	assert_int_equal(errno, EACCES);
+	errno = 0;
+	assert_null(xs_directory(h5, XBT_NULL, "/hidden", &(unsigned){ 0 }));
+	assert_int_equal(errno, EACCES);
+	/* Its own home is fine. */
+	expect_read(h5, XBT_NULL, "missing", NULL, ENOENT);
+	xs_close(h5);
+	xs_close(h0);
+}
+
+/* ---- watches ---- */
+
+static void expect_event(struct xs_handle *h, const char *path, const char *token)
+{
+	struct pollfd p = { .fd = xs_fileno(h), .events = POLLIN };
+	unsigned n = 0;
+	char **v;
+
+	/* Not a speed check: a missing event fails instead of hanging. */
+	if (poll(&p, 1, 20000) != 1)
+		fail_msg("no watch event %s %s", path, token);
+	v = xs_read_watch(h, &n);
+
+	assert_non_null(v);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[XS_WATCH_PATH], path);
+	assert_string_equal(v[XS_WATCH_TOKEN], token);
+	free(v);
+}
+
+/* Events of one connection arrive in order: once the marker's event is
+ * read, nothing else was sent before it. */
+static void expect_only_marker(struct xs_handle *watcher, struct xs_handle *h0,
+			       const char *marker_path, const char *event_path,
+			       const char *marker_token)
+{
+	write_str(h0, XBT_NULL, marker_path, "m");
+	expect_event(watcher, event_path, marker_token);
+}
+
+static void xs_watch_initial_change_and_rm(void **state)
+{
+	struct xs_handle *h = open_as(*state, 0), *w = open_as(*state, 0);
+
+	write_str(h, XBT_NULL, "/w/a", "1");
+	assert_true(xs_watch(w, "/w", "top"));
+	expect_event(w, "/w", "top");
+	assert_true(xs_watch(w, "/w/a", "leaf"));
+	expect_event(w, "/w/a", "leaf");
+	assert_true(xs_watch(w, "/marker", "mk"));
+	expect_event(w, "/marker", "mk");
+
+	/* A change below fires the watch above; an unrelated one does not. */
+	write_str(h, XBT_NULL, "/w/b", "2");
+	expect_event(w, "/w/b", "top");
+	write_str(h, XBT_NULL, "/elsewhere", "x");
+	write_str(h, XBT_NULL, "/w/a", "3");
+	expect_event(w, "/w/a", "top");
+	expect_event(w, "/w/a", "leaf");
+
+	/* Removing the parent: descendants fire watches on themselves
+	 * (children first), the removed node every watch on or above it. */
+	assert_true(xs_rm(h, XBT_NULL, "/w"));
+	expect_event(w, "/w/a", "leaf");
+	expect_event(w, "/w", "top");
+	expect_only_marker(w, h, "/marker", "/marker", "mk");
+
+	/* Duplicates are refused; unwatch stops events. */
+	errno = 0;
+	assert_false(xs_watch(w, "/w", "top"));
+	assert_int_equal(errno, EEXIST);
+	assert_true(xs_unwatch(w, "/w", "top"));
+	errno = 0;
+	assert_false(xs_unwatch(w, "/w", "top"));
+	assert_int_equal(errno, ENOENT);
+	/* /w/a's watch is not fired by a change of /w above it. */
+	write_str(h, XBT_NULL, "/w", "back");
+	expect_only_marker(w, h, "/marker", "/marker", "mk");
+	xs_close(w);
+	xs_close(h);
+}
+
+static void xs_watch_relative_reported_relative(void **state)
+{
+	struct xs_handle *h5 = open_as(*state, GUEST), *h0 = open_as(*state, 0);
+
+	assert_true(xs_watch(h5, "device", "rel"));
+	expect_event(h5, "device", "rel");
+	write_str(h0, XBT_NULL, "/local/domain/5/device/vif/0", "x");
+	expect_event(h5, "device/vif/0", "rel");
+	assert_true(xs_watch(h5, "/local/domain/5/device", "abs"));
+	expect_event(h5, "/local/domain/5/device", "abs");
+	write_str(h5, XBT_NULL, "device/vif", "y");
+	expect_event(h5, "device/vif", "rel");
+	expect_event(h5, "/local/domain/5/device/vif", "abs");
+	xs_close(h0);
+	xs_close(h5);
+}
+
+static void xs_watch_guest_sees_only_readable(void **state)
+{
+	struct xs_handle *h0 = open_as(*state, 0), *h5 = open_as(*state, GUEST);
+	struct xs_permissions readable[] = { { 0, XS_PERM_NONE }, { GUEST, XS_PERM_READ } };
+
+	write_str(h0, XBT_NULL, "/private/p", "1");
+	assert_true(xs_watch(h5, "/private", "priv"));
+	expect_event(h5, "/private", "priv");  /* the initial event always */
+	assert_true(xs_watch(h5, "marker", "mk"));
+	expect_event(h5, "marker", "mk");
+	write_str(h0, XBT_NULL, "/private/p", "2");
+	expect_only_marker(h5, h0, "/local/domain/5/marker", "marker", "mk");
+	/* Becoming readable by the guest is itself an event it sees. */
+	assert_true(xs_set_permissions(h0, XBT_NULL, "/private/p", readable, 2));
+	expect_event(h5, "/private/p", "priv");
+	write_str(h0, XBT_NULL, "/private/p", "3");
+	expect_event(h5, "/private/p", "priv");
+	xs_close(h5);
+	xs_close(h0);
+}
+
+static void server_locked(struct fixture *f, void (*fn)(struct fixture *f, void *arg),
+			  void *arg)
+{
+	pthread_mutex_lock(&f->lock);
+	fn(f, arg);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static void add_domain7(struct fixture *f, void *arg)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/dom7.sock", f->dir);
+	assert_int_equal(xs_server_add_domain(f->xs, 7, path), 0);
+	xs_server_introduce(f->xs, 7);
+}
+
+static void remove_domain(struct fixture *f, void *arg)
+{
+	xs_server_remove_domain(f->xs, *(unsigned *)arg);
+}
+
+static void xs_watch_introduce_release(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_handle *h0 = open_as(f, 0), *h5 = open_as(f, GUEST);
+	unsigned seven = 7;
+
+	assert_true(xs_watch(h0, "@introduceDomain", "intro"));
+	expect_event(h0, "@introduceDomain", "intro");
+	assert_true(xs_watch(h0, "@releaseDomain", "rel"));
+	expect_event(h0, "@releaseDomain", "rel");
+	assert_true(xs_watch(h5, "@releaseDomain", "grel"));
+	expect_event(h5, "@releaseDomain", "grel");
+	assert_true(xs_watch(h5, "marker", "mk"));
+	expect_event(h5, "marker", "mk");
+
+	server_locked(f, add_domain7, NULL);
+	expect_event(h0, "@introduceDomain", "intro");
+	assert_true(xs_is_domain_introduced(h0, 7));
+	server_locked(f, remove_domain, &seven);
+	expect_event(h0, "@releaseDomain", "rel");
+	assert_false(xs_is_domain_introduced(h0, 7));
+	/* Guests are not told about other domains. */
+	expect_only_marker(h5, h0, "/local/domain/5/marker", "marker", "mk");
+	xs_close(h5);
+	xs_close(h0);
+}
+
+static void xs_is_domain_introduced_privileged(void **state)
+{
+	struct xs_handle *h0 = open_as(*state, 0), *h5 = open_as(*state, GUEST);
+
+	assert_true(xs_is_domain_introduced(h0, 0));
+	assert_true(xs_is_domain_introduced(h0, GUEST));
+	assert_false(xs_is_domain_introduced(h0, 9));
+	errno = 0;
+	assert_false(xs_is_domain_introduced(h5, GUEST));
+	assert_int_equal(errno, EACCES);
+	xs_close(h5);
+	xs_close(h0);
+}
+
+static void xs_remove_domain_drops_its_connections(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_handle *h0 = open_as(f, 0), *h5 = open_as(f, GUEST);
+	unsigned guest = GUEST;
+
+	write_str(h5, XBT_NULL, "alive", "1");
+	server_locked(f, remove_domain, &guest);
+	assert_null(xs_read(h5, XBT_NULL, "alive", &(unsigned){ 0 }));
+	/* The nodes stay: removing them is the toolstack's job. */
+	expect_read(h0, XBT_NULL, "/local/domain/5/alive", "1", 0);
+	assert_false(xs_is_domain_introduced(h0, GUEST));
+	xs_close(h5);
+	xs_close(h0);
+}
+
+/* ---- transactions ---- */
+
+static void xs_transaction_end_conflict_eagain(void **state)
+{
+	struct xs_handle *h1 = open_as(*state, 0), *h2 = open_as(*state, 0);
+	xs_transaction_t t;
+
+	write_str(h1, XBT_NULL, "/tx/a", "0");
+	t = xs_transaction_start(h1);
+	assert_int_not_equal(t, XBT_NULL);
+	expect_read(h1, t, "/tx/a", "0", 0);
+	write_str(h2, XBT_NULL, "/tx/a", "other");
+	write_str(h1, t, "/tx/b", "mine");
+	errno = 0;
+	assert_false(xs_transaction_end(h1, t, false));
+	assert_int_equal(errno, EAGAIN);
+	expect_read(h2, XBT_NULL, "/tx/b", NULL, ENOENT);
+	expect_read(h2, XBT_NULL, "/tx/a", "other", 0);
+	xs_close(h2);
+	xs_close(h1);
+}
+
+static void xs_transaction_end_commits(void **state)
+{
+	struct xs_handle *h1 = open_as(*state, 0), *h2 = open_as(*state, 0);
+	xs_transaction_t t;
+
+	assert_true(xs_watch(h2, "/tc", "tc"));
+	expect_event(h2, "/tc", "tc");
+	write_str(h1, XBT_NULL, "/tc/old", "o");
+	expect_event(h2, "/tc/old", "tc");
+	t = xs_transaction_start(h1);
+	assert_int_not_equal(t, XBT_NULL);
+	write_str(h1, t, "/tc/new/deep", "n");
+	assert_true(xs_rm(h1, t, "/tc/old"));
+	/* Inside: its own view; outside: nothing yet. */
+	expect_read(h1, t, "/tc/new/deep", "n", 0);
+	expect_read(h1, t, "/tc/old", NULL, ENOENT);
+	expect_read(h2, XBT_NULL, "/tc/new/deep", NULL, ENOENT);
+	expect_read(h2, XBT_NULL, "/tc/old", "o", 0);
+	/* An unrelated change does not conflict. */
+	write_str(h2, XBT_NULL, "/unrelated", "u");
+	assert_true(xs_transaction_end(h1, t, false));
+	expect_read(h2, XBT_NULL, "/tc/new/deep", "n", 0);
+	expect_read(h2, XBT_NULL, "/tc/old", NULL, ENOENT);
+	/* Watches fired at commit, in the order of first access, for the
+	 * written and removed nodes (not for parents created on the way). */
+	expect_event(h2, "/tc/new/deep", "tc");
+	expect_event(h2, "/tc/old", "tc");
+	xs_close(h2);
+	xs_close(h1);
+}
+
+static void xs_transaction_end_abort_discards(void **state)
+{
+	struct xs_handle *h = open_as(*state, 0);
+	xs_transaction_t t = xs_transaction_start(h);
+
+	assert_int_not_equal(t, XBT_NULL);
+	write_str(h, t, "/ab", "x");
+	assert_true(xs_transaction_end(h, t, true));
+	expect_read(h, XBT_NULL, "/ab", NULL, ENOENT);
+	/* The id is gone. */
+	expect_read(h, t, "/ab", NULL, ENOENT);
+	errno = 0;
+	assert_false(xs_transaction_end(h, t, true));
+	assert_int_equal(errno, ENOENT);
+	/* Never-started ids are ENOENT too. */
+	expect_read(h, 4242, "/", NULL, ENOENT);
+	xs_close(h);
+}
+
+/* ---- quotas (xenstored's defaults; quota errors are ENOSPC/E2BIG on the
+ * wire, there is no EQUOTA in xs_wire.h) ---- */
+
+static void xs_write_node_quota_enospc(void **state)
+{
+	struct xs_handle *h5 = open_as(*state, GUEST), *h0 = open_as(*state, 0);
+	char path[64];
+	int i;
+
+	/* The guest owns its home. Nodes go in directories of 90, as a
+	 * record (here: a directory's list of child names) must also stay
+	 * below 2048 bytes. */
+	int owned = 1;
+	for (i = 0;; i++) {
+		int fresh = i % 90 == 0 ? 2 : 1;
+
+		snprintf(path, sizeof(path), "q%d/%d", i / 90, i % 90);
+		if (owned + fresh > 1000)
+			break;
+		write_str(h5, XBT_NULL, path, "v");
+		owned += fresh;
+	}
+	assert_int_equal(owned, 1000);
+	expect_write_err(h5, path, ENOSPC);
+	/* Creating two levels at once is refused as a whole. */
+	expect_write_err(h5, "fresh/x", ENOSPC);
+	expect_read(h5, XBT_NULL, "fresh", NULL, ENOENT);
+	/* Existing nodes can still change; the privileged domain is free. */
+	write_str(h5, XBT_NULL, "q0/0", "changed");
+	/* (It inherits q0's owner, so it counts against the guest.) */
+	write_str(h0, XBT_NULL, "/local/domain/5/q0/byzero", "ok");
+	assert_true(xs_rm(h5, XBT_NULL, "q0/1"));
+	expect_write_err(h5, "q0/again", ENOSPC);
+	assert_true(xs_rm(h5, XBT_NULL, "q0/2"));
+	write_str(h5, XBT_NULL, "q0/again", "v");
+	xs_close(h0);
+	xs_close(h5);
+}
+
+static void xs_write_value_quota_enospc(void **state)
+{
+	struct xs_handle *h5 = open_as(*state, GUEST), *h0 = open_as(*state, 0);
+	char *big = malloc(4000);
+
+	assert_non_null(big);
+	memset(big, 'v', 4000);
+	errno = 0;
+	assert_false(xs_write(h5, XBT_NULL, "big", big, 2048));
+	assert_int_equal(errno, ENOSPC);
+	assert_true(xs_write(h5, XBT_NULL, "small", big, 1000));
+	assert_true(xs_write(h0, XBT_NULL, "/big", big, 4000));
+	free(big);
+	xs_close(h0);
+	xs_close(h5);
+}
+
+static void xs_watch_quota_e2big(void **state)
+{
+	struct xs_handle *h5 = open_as(*state, GUEST);
+	char tok[16];
+	int i;
+
+	for (i = 0; i < 128; i++) {
+		snprintf(tok, sizeof(tok), "t%d", i);
+		assert_true(xs_watch(h5, "data", tok));
+		expect_event(h5, "data", tok);
+	}
+	errno = 0;
+	assert_false(xs_watch(h5, "data", "one-too-many"));
+	assert_int_equal(errno, E2BIG);
+	xs_close(h5);
+}
+
+static void xs_transaction_start_quota_enospc(void **state)
+{
+	struct xs_handle *h5 = open_as(*state, GUEST);
+	xs_transaction_t t[10];
+
+	for (int i = 0; i < 10; i++) {
+		t[i] = xs_transaction_start(h5);
+		assert_int_not_equal(t[i], XBT_NULL);
+	}
+	errno = 0;
+	assert_int_equal(xs_transaction_start(h5), XBT_NULL);
+	assert_int_equal(errno, ENOSPC);
+	assert_true(xs_transaction_end(h5, t[3], true));
+	assert_int_not_equal(xs_transaction_start(h5), XBT_NULL);
+	xs_close(h5);
+}
+
+/* ---- hostile clients on raw sockets ---- */
+
+static int raw_connect(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	strcpy(a.sun_path, path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static void raw_send(int fd, uint32_t type, uint32_t req_id, const void *body,
+		     uint32_t len, uint32_t claimed_len)
+{
+	struct xsd_sockmsg h = { .type = type, .req_id = req_id, .len = claimed_len };
+
+	assert_int_equal(write(fd, &h, sizeof(h)), sizeof(h));
+	if (len)
+		assert_int_equal(write(fd, body, len), (ssize_t)len);
+}
+
+static void read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+}
+
+/* Reads one reply; returns its payload (NUL-terminated, malloc'd). */
+static char *raw_reply(int fd, struct xsd_sockmsg *h)
+{
+	char *body;
+
+	read_full(fd, h, sizeof(*h));
+	assert_true(h->len <= XENSTORE_PAYLOAD_MAX);
+	body = calloc(1, h->len + 1);
+	assert_non_null(body);
+	read_full(fd, body, h->len);
+	return body;
+}
+
+static void expect_raw_error(int fd, uint32_t req_id, const char *err)
+{
+	struct xsd_sockmsg h;
+	char *body = raw_reply(fd, &h);
+
+	assert_int_equal(h.type, XS_ERROR);
+	assert_int_equal(h.req_id, req_id);
+	assert_int_equal(h.len, strlen(err) + 1);
+	assert_string_equal(body, err);
+	free(body);
+}
+
+static void xs_dispatch_malformed_errors(void **state)
+{
+	struct fixture *f = *state;
+	int fd = raw_connect(f->sock5);
+	struct xsd_sockmsg h;
+	char *body;
+
+	raw_send(fd, 999, 11, NULL, 0, 0);
+	expect_raw_error(fd, 11, "ENOSYS");
+	raw_send(fd, XS_WATCH_EVENT, 12, "a\0b", 4, 4);
+	expect_raw_error(fd, 12, "ENOSYS");
+	/* A path without its NUL. */
+	raw_send(fd, XS_READ, 13, "data", 4, 4);
+	expect_raw_error(fd, 13, "EINVAL");
+	/* Two strings where one is expected. */
+	raw_send(fd, XS_READ, 14, "data\0x", 7, 7);
+	expect_raw_error(fd, 14, "EINVAL");
+	raw_send(fd, XS_WATCH, 15, "only-path", 10, 10);
+	expect_raw_error(fd, 15, "EINVAL");
+	raw_send(fd, XS_TRANSACTION_END, 16, "X", 2, 2);
+	expect_raw_error(fd, 16, "EINVAL");
+	raw_send(fd, XS_SET_PERMS, 17, "data\0z5", 8, 8);
+	expect_raw_error(fd, 17, "EINVAL");
+	raw_send(fd, XS_INTRODUCE, 18, "1\0002\0003", 6, 6);
+	expect_raw_error(fd, 18, "EACCES");
+	raw_send(fd, XS_WRITE, 19, "", 0, 0);
+	expect_raw_error(fd, 19, "EINVAL");
+	/* The connection still serves well-formed requests, echoing ids. */
+	raw_send(fd, XS_GET_DOMAIN_PATH, 20, "5", 2, 2);
+	body = raw_reply(fd, &h);
+	assert_int_equal(h.type, XS_GET_DOMAIN_PATH);
+	assert_int_equal(h.req_id, 20);
+	assert_string_equal(body, "/local/domain/5");
+	free(body);
+	raw_send(fd, XS_RESET_WATCHES, 21, "", 1, 1);
+	body = raw_reply(fd, &h);
+	assert_int_equal(h.type, XS_RESET_WATCHES);
+	assert_string_equal(body, "OK");
+	free(body);
+	close(fd);
+}
+
+static void xs_dispatch_oversized_disconnects_only_it(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_handle *good = open_as(f, 0);
+	int fd = raw_connect(f->sock5);
+	char c;
+
+	write_str(good, XBT_NULL, "/before", "1");
+	raw_send(fd, XS_WRITE, 1, NULL, 0, XENSTORE_PAYLOAD_MAX + 1);
+	/* The server hangs up on it... */
+	assert_int_equal(read(fd, &c, 1), 0);
+	close(fd);
+	/* ...and keeps serving everyone else. */
+	write_str(good, XBT_NULL, "/after", "2");
+	expect_read(good, XBT_NULL, "/before", "1", 0);
+	xs_close(good);
+}
+
+static void xs_conn_slow_reader_does_not_block(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_handle *good = open_as(f, 0);
+	int fd = raw_connect(f->sock5);
+	struct xsd_sockmsg h = { .type = XS_GET_DOMAIN_PATH, .len = 2 };
+	char msg[sizeof(h) + 2];
+	int sent = 0;
+
+	/* Requests without ever reading a reply, until the socket is full. */
+	memcpy(msg, &h, sizeof(h));
+	memcpy(msg + sizeof(h), "5", 2);
+	for (;;) {
+		ssize_t n = send(fd, msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0)
+			break;
+		assert_int_equal(n, sizeof(msg));
+		sent++;
+	}
+	assert_true(sent > 100);
+	for (int i = 0; i < 50; i++) {
+		char path[32];
+
+		snprintf(path, sizeof(path), "/busy/%d", i);
+		write_str(good, XBT_NULL, path, "v");
+	}
+	expect_read(good, XBT_NULL, "/busy/49", "v", 0);
+	close(fd);
+	write_str(good, XBT_NULL, "/still", "ok");
+	xs_close(good);
+}
+
+/* ---- the direct API the emulator's toolstack uses ---- */
+
+static void direct_ops(struct fixture *f, void *arg)
+{
+	unsigned n = 0;
+	char **names, *v;
+
+	assert_int_equal(xs_server_write(f->xs, "/tool/x", "1"), 0);
+	assert_int_equal(xs_server_write(f->xs, "/tool/y", "22"), 0);
+	assert_int_equal(xs_server_write(f->xs, "relative", "1"), -EINVAL);
+	v = xs_server_read(f->xs, "/tool/y");
+	assert_non_null(v);
+	assert_string_equal(v, "22");
+	free(v);
+	errno = 0;
+	assert_null(xs_server_read(f->xs, "/tool/none"));
+	assert_int_equal(errno, ENOENT);
+	names = xs_server_directory(f->xs, "/tool", &n);
+	assert_non_null(names);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "x");
+	assert_string_equal(names[1], "y");
+	assert_null(names[2]);
+	for (unsigned i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	assert_int_equal(xs_server_rm(f->xs, "/tool/x"), 0);
+	assert_int_equal(xs_server_rm(f->xs, "/nope/x"), -ENOENT);
+	assert_false(xs_server_has_domain(f->xs, 3));
+	assert_true(xs_server_has_domain(f->xs, GUEST));
+	assert_int_equal(xs_server_add_domain(f->xs, GUEST, "/tmp/unused"), -EEXIST);
+}
+
+static void xs_server_write_direct_api(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_handle *h = open_as(f, 0);
+
+	assert_true(xs_watch(h, "/tool", "tool"));
+	expect_event(h, "/tool", "tool");
+	server_locked(f, direct_ops, NULL);
+	expect_event(h, "/tool/x", "tool");
+	expect_event(h, "/tool/y", "tool");
+	expect_event(h, "/tool/x", "tool");
+	expect_read(h, XBT_NULL, "/tool/y", "22", 0);
+	xs_close(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +969,32 @@ int main(void)
 		cmocka_unit_test_setup_teardown(xs_read_missing_enoent, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_directory_lists_children, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_guest_denied_then_allowed, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_mkdir_existing_is_fine, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_rm_subtree_and_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_write_bad_paths_einval, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_write_relative_to_home, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_directory_larger_than_payload, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_get_domain_path_formats, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_get_permissions_inherited, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_set_permissions_owner_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_read_hidden_parent_eacces, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_watch_initial_change_and_rm, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_watch_relative_reported_relative, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_watch_guest_sees_only_readable, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_watch_introduce_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_is_domain_introduced_privileged, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_remove_domain_drops_its_connections, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_transaction_end_conflict_eagain, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_transaction_end_commits, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_transaction_end_abort_discards, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_write_node_quota_enospc, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_write_value_quota_enospc, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_watch_quota_e2big, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_transaction_start_quota_enospc, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_dispatch_malformed_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_dispatch_oversized_disconnects_only_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_conn_slow_reader_does_not_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_server_write_direct_api, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
