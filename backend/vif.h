@@ -122,6 +122,7 @@ struct nbd_vif {
     int be_state;                   /* XenbusState we last wrote */
     bool gone;                      /* unregistered: wait for the dir to go */
     bool fe_watched;
+    bool dirty;                     /* a watch fired: reconcile once */
     bool failed;                    /* error node written, waiting for close */
     bool data_up;                   /* rings mapped, workers running */
     struct nbd_vif_stats stats;

@@ -578,11 +578,20 @@ static void rescan(struct nbd_ctx *ctx)
     }
     for (struct nbd_vif *v = ctx->vifs, *next; v; v = next) {
         next = v->next;
+        v->dirty = false;
         vif_update(v);
     }
 }
 
-static void backend_event(struct nbd_ctx *ctx, const char *path)
+/* What one batch of watch events asks for: events are only collected, so
+ * a device whose keys changed ten times is reconciled once. */
+struct watch_batch {
+    bool rescan, release;
+    unsigned n_new;
+    uint32_t new_dev[32][2];   /* devices we don't know yet: domid, devid */
+};
+
+static void backend_event(struct nbd_ctx *ctx, const char *path, struct watch_batch *b)
 {
     size_t base = strlen(ctx->vif_base);
     uint32_t domid, devid;
@@ -594,7 +603,7 @@ static void backend_event(struct nbd_ctx *ctx, const char *path)
     snprintf(buf, sizeof(buf), "%s", path + base + (path[base] == '/'));
     char *slash1 = strchr(buf, '/');
     if (!slash1) {
-        rescan(ctx);
+        b->rescan = true;
         return;
     }
     *slash1 = '\0';
@@ -605,7 +614,21 @@ static void backend_event(struct nbd_ctx *ctx, const char *path)
         ctx->xs_garbage++;
         return;
     }
-    device_changed(ctx, domid, devid);
+    struct nbd_vif *vif = nbd_vif_find(ctx, domid, devid);
+    if (vif) {
+        vif->dirty = true;
+        return;
+    }
+    for (unsigned i = 0; i < b->n_new; i++)
+        if (b->new_dev[i][0] == domid && b->new_dev[i][1] == devid)
+            return;
+    if (b->n_new == sizeof(b->new_dev) / sizeof(b->new_dev[0])) {
+        b->rescan = true;
+        return;
+    }
+    b->new_dev[b->n_new][0] = domid;
+    b->new_dev[b->n_new][1] = devid;
+    b->n_new++;
 }
 
 static void frontend_event(struct nbd_ctx *ctx, const char *path)
@@ -613,7 +636,7 @@ static void frontend_event(struct nbd_ctx *ctx, const char *path)
     for (struct nbd_vif *v = ctx->vifs; v; v = v->next) {
         size_t n = strlen(v->fe_path);
         if (!v->gone && n && !strncmp(path, v->fe_path, n) && path[n] == '/') {
-            vif_update(v);
+            v->dirty = true;
             return;
         }
     }
@@ -638,18 +661,34 @@ static void release_event(struct nbd_ctx *ctx)
 
 void nbd_xenbus_handle_watch(struct nbd_ctx *ctx)
 {
+    struct watch_batch b = { 0 };
     char **w;
 
     while ((w = xs_check_watch(ctx->xsh))) {
         const char *path = w[XS_WATCH_PATH], *token = w[XS_WATCH_TOKEN];
 
         if (!strcmp(token, TOKEN_BACKEND))
-            backend_event(ctx, path);
+            backend_event(ctx, path, &b);
         else if (!strcmp(token, TOKEN_FRONTEND))
             frontend_event(ctx, path);
         else if (!strcmp(token, TOKEN_RELEASE))
-            release_event(ctx);
+            b.release = true;
         free(w);
+    }
+    if (b.release)
+        release_event(ctx);
+    if (b.rescan) {
+        rescan(ctx);
+        return;
+    }
+    for (unsigned i = 0; i < b.n_new; i++)
+        device_changed(ctx, b.new_dev[i][0], b.new_dev[i][1]);
+    for (struct nbd_vif *v = ctx->vifs, *next; v; v = next) {
+        next = v->next;   /* vif_update may free v */
+        if (v->dirty) {
+            v->dirty = false;
+            vif_update(v);
+        }
     }
 }
 
