@@ -323,8 +323,16 @@ int netfront_connect(struct netfront *nf)
 {
     if (nf->connected)
         return -EISCONN;
+    /* A previous user of this vif in the same domain may have left it Closed:
+     * start over from Initialising, as a driver probing after a reload does. */
+    int rc;
+    if (netfront_read_key(nf, false, "state") != XenbusStateInitialising) {
+        rc = nf_write_state(nf, XenbusStateInitialising);
+        if (rc < 0)
+            return rc;
+    }
     static const int initwait[] = {XenbusStateInitWait};
-    int rc = nf_wait_backend_state(nf, initwait, 1, NULL);
+    rc = nf_wait_backend_state(nf, initwait, 1, NULL);
     if (rc < 0)
         return rc;
 

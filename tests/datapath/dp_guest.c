@@ -162,6 +162,7 @@ int dp_send_on(struct netfront *nf, struct dp_flow *f)
 out:;
     struct nf_stats s;
     netfront_get_stats(nf, &s);
+    f->tx_slots = s.tx_slots;
     f->tx_rsp_ok = s.tx_rsp_ok;
     f->tx_rsp_error = s.tx_rsp_error;
     f->tx_rsp_dropped = s.tx_rsp_dropped;
@@ -253,6 +254,9 @@ int dp_guest_recv(void *arg)
             netfront_wait(nf, 0, NF_WAIT_EVENT, 20);
         }
     }
+    struct nf_stats st;
+    netfront_get_stats(nf, &st);
+    f->rx_errors = st.rx_errors;
     netfront_close(nf);
     netfront_free(nf);
     free(mem);

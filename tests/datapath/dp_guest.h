@@ -27,7 +27,8 @@ struct dp_flow {
     unsigned sent, received, bad;
     int first_bad;                  /* index of the first bad packet, -1 none */
     uint32_t first_bad_len;
-    uint64_t tx_rsp_ok, tx_rsp_error, tx_rsp_dropped;
+    uint64_t tx_slots, tx_rsp_ok, tx_rsp_error, tx_rsp_dropped;
+    uint64_t rx_errors;             /* receiver's netfront: bad responses */
     unsigned rx_slots_max;          /* most slots one received packet used */
     int state_after_close;          /* backend state right after netfront_close */
     int state_after_reconnect;
