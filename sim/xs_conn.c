@@ -14,8 +14,9 @@
 #include "sim/xs_path.h"
 #include "sim/xs_server_priv.h"
 
-/* Requests handled per wakeup, so one busy client cannot starve others. */
-enum { XS_CONN_BATCH = 64 };
+/* Requests handled per wakeup, so one busy client cannot starve others;
+ * queued messages searched for a duplicate event (bounds the cost). */
+enum { XS_CONN_BATCH = 64, XS_DEDUP_SCAN = 256 };
 
 static void set_epoll(struct xs_conn *conn)
 {
@@ -187,7 +188,10 @@ void xs_conn_event(struct xs_conn *conn, const char *path, const char *token)
 	/* Like xenstored, an identical node event still waiting to be sent
 	 * is not queued twice. */
 	if (path[0] != '@') {
-		for (struct xs_outmsg *m = conn->out_head; m; m = m->next)
+		unsigned scanned = 0;
+
+		for (struct xs_outmsg *m = conn->out_head;
+		     m && scanned < XS_DEDUP_SCAN; m = m->next, scanned++)
 			if (m->is_event && m->off == 0 &&
 			    m->len == sizeof(struct xsd_sockmsg) + plen + tlen &&
 			    !memcmp(m->data + sizeof(struct xsd_sockmsg), path, plen) &&
@@ -195,7 +199,9 @@ void xs_conn_event(struct xs_conn *conn, const char *path, const char *token)
 				    token, tlen))
 				return;
 	}
-	if (conn->out_bytes >= conn->srv->limits.out_hard) {
+	if (conn->out_bytes >= (xs_domid_is_privileged(conn->domid) ?
+				conn->srv->limits.out_hard_priv :
+				conn->srv->limits.out_hard)) {
 		if (!conn->events_dropped++)
 			fprintf(stderr, "xenstored: domain %u does not read its "
 				"watch events, dropping them\n", conn->domid);

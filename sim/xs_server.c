@@ -25,6 +25,9 @@ static const struct xs_limits default_limits = {
 	.conns_per_domain = 64,
 	.out_soft = 64 * 1024,
 	.out_hard = 256 * 1024,
+	/* xenstored has no memory quota for the privileged domain; the
+	 * backend must not lose events in a burst (a big rm). */
+	.out_hard_priv = 64 * 1024 * 1024,
 };
 
 struct xs_server *xs_server_new(void)
@@ -325,6 +328,46 @@ int xs_server_rm(struct xs_server *xs, const char *path)
 		return -err;
 	xs_req_init(&req, xs, NULL, NULL);
 	err = xs_op_rm(&req, name);
+	free(name);
+	xs_server_flush_all(xs);
+	return -err;
+}
+
+int xs_server_mkdir(struct xs_server *xs, const char *path)
+{
+	struct xs_req req;
+	char *name;
+	int err = direct_name(path, &name);
+
+	if (err)
+		return -err;
+	xs_req_init(&req, xs, NULL, NULL);
+	err = xs_op_mkdir(&req, name);
+	free(name);
+	xs_server_flush_all(xs);
+	return -err;
+}
+
+int xs_server_set_perms(struct xs_server *xs, const char *path,
+			const struct xs_permissions *perms, unsigned num)
+{
+	struct xs_perms list = { .num = num, .p = (struct xs_permissions *)perms };
+	const unsigned rw = XS_PERM_READ | XS_PERM_WRITE;
+	struct xs_req req;
+	char *name;
+	int err;
+
+	if (!num || !perms)
+		return -EINVAL;
+	for (unsigned i = 0; i < num; i++)
+		if (perms[i].perms & ~rw)
+			return -EINVAL;
+	err = direct_name(path, &name);
+	if (err)
+		return -err;
+	xs_req_init(&req, xs, NULL, NULL);
+	/* set_perms copies the list; it never writes through list.p. */
+	err = xs_op_set_perms(&req, name, &list);
 	free(name);
 	xs_server_flush_all(xs);
 	return -err;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 struct xs_server;
+struct xs_permissions;  /* <xenstore_lib.h> */
 
 struct xs_server *xs_server_new(void);
 void xs_server_free(struct xs_server *xs);
@@ -34,6 +35,14 @@ void xs_server_introduce(struct xs_server *xs, unsigned domid);
  * watches fire as for a client write). Return 0 or -errno. */
 int xs_server_write(struct xs_server *xs, const char *path, const char *value);
 int xs_server_rm(struct xs_server *xs, const char *path);
+/* Creates the node (and missing parents) unless it exists. */
+int xs_server_mkdir(struct xs_server *xs, const char *path);
+/* Replaces the node's permission list, as XS_SET_PERMS from dom0: entry 0
+ * is the owner and everyone else's access, further entries one domain's
+ * XS_PERM_READ/WRITE each (e.g. a backend directory readable by its
+ * frontend domain: {0, XS_PERM_NONE}, {N, XS_PERM_READ}). */
+int xs_server_set_perms(struct xs_server *xs, const char *path,
+			const struct xs_permissions *perms, unsigned num);
 /* Returns a malloc'd copy or NULL (errno set). */
 char *xs_server_read(struct xs_server *xs, const char *path);
 /* Returns a malloc'd NULL-terminated array of child names (free each and the

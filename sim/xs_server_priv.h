@@ -25,6 +25,7 @@ struct xs_limits {
 	unsigned conns_per_domain;   /* further connections are closed */
 	size_t out_soft;             /* queued output that pauses reading */
 	size_t out_hard;             /* queued output beyond which events drop */
+	size_t out_hard_priv;        /* the same for the privileged domain */
 };
 
 /* epoll data.ptr points at one of these, first member of its owner. */

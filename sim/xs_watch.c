@@ -27,7 +27,7 @@ static const char *watch_path(const struct xs_conn *conn,
 int xs_watch_add(struct xs_conn *conn, const char *path, const char *token)
 {
 	bool relative = path[0] != '/' && path[0] != '@';
-	struct xs_watch *w;
+	struct xs_watch *w, **tail;
 	char *node;
 
 	if (xs_path_is_special(path)) {
@@ -60,7 +60,7 @@ int xs_watch_add(struct xs_conn *conn, const char *path, const char *token)
 	w->node = node;
 	w->relative = relative;
 	/* Append: events of one change reach watches in registration order. */
-	struct xs_watch **tail = &conn->watches;
+	tail = &conn->watches;
 	while (*tail)
 		tail = &(*tail)->next;
 	*tail = w;
@@ -137,7 +137,11 @@ void xs_watch_fire(struct xs_server *srv, const char *name, bool exact,
 		   const struct xs_perms *node_perms,
 		   const struct xs_perms *old_perms)
 {
-	for (struct xs_conn *c = srv->conns; c; c = c->next) {
+	struct xs_conn *c, *next;
+
+	/* Queueing can drop a connection (no memory), which relinks it. */
+	for (c = srv->conns; c; c = next) {
+		next = c->next;
 		if (xs_path_is_special(name)) {
 			const struct xs_perms *sp = xs_special_perms(srv, name);
 

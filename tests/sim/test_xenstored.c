@@ -914,10 +914,50 @@ static void xs_conn_slow_reader_does_not_block(void **state)
 	xs_close(good);
 }
 
+static void xs_conn_event_flood_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_handle *h0 = open_as(f, 0);
+	int fd = raw_connect(f->sock5);
+	struct xsd_sockmsg h;
+	enum { WRITES = 10000 };
+	unsigned events = 0;
+	char path[64], *body;
+
+	/* A guest watches its home and then never reads. */
+	raw_send(fd, XS_WATCH, 1, "flood\0t", 8, 8);
+	for (int i = 0; i < WRITES; i++) {
+		snprintf(path, sizeof(path), "/local/domain/5/flood/%d/%d",
+			 i / 100, i % 100);
+		write_str(h0, XBT_NULL, path, "v");
+	}
+	/* The server kept serving; the guest's backlog stayed bounded: some
+	 * events were dropped rather than queued without end. A request
+	 * sent now is answered after whatever is still queued. */
+	raw_send(fd, XS_GET_DOMAIN_PATH, 2, "5", 2, 2);
+	for (;;) {
+		body = raw_reply(fd, &h);
+		free(body);
+		if (h.type == XS_GET_DOMAIN_PATH)
+			break;
+		if (h.type == XS_WATCH_EVENT)
+			events++;
+		else
+			assert_int_equal(h.type, XS_WATCH);
+	}
+	assert_true(events > 1000);
+	assert_true(events < WRITES + 1);
+	close(fd);
+	xs_close(h0);
+}
+
 /* ---- the direct API the emulator's toolstack uses ---- */
 
 static void direct_ops(struct fixture *f, void *arg)
 {
+	const struct xs_permissions readable[] = {
+		{ .id = 0, .perms = XS_PERM_NONE }, { .id = GUEST, .perms = XS_PERM_READ },
+	};
 	unsigned n = 0;
 	char **names, *v;
 
@@ -936,10 +976,13 @@ static void direct_ops(struct fixture *f, void *arg)
 	assert_int_equal(n, 2);
 	assert_string_equal(names[0], "x");
 	assert_string_equal(names[1], "y");
-	assert_null(names[2]);
+	assert_null(names[2]);  /* NULL-terminated as documented */
 	for (unsigned i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
+	assert_int_equal(xs_server_mkdir(f->xs, "/tool/dir/sub"), 0);
+	assert_int_equal(xs_server_set_perms(f->xs, "/tool/dir", readable, 2), 0);
+	assert_int_equal(xs_server_set_perms(f->xs, "/tool/none", readable, 2), -ENOENT);
 	assert_int_equal(xs_server_rm(f->xs, "/tool/x"), 0);
 	assert_int_equal(xs_server_rm(f->xs, "/nope/x"), -ENOENT);
 	assert_false(xs_server_has_domain(f->xs, 3));
@@ -950,15 +993,21 @@ static void direct_ops(struct fixture *f, void *arg)
 static void xs_server_write_direct_api(void **state)
 {
 	struct fixture *f = *state;
-	struct xs_handle *h = open_as(f, 0);
+	struct xs_handle *h = open_as(f, 0), *h5;
 
 	assert_true(xs_watch(h, "/tool", "tool"));
 	expect_event(h, "/tool", "tool");
 	server_locked(f, direct_ops, NULL);
 	expect_event(h, "/tool/x", "tool");
 	expect_event(h, "/tool/y", "tool");
+	expect_event(h, "/tool/dir/sub", "tool");
+	expect_event(h, "/tool/dir", "tool");
 	expect_event(h, "/tool/x", "tool");
 	expect_read(h, XBT_NULL, "/tool/y", "22", 0);
+	h5 = open_as(f, GUEST);
+	expect_read(h5, XBT_NULL, "/tool/dir", "", 0);
+	expect_read(h5, XBT_NULL, "/tool/y", NULL, EACCES);
+	xs_close(h5);
 	xs_close(h);
 }
 
@@ -994,6 +1043,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(xs_dispatch_malformed_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_dispatch_oversized_disconnects_only_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_conn_slow_reader_does_not_block, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_conn_event_flood_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_server_write_direct_api, setup, teardown),
 	};
 
