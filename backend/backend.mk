@@ -41,5 +41,12 @@ $(O)/tests/test_backend_xenbus: $(O)/tests/backend/test_backend_xenbus.o $(O)/ba
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
 TESTS += $(O)/tests/test_backend_xenbus
 
+# Control ring, multicast control, rogue producer, mode switch: raw frontend.
+$(O)/tests/test_backend_features: $(O)/tests/backend/test_backend_features.o $(O)/backend/vif_nodes.o \
+		$(O)/backend/ctl_client.o $(O)/libtestlib.a $(O)/libbackend_pure.a \
+		| $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
+	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
+TESTS += $(O)/tests/test_backend_features
+
 # The userspace netfront library, its tool, and the emulator end-to-end tests.
 -include backend/netfront/netfront.mk

@@ -1,0 +1,511 @@
+/* netbackd's optional features against a raw, scripted frontend on the
+ * emulator: the control ring (hash algorithm, flags, mapping bounds,
+ * static-grant requests refused), multicast control (subscriptions and the
+ * 64-entry bound), a rogue TX producer index disabling only that vif, and
+ * the worker mode switch from the control socket. The guest side builds
+ * requests by hand on real shared rings; netbackd runs as a child. */
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <xenctrl.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
+#include <xenstore.h>
+#include <xen/io/netif.h>
+#include <xen/io/xenbus.h>
+
+#include "backend/ctl_client.h"
+#include "backend/vif_nodes.h"
+#include "tests/lib/simenv.h"
+
+#define WAIT_MS 10000   /* a bound on a hang, not a speed check */
+
+struct world {
+    struct simenv *env;
+    pid_t daemon;
+    char ctl[PATH_MAX];
+    struct xs_handle *xsh;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool wait_be_state(struct xs_handle *xsh, unsigned domid, unsigned devid, int state)
+{
+    char path[128], want[4];
+    uint64_t deadline = now_ms() + WAIT_MS;
+
+    snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%u/state", domid, devid);
+    snprintf(want, sizeof(want), "%d", state);
+    do {
+        char *v = xs_read(xsh, XBT_NULL, path, NULL);
+        bool ok = v && !strcmp(v, want);
+        free(v);
+        if (ok)
+            return true;
+        usleep(5000);
+    } while (now_ms() < deadline);
+    return false;
+}
+
+/* The vif object netbackd reports (new reference) or NULL. */
+static json_t *daemon_vif(struct world *w, const char *name)
+{
+    json_t *req = json_pack("{s:s}", "cmd", "stats");
+    json_t *r = nbd_ctl_call(w->ctl, req), *v, *found = NULL;
+    size_t i;
+
+    json_decref(req);
+    json_array_foreach(json_object_get(r, "vifs"), i, v)
+        if (!strcmp(json_string_value(json_object_get(v, "name")), name))
+            found = json_incref(v);
+    json_decref(r);
+    return found;
+}
+
+static long long vif_counter(struct world *w, const char *name, const char *counter)
+{
+    json_t *v = daemon_vif(w, name);
+    long long c = v ? json_integer_value(json_object_get(json_object_get(v, "totals"), counter)) : -1;
+
+    json_decref(v);
+    return c;
+}
+
+/* ---- the raw frontend ---- */
+
+struct raw_fe {
+    struct xs_handle *xsh;
+    xengntshr_handle *xgs;
+    xenevtchn_handle *xce;
+    unsigned domid, devid;
+    void *pages;                 /* tx, rx, ctrl, data */
+    uint32_t refs[4];
+    evtchn_port_t port, ctrl_port;
+    netif_tx_front_ring_t tx;
+    netif_rx_front_ring_t rx;
+    xen_netif_ctrl_front_ring_t ctrl;
+};
+
+static void fe_write(struct raw_fe *f, const char *key, const char *fmt, ...)
+{
+    char path[160], val[64];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(val, sizeof(val), fmt, ap);
+    va_end(ap);
+    snprintf(path, sizeof(path), "/local/domain/%u/device/vif/%u/%s", f->domid, f->devid, key);
+    xs_write(f->xsh, XBT_NULL, path, val, (unsigned)strlen(val));
+}
+
+static int fe_connect(struct raw_fe *f, bool ctrl, bool mcast)
+{
+    int p;
+
+    f->xsh = xs_open(0);
+    f->xgs = xengntshr_open(NULL, 0);
+    f->xce = xenevtchn_open(NULL, 0);
+    if (!f->xsh || !f->xgs || !f->xce)
+        return 2;
+    if (!wait_be_state(f->xsh, f->domid, f->devid, XenbusStateInitWait))
+        return 3;
+    if (!(f->pages = xengntshr_share_pages(f->xgs, 0, 4, f->refs, 1)))
+        return 4;
+    netif_tx_sring_t *txs = f->pages;
+    netif_rx_sring_t *rxs = (void *)((char *)f->pages + 4096);
+    xen_netif_ctrl_sring_t *cs = (void *)((char *)f->pages + 8192);
+    SHARED_RING_INIT(txs);
+    SHARED_RING_INIT(rxs);
+    SHARED_RING_INIT(cs);
+    FRONT_RING_INIT(&f->tx, txs, 4096);
+    FRONT_RING_INIT(&f->rx, rxs, 4096);
+    FRONT_RING_INIT(&f->ctrl, cs, 4096);
+    if ((p = xenevtchn_bind_unbound_port(f->xce, 0)) < 0)
+        return 5;
+    f->port = (evtchn_port_t)p;
+    fe_write(f, "tx-ring-ref", "%u", f->refs[0]);
+    fe_write(f, "rx-ring-ref", "%u", f->refs[1]);
+    fe_write(f, "event-channel", "%u", f->port);
+    if (ctrl) {
+        if ((p = xenevtchn_bind_unbound_port(f->xce, 0)) < 0)
+            return 6;
+        f->ctrl_port = (evtchn_port_t)p;
+        fe_write(f, "ctrl-ring-ref", "%u", f->refs[2]);
+        fe_write(f, "event-channel-ctrl", "%u", f->ctrl_port);
+    }
+    if (mcast)
+        fe_write(f, "request-multicast-control", "1");
+    fe_write(f, "request-rx-copy", "1");
+    fe_write(f, "feature-rx-notify", "1");
+    fe_write(f, "state", "4");
+    return wait_be_state(f->xsh, f->domid, f->devid, XenbusStateConnected) ? 0 : 7;
+}
+
+/* Sends one control request and waits for its response. */
+static int ctrl_call(struct raw_fe *f, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2,
+                     struct xen_netif_ctrl_response *out)
+{
+    static uint16_t next_id = 1;
+    struct xen_netif_ctrl_request *req = RING_GET_REQUEST(&f->ctrl, f->ctrl.req_prod_pvt);
+    uint64_t deadline = now_ms() + WAIT_MS;
+    int notify;
+
+    req->id = next_id++;
+    req->type = type;
+    req->data[0] = d0;
+    req->data[1] = d1;
+    req->data[2] = d2;
+    f->ctrl.req_prod_pvt++;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->ctrl, notify);
+    if (notify)
+        xenevtchn_notify(f->xce, f->ctrl_port);
+    while (!RING_HAS_UNCONSUMED_RESPONSES(&f->ctrl)) {
+        if (now_ms() > deadline)
+            return -ETIMEDOUT;
+        usleep(1000);
+    }
+    xen_rmb();
+    *out = *RING_GET_RESPONSE(&f->ctrl, f->ctrl.rsp_cons);
+    f->ctrl.rsp_cons++;
+    return out->id == req->id ? 0 : -EPROTO;
+}
+
+/* Queues an MCAST_ADD/DEL (a dummy request plus the extra), pushes. */
+static void mcast_request(struct raw_fe *f, uint8_t type, const uint8_t addr[6])
+{
+    netif_tx_request_t *req = RING_GET_REQUEST(&f->tx, f->tx.req_prod_pvt);
+    struct netif_extra_info *ex;
+    int notify;
+
+    memset(req, 0, sizeof(*req));
+    req->flags = NETTXF_extra_info;
+    req->id = (uint16_t)f->tx.req_prod_pvt;
+    f->tx.req_prod_pvt++;
+    ex = (struct netif_extra_info *)RING_GET_REQUEST(&f->tx, f->tx.req_prod_pvt);
+    memset(ex, 0, sizeof(*ex));
+    ex->type = type;
+    memcpy(ex->u.mcast.addr, addr, 6);
+    f->tx.req_prod_pvt++;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->tx, notify);
+    if (notify)
+        xenevtchn_notify(f->xce, f->port);
+}
+
+/* Waits for n TX responses; returns the first data slot's status. */
+static int tx_responses(struct raw_fe *f, unsigned n, int16_t *status)
+{
+    uint64_t deadline = now_ms() + WAIT_MS;
+    unsigned got = 0;
+
+    while (got < n) {
+        if (!RING_HAS_UNCONSUMED_RESPONSES(&f->tx)) {
+            if (now_ms() > deadline)
+                return -ETIMEDOUT;
+            usleep(1000);
+            continue;
+        }
+        xen_rmb();
+        status[got++] = RING_GET_RESPONSE(&f->tx, f->tx.rsp_cons)->status;
+        f->tx.rsp_cons++;
+    }
+    return 0;
+}
+
+static void fe_close(struct raw_fe *f)
+{
+    fe_write(f, "state", "6");
+    wait_be_state(f->xsh, f->domid, f->devid, XenbusStateClosed);
+    if (f->pages)
+        xengntshr_unshare(f->xgs, f->pages, 4);
+    xenevtchn_close(f->xce);
+    xengntshr_close(f->xgs);
+    xs_close(f->xsh);
+}
+
+/* ---- guests ---- */
+
+static int guest_ctrl(void *arg)
+{
+    struct raw_fe f = { .domid = 1, .devid = 0 };
+    struct xen_netif_ctrl_response r;
+    int rc;
+
+    (void)arg;
+    if ((rc = fe_connect(&f, true, false)))
+        return rc;
+    /* no algorithm yet: hashing is not on (netif.h) */
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_HASH_FLAGS, 0, 0, 0, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED)
+        return 20;
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM,
+                  XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0, 0, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
+        return 21;
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_HASH_FLAGS, 0, 0, 0, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS ||
+        r.data != (XEN_NETIF_CTRL_HASH_TYPE_IPV4 | XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP |
+                   XEN_NETIF_CTRL_HASH_TYPE_IPV6 | XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP))
+        return 29;
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS, XEN_NETIF_CTRL_HASH_TYPE_IPV4, 0, 0, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
+        return 22;
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING_SIZE, 8, 0, 0, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
+        return 23;
+    /* a mapping entry naming a queue that doesn't exist (XSA-270): the
+     * table page holds queue 1, the vif has one queue */
+    uint32_t *table = (uint32_t *)((char *)f.pages + 3 * 4096);
+    table[0] = 1;
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, f.refs[3], 1, 0, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
+        return 24;
+    table[0] = 0;
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, f.refs[3], 1, 0, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
+        return 25;
+    /* offset + length past the table */
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, f.refs[3], 2, 7, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
+        return 26;
+    /* static grants are not offered */
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, 0, 0, 0, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED)
+        return 27;
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_INVALID, 0, 0, 0, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED)
+        return 28;
+    fe_close(&f);
+    return 0;
+}
+
+static int guest_mcast(void *arg)
+{
+    struct raw_fe f = { .domid = 2, .devid = 0 };
+    int16_t st[2];
+    int rc;
+
+    (void)arg;
+    if ((rc = fe_connect(&f, false, true)))
+        return rc;
+    /* 64 subscriptions fit (Linux's bound) ... */
+    for (unsigned i = 0; i < 64; i++) {
+        const uint8_t addr[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, (uint8_t)i };
+        mcast_request(&f, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, addr);
+        if (tx_responses(&f, 2, st) || st[0] != NETIF_RSP_OKAY || st[1] != NETIF_RSP_NULL)
+            return 30;
+    }
+    /* ... the 65th is answered with an error, the extra with NULL */
+    const uint8_t extra[6] = { 0x01, 0x00, 0x5e, 0x00, 0x01, 0x00 };
+    mcast_request(&f, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, extra);
+    if (tx_responses(&f, 2, st) || st[0] != NETIF_RSP_ERROR || st[1] != NETIF_RSP_NULL)
+        return 31;
+    /* after a removal there is room again */
+    const uint8_t first[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x00 };
+    mcast_request(&f, XEN_NETIF_EXTRA_TYPE_MCAST_DEL, first);
+    if (tx_responses(&f, 2, st) || st[0] != NETIF_RSP_OKAY)
+        return 32;
+    mcast_request(&f, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, extra);
+    if (tx_responses(&f, 2, st) || st[0] != NETIF_RSP_OKAY)
+        return 33;
+    fe_close(&f);
+    return 0;
+}
+
+/* Publishes a TX producer index 1000 requests ahead: impossible. */
+static int guest_rogue(void *arg)
+{
+    struct raw_fe f = { .domid = 3, .devid = 0 };
+    int rc;
+
+    (void)arg;
+    if ((rc = fe_connect(&f, false, false)))
+        return rc;
+    f.tx.sring->req_prod = f.tx.req_prod_pvt + 1000;
+    xenevtchn_notify(f.xce, f.port);
+    /* stay until the test has seen the verdict */
+    sleep(30);
+    return 0;
+}
+
+/* ---- fixture ---- */
+
+static int setup(void **state)
+{
+    struct world *w = calloc(1, sizeof(*w));
+    char self[PATH_MAX], netbackd[PATH_MAX + 16];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+    self[n > 0 ? n : 0] = '\0';
+    if (strrchr(self, '/'))
+        *strrchr(self, '/') = '\0';
+    snprintf(netbackd, sizeof(netbackd), "%s/../bin/netbackd", self);
+    *state = NULL;
+    if (!w || access(netbackd, X_OK) || !(w->env = simenv_start())) {
+        free(w);
+        return 0;
+    }
+    for (unsigned d = 1; d <= 3; d++)
+        simenv_domain_create(w->env, d);
+    simenv_enter(w->env, 0);
+    snprintf(w->ctl, sizeof(w->ctl), "%s/netbackd.sock", simenv_dir(w->env));
+    if ((w->daemon = fork()) == 0) {
+        execl(netbackd, "netbackd", "--foreground", "--ctl", w->ctl, "--log-level", "warn",
+              "--max-queues", "1", (char *)NULL);
+        _exit(127);
+    }
+    w->xsh = xs_open(0);
+    for (uint64_t deadline = now_ms() + WAIT_MS; now_ms() < deadline; usleep(10000)) {
+        json_t *req = json_pack("{s:s}", "cmd", "ping"), *r = nbd_ctl_call(w->ctl, req);
+        json_decref(req);
+        json_decref(r);
+        if (r)
+            break;
+    }
+    for (unsigned d = 1; d <= 3; d++) {
+        struct nbd_vif_spec spec = { .domid = d, .devid = 0, .mtu = 1500,
+                                     .mac = { 0x00, 0x16, 0x3e, 0, 0, (uint8_t)d } };
+        char err[256];
+        snprintf(spec.bridge, sizeof(spec.bridge), "xenbr0");
+        if (nbd_vif_nodes_add(w->xsh, &spec, err, sizeof(err)))
+            fprintf(stderr, "vif-add: %s\n", err);
+    }
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct world *w = *state;
+
+    if (!w)
+        return 0;
+    if (w->daemon > 0) {
+        int st;
+        kill(w->daemon, SIGTERM);
+        waitpid(w->daemon, &st, 0);
+    }
+    xs_close(w->xsh);
+    simenv_stop(w->env);
+    free(w);
+    return 0;
+}
+
+#define NEED_WORLD(state) \
+    struct world *w = *(state); \
+    if (!w) { skip(); return; }
+
+/* ---- tests ---- */
+
+static void nbd_ctrl_poll_hash_requests_and_bounds(void **state)
+{
+    NEED_WORLD(state);
+    pid_t g = simenv_spawn(w->env, 1, guest_ctrl, NULL);
+
+    assert_true(g > 0);
+    assert_int_equal(simenv_wait(g), 0);
+    assert_int_equal(vif_counter(w, "vif1.0", "ctrl_requests"), 10);
+}
+
+static void nbd_tx_burst_multicast_subscriptions(void **state)
+{
+    NEED_WORLD(state);
+    pid_t g = simenv_spawn(w->env, 2, guest_mcast, NULL);
+
+    assert_true(g > 0);
+    assert_int_equal(simenv_wait(g), 0);
+    assert_int_equal(vif_counter(w, "vif2.0", "mcast_add"), 66);
+    assert_int_equal(vif_counter(w, "vif2.0", "mcast_del"), 1);
+    assert_int_equal(vif_counter(w, "vif2.0", "mcast_overflow"), 1);
+}
+
+static void nbd_tx_burst_rogue_producer_disables_only_that_vif(void **state)
+{
+    NEED_WORLD(state);
+    pid_t g = simenv_spawn(w->env, 3, guest_rogue, NULL);
+    json_t *v = NULL;
+
+    assert_true(g > 0);
+    for (uint64_t deadline = now_ms() + WAIT_MS; now_ms() < deadline; usleep(10000)) {
+        json_decref(v);
+        v = daemon_vif(w, "vif3.0");
+        if (v && json_is_true(json_object_get(v, "disabled")))
+            break;
+    }
+    assert_non_null(v);
+    assert_true(json_is_true(json_object_get(v, "disabled")));
+    assert_string_equal(json_string_value(json_object_get(v, "disable_reason")),
+                        "tx queue 0: ring_overflow");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "totals"), "tx_errors")), 1);
+    json_decref(v);
+    /* the others are untouched */
+    v = daemon_vif(w, "vif2.0");
+    assert_non_null(v);
+    assert_false(json_is_true(json_object_get(v, "disabled")));
+    json_decref(v);
+    kill(g, SIGKILL);
+    simenv_wait(g);
+}
+
+static void nbd_vif_set_mode_from_control_socket(void **state)
+{
+    NEED_WORLD(state);
+    json_t *req = json_pack("{s:s,s:s,s:s}", "cmd", "set-mode", "vif", "all", "mode", "poll");
+    json_t *r = nbd_ctl_call(w->ctl, req), *v;
+
+    json_decref(req);
+    assert_non_null(r);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    assert_int_equal(json_integer_value(json_object_get(r, "changed")), 3);
+    json_decref(r);
+    v = daemon_vif(w, "vif1.0");
+    assert_string_equal(json_string_value(json_object_get(v, "mode")), "poll");
+    json_decref(v);
+
+    req = json_pack("{s:s,s:s,s:s}", "cmd", "set-mode", "vif", "vif1.0", "mode", "sideways");
+    r = nbd_ctl_call(w->ctl, req);
+    json_decref(req);
+    assert_false(json_is_true(json_object_get(r, "ok")));
+    assert_string_equal(json_string_value(json_object_get(r, "error")),
+                        "mode must be \"event\" or \"poll\"");
+    json_decref(r);
+
+    req = json_pack("{s:s}", "cmd", "no-such-command");
+    r = nbd_ctl_call(w->ctl, req);
+    json_decref(req);
+    assert_false(json_is_true(json_object_get(r, "ok")));
+    json_decref(r);
+
+    req = json_pack("{s:s,s:s,s:s}", "cmd", "set-mode", "vif", "all", "mode", "event");
+    r = nbd_ctl_call(w->ctl, req);
+    json_decref(req);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    json_decref(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(nbd_ctrl_poll_hash_requests_and_bounds),
+        cmocka_unit_test(nbd_tx_burst_multicast_subscriptions),
+        cmocka_unit_test(nbd_tx_burst_rogue_producer_disables_only_that_vif),
+        cmocka_unit_test(nbd_vif_set_mode_from_control_socket),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
