@@ -951,6 +951,94 @@ static void xs_conn_event_flood_bounded(void **state)
 	xs_close(h0);
 }
 
+/* A deterministic generator, so a failure replays. */
+static uint32_t next_rand(uint32_t *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 17;
+	*st ^= *st << 5;
+	return *st;
+}
+
+struct fuzz_writer {
+	int fd;
+	uint32_t seed;
+	int count;
+};
+
+/* Messages built from pieces that reach deep into the handlers: valid and
+ * invalid paths, permission strings, transaction verbs, special names,
+ * random bytes; NUL placement and transaction ids at random. */
+static void *fuzz_write(void *arg)
+{
+	static const char *const pieces[] = {
+		"data", "data/x", "/local/domain/5/f", "/local/domain/0", "/",
+		"@releaseDomain", "@introduceDomain", "@other", "T", "F", "r5",
+		"b0", "n5", "w7", "x9", "5", "0", "32752", "", "a//b", "/a/",
+		"../..", "tok", "0x10", "-1", "99999999999",
+	};
+	struct fuzz_writer *w = arg;
+	char buf[sizeof(struct xsd_sockmsg) + 512];
+
+	for (int i = 0; i < w->count; i++) {
+		struct xsd_sockmsg h = { 0 };
+		uint32_t r = next_rand(&w->seed);
+		unsigned len = 0, parts = 1 + r % 4;
+
+		for (unsigned k = 0; k < parts; k++) {
+			uint32_t q = next_rand(&w->seed);
+			const char *p = pieces[q % (sizeof(pieces) / sizeof(pieces[0]))];
+			size_t pl = strlen(p);
+
+			if (q & 0x10000) {  /* random bytes instead */
+				pl = (q >> 20) % 40;
+				for (size_t b = 0; b < pl; b++)
+					buf[sizeof(h) + len + b] =
+						(char)(next_rand(&w->seed) & 0xff);
+			} else {
+				memcpy(buf + sizeof(h) + len, p, pl);
+			}
+			len += (unsigned)pl;
+			if (!(q & 0x20000))
+				buf[sizeof(h) + len++] = '\0';
+		}
+		h.type = r % 8 == 0 ? next_rand(&w->seed) % 40 : (r >> 8) % XS_TYPE_COUNT;
+		h.req_id = (uint32_t)i;
+		h.tx_id = (r >> 16) % 3 ? 0 : (r >> 20) % 4;
+		h.len = len;
+		memcpy(buf, &h, sizeof(h));
+		if (send(w->fd, buf, sizeof(h) + len, MSG_NOSIGNAL) < 0)
+			break;
+	}
+	shutdown(w->fd, SHUT_WR);
+	return NULL;
+}
+
+static void xs_dispatch_survives_fuzz(void **state)
+{
+	struct fixture *f = *state;
+	struct xs_handle *h0 = open_as(f, 0);
+	struct fuzz_writer w = { .seed = 0x5eed1234u, .count = 20000 };
+	pthread_t t;
+	char sink[4096];
+
+	for (int round = 0; round < 2; round++) {
+		w.fd = raw_connect(round ? f->sock0 : f->sock5);
+		assert_int_equal(pthread_create(&t, NULL, fuzz_write, &w), 0);
+		/* Replies and events are read and dropped until the server hangs
+		 * up after the writer's end of stream. */
+		while (read(w.fd, sink, sizeof(sink)) > 0)
+			;
+		pthread_join(t, NULL);
+		close(w.fd);
+	}
+	/* Everyone else is still served. */
+	write_str(h0, XBT_NULL, "/after-fuzz", "ok");
+	expect_read(h0, XBT_NULL, "/after-fuzz", "ok", 0);
+	assert_true(xs_is_domain_introduced(h0, GUEST));
+	xs_close(h0);
+}
+
 /* ---- the direct API the emulator's toolstack uses ---- */
 
 static void direct_ops(struct fixture *f, void *arg)
@@ -1044,6 +1132,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(xs_dispatch_oversized_disconnects_only_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_conn_slow_reader_does_not_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_conn_event_flood_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_dispatch_survives_fuzz, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_server_write_direct_api, setup, teardown),
 	};
 
