@@ -90,6 +90,8 @@ deps:
 demo: build-all
 	bench/demo.sh $(O)
 
+# Keep every intermediate object: no "rm" lines after the test summary.
+.SECONDARY:
 .PHONY: all build-all test valgrind install clean deps demo
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
