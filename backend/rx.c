@@ -45,6 +45,7 @@ void nbd_rx_enqueue(struct nbd_queue *q, const struct nbd_rx_entry *in, unsigned
         struct nbd_rx_entry *e = &b->e[(b->head + b->count) % NBD_BACKLOG_SLOTS];
         *e = in[i];
         e->enq_ns = now;
+        e->len = pkt->len;
         b->count++;
         b->bytes += pkt->len;
         added++;
@@ -63,7 +64,7 @@ static void backlog_pop(struct nbd_queue *q, unsigned n)
 
     pthread_mutex_lock(&b->lock);
     for (unsigned i = 0; i < n; i++) {
-        b->bytes -= b->e[b->head].pkt->len;
+        b->bytes -= b->e[b->head].len;   /* pkt itself may be freed (and reused) */
         b->head = (b->head + 1) % NBD_BACKLOG_SLOTS;
     }
     b->count -= n;

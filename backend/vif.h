@@ -37,6 +37,8 @@ enum nbd_worker_mode { NBD_MODE_EVENT = 0, NBD_MODE_POLL = 1 };
 struct nbd_rx_entry {
     struct nb_pkt *pkt;     /* shared with other ports when flooded: read only */
     uint64_t enq_ns;        /* for the drain timeout */
+    uint32_t len;           /* pkt->len at enqueue: the backlog's byte count is
+                               settled after pkt may already be freed */
     uint32_t hash;          /* with has_hash: from the control ring's hash */
     uint8_t hash_type;
     bool has_hash;
