@@ -61,6 +61,9 @@ GUESTS=(1 2 3 4)
 # who sends to whom, and frame sizes: 1<->2 mixed sizes, 3<->4 full frames
 declare -A PEER=([1]=2 [2]=1 [3]=4 [4]=3)
 declare -A SIZE=([1]=64-1514 [2]=64-1514 [3]=1514 [4]=1514)
+# paced so that four guests and netbackd share two cores without overrunning
+# each other (DEMO_PPS=0: flat out, and watch the drop counters climb)
+PPS=${DEMO_PPS:-50000}
 
 echo "== creating guests ${GUESTS[*]} with one vif each (netbackctl vif-add)"
 for d in "${GUESTS[@]}"; do
@@ -72,7 +75,7 @@ echo "== guests connect and send verified traffic for ${SECS}s"
 for d in "${GUESTS[@]}"; do
     "$BIN/xensim" exec --dir "$DIR" --domid "$d" -- \
         "$BIN/netfront" --sink --send 0 --to "$(mac "${PEER[$d]}")" --size "${SIZE[$d]}" \
-        --seed "$d" --start-delay 1 --duration "$((SECS + 1))" --quiet \
+        --seed "$d" --pps "$PPS" --start-delay 1 --duration "$((SECS + 1))" --quiet \
         >"$DIR/guest$d.log" 2>&1 &
     GUEST_PIDS+=($!)
 done
@@ -110,7 +113,7 @@ GUEST_PIDS=()
 kill -0 "$NBD_PID" 2>/dev/null || { echo "demo: netbackd died" >&2; exit 1; }
 
 echo "== summary (${SECS}s, $((${#GUESTS[@]})) guests, via netbackd)"
-tot() { cat "$DIR"/guest*.log | grep -o " $1=[0-9]*" | awk -F= '{ s += $2 } END { print s + 0 }'; }
+tot() { cat "$DIR"/guest*.log | grep -o " $1=[0-9]*" | awk -F= '{ s += $2 } END { printf "%.0f\n", s }'; }
 sent=$(tot tx_pkts); recv=$(tot rx_pkts); good=$(tot rx_good); bad=$(tot rx_bad)
 sbytes=$(tot tx_bytes); rbytes=$(tot rx_bytes)
 drops=$(ctl stats --json | jq '[.vifs[].totals | to_entries[] | select(.key | test("drop")) | .value] | add // 0')

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <xenctrl.h>
 #include <xen/io/netif.h>
@@ -159,5 +160,7 @@ void *netfront_raw_tx_page(struct netfront *nf, unsigned q, unsigned id);
 /* Copies out the TX responses the backend published since the last call (at
  * most n) and consumes them. Returns how many. */
 int netfront_raw_tx_responses(struct netfront *nf, unsigned q, netif_tx_response_t *rsp, unsigned n);
+/* Prints every queue's ring indices (diagnostics: --stats-interval -v). */
+void netfront_dump_rings(const struct netfront *nf, FILE *f);
 
 #endif

@@ -1,5 +1,6 @@
 /* The hostile raw API: lets a test write whatever it likes into the TX ring,
  * as a malicious frontend would, and read back the backend's answers. */
+#include <stdio.h>
 #include <string.h>
 
 #include "backend/netfront/nf_priv.h"
@@ -51,4 +52,18 @@ int netfront_raw_tx_responses(struct netfront *nf, unsigned qi, netif_tx_respons
         q->tx.rsp_cons++;
     }
     return (int)got;
+}
+
+void netfront_dump_rings(const struct netfront *nf, FILE *f)
+{
+    for (unsigned i = 0; i < nf->num_queues; i++) {
+        const struct nf_queue *q = &nf->q[i];
+        if (!q->tx_sring)
+            continue;
+        fprintf(f, "queue %u tx: req_prod %u/pvt %u rsp_prod %u rsp_cons %u rsp_event %u free ids %u | "
+                "rx: req_prod %u req_event %u rsp_prod %u rsp_cons %u rsp_event %u\n",
+                i, q->tx.sring->req_prod, q->tx.req_prod_pvt, q->tx.sring->rsp_prod, q->tx.rsp_cons,
+                q->tx.sring->rsp_event, q->tx_nfree, q->rx.sring->req_prod, q->rx.sring->req_event,
+                q->rx.sring->rsp_prod, q->rx.rsp_cons, q->rx.sring->rsp_event);
+    }
 }

@@ -33,6 +33,7 @@ static void usage(FILE *f)
             "  --csum-blank          send IPv4/UDP frames with a partial checksum\n"
             "  --no-verify           no pattern writing/checking (benchmarks)\n"
             "  --burst N             packets per push (default 32)\n"
+            "  --pps N               pace sending at N packets/s (default: flat out)\n"
             "  --duration SEC        stop after SEC seconds\n"
             "  --start-delay SEC     wait after connecting before sending\n"
             "  --stats-interval SEC  print rates every SEC seconds\n"
@@ -103,7 +104,8 @@ int main(int argc, char **argv)
     memset(o.to, 0xff, 6);
 
     enum { O_SEED = 256, O_SLOT, O_CSUM, O_NOVERIFY, O_BURST, O_DUR, O_DELAY, O_STATS, O_BUSY,
-           O_DEVID, O_DOMID, O_QUEUES, O_TIMEOUT, O_NOSPLIT, O_NOSG, O_NOGSO, O_NOCSUM, O_QUIET };
+           O_DEVID, O_DOMID, O_QUEUES, O_TIMEOUT, O_NOSPLIT, O_NOSG, O_NOGSO, O_NOCSUM, O_QUIET,
+           O_PPS };
     static const struct option lo[] = {
         {"responder", required_argument, 0, 'r'}, {"send", required_argument, 0, 's'},
         {"sink", no_argument, 0, 'k'}, {"size", required_argument, 0, 'z'},
@@ -116,7 +118,7 @@ int main(int argc, char **argv)
         {"queues", required_argument, 0, O_QUEUES}, {"timeout", required_argument, 0, O_TIMEOUT},
         {"no-split-evtchn", no_argument, 0, O_NOSPLIT}, {"no-sg", no_argument, 0, O_NOSG},
         {"no-gso", no_argument, 0, O_NOGSO}, {"no-csum-offload", no_argument, 0, O_NOCSUM},
-        {"quiet", no_argument, 0, O_QUIET}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"quiet", no_argument, 0, O_QUIET}, {"pps", required_argument, 0, O_PPS}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         bool bad = false;
@@ -144,6 +146,7 @@ int main(int argc, char **argv)
         case O_NOGSO: o.cfg.no_gso = true; break;
         case O_NOCSUM: o.cfg.no_csum_offload = true; break;
         case O_QUIET: o.quiet = true; break;
+        case O_PPS: o.pps = atof(optarg); bad = o.pps < 0; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

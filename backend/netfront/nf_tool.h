@@ -26,6 +26,7 @@ struct nf_tool_opts {
     bool csum_blank;           /* send IPv4/UDP frames with NETTXF_csum_blank */
     uint8_t to[6];
     unsigned burst;
+    double pps;                /* sending pace, packets/s; 0 = as fast as the ring takes */
     double duration;           /* seconds; 0 = until done / signalled */
     double stats_interval;     /* seconds; 0 = only the final summary */
     double start_delay;        /* seconds to wait after connecting before sending */

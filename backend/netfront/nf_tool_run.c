@@ -71,11 +71,18 @@ static void build_frame(struct tool *t, unsigned i)
     }
 }
 
-/* Sends one burst; returns how many frames left. */
-static int send_burst(struct tool *t, unsigned q)
+/* Sends one burst (fewer when paced); returns how many were queued. */
+static int send_burst(struct tool *t, unsigned q, double since_start)
 {
     const struct nf_tool_opts *o = t->o;
     uint64_t want = o->burst;
+    if (o->pps > 0) {
+        double allowed = o->pps * since_start - (double)t->sent;
+        if (allowed < 1)
+            return 0;
+        if (allowed < (double)want)
+            want = (uint64_t)allowed;
+    }
     if (o->send_count && o->send_count - t->sent < want)
         want = o->send_count - t->sent;
     if (!want)
@@ -142,6 +149,8 @@ static void print_rates(struct tool *t, struct nf_stats *prev, double *tprev)
            now - t->t0, netfront_domid(t->nf), (s.tx_pkts - prev->tx_pkts) / dt,
            (s.tx_bytes - prev->tx_bytes) * 8 / dt / 1e9, (s.rx_pkts - prev->rx_pkts) / dt,
            (s.rx_bytes - prev->rx_bytes) * 8 / dt / 1e9, (unsigned long long)t->rx_bad);
+    if (getenv("NETFRONT_DEBUG_RINGS"))
+        netfront_dump_rings(t->nf, stdout);
     fflush(stdout);
     *prev = s;
     *tprev = now;
@@ -217,7 +226,7 @@ static int tool_loop(struct tool *t)
         int work = 0;
         for (unsigned q = 0; q < t->nq; q++) {
             if (sending) {
-                int n = send_burst(t, q);
+                int n = send_burst(t, q, now - send_at);
                 if (n < 0)
                     return 1;
                 work += n;
@@ -233,7 +242,7 @@ static int tool_loop(struct tool *t)
             next_stats += o->stats_interval;
         }
         if (!work)
-            wait_any(t, 50);
+            wait_any(t, o->pps > 0 ? 1 : 50);
     }
     return 0;
 }
