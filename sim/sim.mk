@@ -49,9 +49,11 @@ ALL_OBJS += $(XS_OBJS)
 $(O)/libxsserver.a: $(XS_OBJS)
 
 # Conformance tests: the real libxenstore against the module run in-process.
-XS_TESTS := $(O)/tests/test_sim_xenstored
+XS_TESTS := $(O)/tests/test_sim_xenstored $(O)/tests/test_sim_xenstored_units
 $(O)/tests/test_sim_xenstored: $(O)/tests/sim/test_xenstored.o $(O)/libxsserver.a
 	$(call link,$(XEN_LIBS) $(CMOCKA_LIBS))
+$(O)/tests/test_sim_xenstored_units: $(O)/tests/sim/test_xenstored_units.o $(O)/libxsserver.a
+	$(call link,$(CMOCKA_LIBS))
 TESTS += $(XS_TESTS)
 VALGRIND_TESTS += $(XS_TESTS)
 # --- end xenstored module ---
