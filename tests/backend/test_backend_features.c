@@ -30,6 +30,8 @@
 #include "tests/lib/simenv.h"
 
 #define WAIT_MS 10000   /* a bound on a hang, not a speed check */
+#define NR_PAGES 6
+#define STALL_MS 200    /* the daemon's rx_stall_timeout_ms in this test */
 
 struct world {
     struct simenv *env;
@@ -95,8 +97,8 @@ struct raw_fe {
     xengntshr_handle *xgs;
     xenevtchn_handle *xce;
     unsigned domid, devid;
-    void *pages;                 /* tx, rx, ctrl, data */
-    uint32_t refs[4];
+    void *pages;                 /* tx, rx, ctrl, then NR_PAGES - 3 data pages */
+    uint32_t refs[NR_PAGES];
     evtchn_port_t port, ctrl_port;
     netif_tx_front_ring_t tx;
     netif_rx_front_ring_t rx;
@@ -115,6 +117,11 @@ static void fe_write(struct raw_fe *f, const char *key, const char *fmt, ...)
     xs_write(f->xsh, XBT_NULL, path, val, (unsigned)strlen(val));
 }
 
+static void *fe_page(struct raw_fe *f, unsigned i)
+{
+    return (char *)f->pages + (size_t)i * 4096;
+}
+
 static int fe_connect(struct raw_fe *f, bool ctrl, bool mcast)
 {
     int p;
@@ -126,7 +133,7 @@ static int fe_connect(struct raw_fe *f, bool ctrl, bool mcast)
         return 2;
     if (!wait_be_state(f->xsh, f->domid, f->devid, XenbusStateInitWait))
         return 3;
-    if (!(f->pages = xengntshr_share_pages(f->xgs, 0, 4, f->refs, 1)))
+    if (!(f->pages = xengntshr_share_pages(f->xgs, 0, NR_PAGES, f->refs, 1)))
         return 4;
     netif_tx_sring_t *txs = f->pages;
     netif_rx_sring_t *rxs = (void *)((char *)f->pages + 4096);
@@ -154,6 +161,7 @@ static int fe_connect(struct raw_fe *f, bool ctrl, bool mcast)
         fe_write(f, "request-multicast-control", "1");
     fe_write(f, "request-rx-copy", "1");
     fe_write(f, "feature-rx-notify", "1");
+    fe_write(f, "feature-sg", "1");
     fe_write(f, "state", "4");
     return wait_be_state(f->xsh, f->domid, f->devid, XenbusStateConnected) ? 0 : 7;
 }
@@ -233,7 +241,7 @@ static void fe_close(struct raw_fe *f)
     fe_write(f, "state", "6");
     wait_be_state(f->xsh, f->domid, f->devid, XenbusStateClosed);
     if (f->pages)
-        xengntshr_unshare(f->xgs, f->pages, 4);
+        xengntshr_unshare(f->xgs, f->pages, NR_PAGES);
     xenevtchn_close(f->xce);
     xengntshr_close(f->xgs);
     xs_close(f->xsh);
@@ -344,6 +352,99 @@ static int guest_rogue(void *arg)
     return 0;
 }
 
+/* Posts RX buffers on data pages first..first+n-1. */
+static void post_rx(struct raw_fe *f, unsigned first, unsigned n)
+{
+    int notify;
+
+    for (unsigned i = 0; i < n; i++) {
+        netif_rx_request_t *req = RING_GET_REQUEST(&f->rx, f->rx.req_prod_pvt);
+        req->id = (uint16_t)(first + i);
+        req->gref = f->refs[first + i];
+        f->rx.req_prod_pvt++;
+    }
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->rx, notify);
+    if (notify)
+        xenevtchn_notify(f->xce, f->port);
+}
+
+struct stall_sync {
+    int go[2];       /* parent -> stalled guest: post more buffers */
+};
+
+#define BIG_FRAME 5000u   /* two RX slots */
+
+/* A guest that keeps exactly one RX buffer posted while the next packet
+ * needs two (XSA-392), then recovers when told to. */
+static int guest_stalled(void *arg)
+{
+    struct stall_sync *sync = arg;
+    struct raw_fe f = { .domid = 4, .devid = 0 };
+    uint64_t deadline;
+    char c;
+    int rc;
+
+    if ((rc = fe_connect(&f, false, false)))
+        return rc;
+    post_rx(&f, 3, 1);
+    if (read(sync->go[0], &c, 1) != 1)
+        return 40;
+    post_rx(&f, 4, 1);
+    deadline = now_ms() + WAIT_MS;
+    while (f.rx.sring->rsp_prod - f.rx.rsp_cons < 2) {
+        if (now_ms() > deadline)
+            return 41;
+        usleep(1000);
+    }
+    xen_rmb();
+    netif_rx_response_t r0 = *RING_GET_RESPONSE(&f.rx, f.rx.rsp_cons);
+    netif_rx_response_t r1 = *RING_GET_RESPONSE(&f.rx, f.rx.rsp_cons + 1);
+    f.rx.rsp_cons += 2;
+    if (r0.status != 4096 || !(r0.flags & NETRXF_more_data) || r1.status != BIG_FRAME - 4096 ||
+        (r1.flags & NETRXF_more_data))
+        return 42;
+    /* the frame arrived whole: check its first and last bytes */
+    const uint8_t *p0 = fe_page(&f, 3), *p1 = fe_page(&f, 4);
+    if (p0[0] != 0xff || p0[6] != 0x00 || p0[11] != 5 || p1[BIG_FRAME - 4096 - 1] != 0xa5)
+        return 43;
+    fe_close(&f);
+    return 0;
+}
+
+/* Sends one BIG_FRAME broadcast over two TX slots. */
+static int guest_big_sender(void *arg)
+{
+    struct raw_fe f = { .domid = 5, .devid = 0 };
+    int16_t st[2];
+    int notify, rc;
+
+    (void)arg;
+    if ((rc = fe_connect(&f, false, false)))
+        return rc;
+    uint8_t *a = fe_page(&f, 3), *b = fe_page(&f, 4);
+    memset(a, 0xa5, 4096);
+    memset(b, 0xa5, 4096);
+    memset(a, 0xff, 6);
+    const uint8_t src[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, 0x05 };
+    memcpy(a + 6, src, 6);
+    a[12] = 0x88;   /* an ethertype nobody parses */
+    a[13] = 0xb5;
+    netif_tx_request_t *r0 = RING_GET_REQUEST(&f.tx, f.tx.req_prod_pvt);
+    *r0 = (netif_tx_request_t){ .gref = f.refs[3], .offset = 0, .flags = NETTXF_more_data,
+                                .id = 0, .size = BIG_FRAME };
+    netif_tx_request_t *r1 = RING_GET_REQUEST(&f.tx, f.tx.req_prod_pvt + 1);
+    *r1 = (netif_tx_request_t){ .gref = f.refs[4], .offset = 0, .flags = 0, .id = 1,
+                                .size = BIG_FRAME - 4096 };
+    f.tx.req_prod_pvt += 2;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f.tx, notify);
+    if (notify)
+        xenevtchn_notify(f.xce, f.port);
+    if (tx_responses(&f, 2, st) || st[0] != NETIF_RSP_OKAY || st[1] != NETIF_RSP_OKAY)
+        return 50;
+    fe_close(&f);
+    return 0;
+}
+
 /* ---- fixture ---- */
 
 static int setup(void **state)
@@ -361,13 +462,20 @@ static int setup(void **state)
         free(w);
         return 0;
     }
-    for (unsigned d = 1; d <= 3; d++)
+    for (unsigned d = 1; d <= 5; d++)
         simenv_domain_create(w->env, d);
     simenv_enter(w->env, 0);
     snprintf(w->ctl, sizeof(w->ctl), "%s/netbackd.sock", simenv_dir(w->env));
+    char conf[PATH_MAX + 16];
+    snprintf(conf, sizeof(conf), "%s/netbackd.conf", simenv_dir(w->env));
+    FILE *cf = fopen(conf, "w");
+    if (cf) {
+        fprintf(cf, "netbackd: { rx_stall_timeout_ms = %d; };\n", STALL_MS);
+        fclose(cf);
+    }
     if ((w->daemon = fork()) == 0) {
         execl(netbackd, "netbackd", "--foreground", "--ctl", w->ctl, "--log-level", "warn",
-              "--max-queues", "1", (char *)NULL);
+              "--max-queues", "1", "--config", conf, (char *)NULL);
         _exit(127);
     }
     w->xsh = xs_open(0);
@@ -378,7 +486,7 @@ static int setup(void **state)
         if (r)
             break;
     }
-    for (unsigned d = 1; d <= 3; d++) {
+    for (unsigned d = 1; d <= 5; d++) {
         struct nbd_vif_spec spec = { .domid = d, .devid = 0, .mtu = 1500,
                                      .mac = { 0x00, 0x16, 0x3e, 0, 0, (uint8_t)d } };
         char err[256];
@@ -472,7 +580,7 @@ static void nbd_vif_set_mode_from_control_socket(void **state)
     json_decref(req);
     assert_non_null(r);
     assert_true(json_is_true(json_object_get(r, "ok")));
-    assert_int_equal(json_integer_value(json_object_get(r, "changed")), 3);
+    assert_int_equal(json_integer_value(json_object_get(r, "changed")), 5);
     json_decref(r);
     v = daemon_vif(w, "vif1.0");
     assert_string_equal(json_string_value(json_object_get(v, "mode")), "poll");
@@ -499,12 +607,59 @@ static void nbd_vif_set_mode_from_control_socket(void **state)
     json_decref(r);
 }
 
+static bool port_link(struct world *w, const char *name)
+{
+    json_t *req = json_pack("{s:s}", "cmd", "bridge-list");
+    json_t *r = nbd_ctl_call(w->ctl, req), *br, *port;
+    size_t i, j;
+    bool link = false;
+
+    json_decref(req);
+    json_array_foreach(json_object_get(r, "bridges"), i, br)
+        json_array_foreach(json_object_get(br, "ports"), j, port)
+            if (!strcmp(json_string_value(json_object_get(port, "name")), name))
+                link = json_is_true(json_object_get(port, "link"));
+    json_decref(r);
+    return link;
+}
+
+static void nbd_rx_burst_stall_with_one_free_slot(void **state)
+{
+    NEED_WORLD(state);
+    struct stall_sync sync;
+
+    assert_int_equal(pipe(sync.go), 0);
+    pid_t rx = simenv_spawn(w->env, 4, guest_stalled, &sync);
+    assert_true(rx > 0);
+    assert_true(wait_be_state(w->xsh, 4, 0, XenbusStateConnected));
+    pid_t tx = simenv_spawn(w->env, 5, guest_big_sender, NULL);
+    assert_true(tx > 0);
+    assert_int_equal(simenv_wait(tx), 0);
+    /* the two-slot frame waits; after the stall timeout the guest is
+     * reported stalled and its carrier goes down */
+    uint64_t deadline = now_ms() + WAIT_MS;
+    while (vif_counter(w, "vif4.0", "rx_stalls") < 1 && now_ms() < deadline)
+        usleep(10000);
+    assert_int_equal(vif_counter(w, "vif4.0", "rx_stalls"), 1);
+    assert_int_equal(vif_counter(w, "vif4.0", "rx_packets"), 0);
+    assert_false(port_link(w, "vif4.0"));
+    /* it posts a second buffer: the frame is delivered, carrier back */
+    assert_int_equal(write(sync.go[1], "g", 1), 1);
+    assert_int_equal(simenv_wait(rx), 0);
+    assert_int_equal(vif_counter(w, "vif4.0", "rx_packets"), 1);
+    assert_int_equal(vif_counter(w, "vif4.0", "rx_bytes"), BIG_FRAME);
+    assert_int_equal(vif_counter(w, "vif4.0", "rx_stalls"), 1);
+    close(sync.go[0]);
+    close(sync.go[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nbd_ctrl_poll_hash_requests_and_bounds),
         cmocka_unit_test(nbd_tx_burst_multicast_subscriptions),
         cmocka_unit_test(nbd_tx_burst_rogue_producer_disables_only_that_vif),
+        cmocka_unit_test(nbd_rx_burst_stall_with_one_free_slot),
         cmocka_unit_test(nbd_vif_set_mode_from_control_socket),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
