@@ -1,7 +1,7 @@
 # backend: the daemon netbackd and the tool netbackctl (see docs/design.md).
 # Pure parts (no Xen, no threads) live in libbackend_pure.a for unit tests;
 # the daemon's objects in libbackend.a so tests link the same code.
-BACKEND_PURE_SRCS := backend/xs_parse.c backend/fe_config.c
+BACKEND_PURE_SRCS := backend/xs_parse.c backend/fe_config.c backend/rate.c
 BACKEND_PURE_OBJS := $(BACKEND_PURE_SRCS:%.c=$(O)/%.o)
 $(O)/libbackend_pure.a: $(BACKEND_PURE_OBJS)
 
@@ -33,6 +33,11 @@ $(O)/tests/test_backend_fe_config: $(O)/tests/backend/test_backend_fe_config.o $
 	$(call link,$(CMOCKA_LIBS))
 TESTS += $(O)/tests/test_backend_fe_config
 VALGRIND_TESTS += $(O)/tests/test_backend_fe_config
+
+$(O)/tests/test_backend_rate: $(O)/tests/backend/test_backend_rate.o $(O)/libbackend_pure.a
+	$(call link,$(CMOCKA_LIBS))
+TESTS += $(O)/tests/test_backend_rate
+VALGRIND_TESTS += $(O)/tests/test_backend_rate
 
 # The xenbus state machine against the emulator, with netbackd as a child.
 $(O)/tests/test_backend_xenbus: $(O)/tests/backend/test_backend_xenbus.o $(O)/backend/vif_nodes.o \

@@ -9,11 +9,9 @@
 
 #include "backend/log.h"
 #include "backend/netbackd.h"
+#include "backend/rate.h"
 #include "backend/vif_port.h"
 #include "bridge/offload.h"
-
-/* Linux's burst floor: a full-size packet must always fit in the credit. */
-#define RATE_BURST_FLOOR 131072u
 
 /* Drop counters for ring/'s drop reasons. */
 static uint64_t *drop_counter(struct nbd_queue *q, uint8_t reason)
@@ -34,37 +32,16 @@ static void tx_fatal(struct nbd_queue *q, uint8_t reason)
     nbd_vif_disable(q->vif, msg);
 }
 
-/* Rate limit (backend `rate` key): credit refilled once per window, capped
- * at max(rate, 128 KiB) so a 64 KiB packet can always pass eventually.
- * Returns false (and when to retry) if len doesn't fit now. */
+/* Rate limit (backend `rate` key, read live). Returns false, with the
+ * retry time set, if len doesn't fit the credit now. */
 static bool rate_allows(struct nbd_queue *q, uint32_t len)
 {
     struct nbd_vif *vif = q->vif;
     uint64_t bytes = atomic_load_explicit(&vif->rate_bytes, memory_order_relaxed);
-    uint64_t window, now, cap;
+    uint32_t usecs = atomic_load_explicit(&vif->rate_usecs, memory_order_relaxed);
 
-    if (!bytes) {
-        q->tx_wait_until_ns = 0;
-        return true;
-    }
-    window = (uint64_t)atomic_load_explicit(&vif->rate_usecs, memory_order_relaxed) * 1000u;
-    now = nbd_now_ns();
-    cap = bytes > RATE_BURST_FLOOR ? bytes : RATE_BURST_FLOOR;
-    if (now - q->tx_credit_stamp_ns >= window) {
-        uint64_t windows = (now - q->tx_credit_stamp_ns) / (window ? window : 1);
-        uint64_t add = windows > cap / bytes + 1 ? cap : windows * bytes;
-        q->tx_credit = q->tx_credit + add > cap ? cap : q->tx_credit + add;
-        q->tx_credit_stamp_ns = now;
-    }
-    if (q->tx_credit > cap)
-        q->tx_credit = cap;   /* the key was lowered */
-    if (len > q->tx_credit) {
-        q->tx_wait_until_ns = q->tx_credit_stamp_ns + window;
-        return false;
-    }
-    q->tx_credit -= len;
-    q->tx_wait_until_ns = 0;
-    return true;
+    q->tx_wait_until_ns = bytes ? nbd_rate_take(&q->tx_rate, bytes, usecs, nbd_now_ns(), len) : 0;
+    return q->tx_wait_until_ns == 0;
 }
 
 /* Offload metadata from slot 0's flags and the GSO extra. */

@@ -22,6 +22,7 @@
 #include "bridge/pkt.h"
 #include "bridge/port.h"
 #include "backend/fe_config.h"
+#include "backend/rate.h"
 #include "backend/stats.h"
 
 struct nbd_ctx;
@@ -91,7 +92,7 @@ struct nbd_queue {
     /* ---- worker only ---- */
     bool rx_stalled;                /* the guest posted too few RX slots */
     uint64_t rx_stall_since_ns;
-    uint64_t tx_credit, tx_credit_stamp_ns;  /* rate limit window */
+    struct nbd_rate tx_rate;        /* credit for the `rate` key */
     uint64_t tx_wait_until_ns;      /* out of credit: sleep until then */
     unsigned spurious_streak;       /* events that found no work (XSA-332) */
     netif_tx_request_t txreq[NETIF_TX_RING_SIZE];

@@ -1,0 +1,93 @@
+/* TX rate limiting: the credit arithmetic, with the clock in the test's hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "backend/rate.h"
+
+#define MS 1000000ull
+
+static void nbd_rate_take_unlimited(void **state)
+{
+    struct nbd_rate r = { 0 };
+
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(nbd_rate_take(&r, 0, 0, 5, 65535), 0);
+}
+
+/* A fresh queue starts with one window's credit; each window adds one more,
+ * up to max(bytes, 128 KiB). */
+static void nbd_rate_take_first_window(void **state)
+{
+    struct nbd_rate r = { 0 };
+    uint64_t t = 10 * MS;
+
+    assert_int_equal(nbd_rate_take(&r, 100000, 1000, t, 65535), 0);
+    assert_int_equal(r.credit, 100000 - 65535);
+    /* out of credit: try again when the window ends */
+    assert_int_equal(nbd_rate_take(&r, 100000, 1000, t, 65535), t + MS);
+    assert_int_equal(nbd_rate_take(&r, 100000, 1000, t + MS - 1, 65535), t + MS);
+    /* 34465 + 100000 capped at the 128 KiB floor */
+    assert_int_equal(nbd_rate_take(&r, 100000, 1000, t + MS, 65535), 0);
+    assert_int_equal(r.credit, NBD_RATE_BURST_FLOOR - 65535);
+}
+
+/* A 64 KiB packet always passes once enough windows went by, although one
+ * window's credit is far smaller. */
+static void nbd_rate_take_big_packet_passes_eventually(void **state)
+{
+    struct nbd_rate r = { 0 };
+    uint64_t t = 3 * MS, retry;
+    unsigned windows = 0;
+
+    while ((retry = nbd_rate_take(&r, 1000, 1000, t, 65535)) != 0) {
+        assert_int_equal(retry, t + MS);
+        t = retry;
+        windows++;
+        assert_true(windows < 100);
+    }
+    assert_int_equal(windows, 65);   /* 1000 to start + 65 windows of 1000 */
+    assert_int_equal(r.credit, 66000 - 65535);
+}
+
+/* Credit never grows past max(bytes, floor), however long the guest idled. */
+static void nbd_rate_take_cap(void **state)
+{
+    struct nbd_rate r = { 0 };
+
+    assert_int_equal(nbd_rate_take(&r, 500000, 1000, 1000 * MS, 1), 0);
+    assert_int_equal(r.credit, 500000 - 1);
+    assert_int_equal(nbd_rate_take(&r, 500000, 1000, 999999 * MS, 0), 0);
+    assert_int_equal(r.credit, 500000);
+    /* with a small rate the cap is the floor */
+    struct nbd_rate s = { 0 };
+    assert_int_equal(nbd_rate_take(&s, 10, 1000, 1 * MS, 0), 0);
+    assert_int_equal(nbd_rate_take(&s, 10, 1000, 999999 * MS, 0), 0);
+    assert_int_equal(s.credit, NBD_RATE_BURST_FLOOR);
+}
+
+/* Lowering the key clips the credit at once. */
+static void nbd_rate_take_live_change(void **state)
+{
+    struct nbd_rate r = { 0 };
+
+    assert_int_equal(nbd_rate_take(&r, 1000000, 1000, 5 * MS, 0), 0);
+    assert_int_equal(r.credit, 1000000);
+    assert_int_equal(nbd_rate_take(&r, 1000, 1000, 5 * MS, 0), 0);
+    assert_int_equal(r.credit, NBD_RATE_BURST_FLOOR);
+    assert_int_equal(nbd_rate_take(&r, 1000, 1000, 5 * MS, NBD_RATE_BURST_FLOOR + 1), 6 * MS);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(nbd_rate_take_unlimited),
+        cmocka_unit_test(nbd_rate_take_first_window),
+        cmocka_unit_test(nbd_rate_take_big_packet_passes_eventually),
+        cmocka_unit_test(nbd_rate_take_cap),
+        cmocka_unit_test(nbd_rate_take_live_change),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
