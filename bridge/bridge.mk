@@ -2,7 +2,8 @@
 # capture and configuration (see docs/design.md). DPDK code is only built
 # when the top Makefile found libdpdk (HAVE_DPDK=1).
 BRIDGE_SRCS := bridge/pkt.c bridge/epoch.c bridge/bridge.c bridge/switchboard.c \
-	bridge/offload.c bridge/capture.c bridge/port_dummy.c
+	bridge/offload.c bridge/capture.c bridge/port_dummy.c bridge/vnet_hdr.c \
+	bridge/port_tap.c
 BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(O)/%.o)
 # What a program linking libbridge.a needs besides it.
 BRIDGE_LIBS := -lpcap
@@ -10,9 +11,11 @@ BRIDGE_LIBS := -lpcap
 $(O)/libbridge.a: $(BRIDGE_OBJS)
 ALL_OBJS += $(BRIDGE_OBJS)
 
-BRIDGE_TESTS := $(O)/tests/test_bridge_switch $(O)/tests/test_bridge_offload
+BRIDGE_PURE_TESTS := $(O)/tests/test_bridge_switch $(O)/tests/test_bridge_offload \
+	$(O)/tests/test_bridge_capture
+BRIDGE_TESTS := $(BRIDGE_PURE_TESTS) $(O)/tests/test_bridge_tap
 TESTS += $(BRIDGE_TESTS)
-VALGRIND_TESTS += $(O)/tests/test_bridge_switch $(O)/tests/test_bridge_offload
+VALGRIND_TESTS += $(BRIDGE_PURE_TESTS)
 
 $(O)/tests/test_bridge_%: $(O)/tests/bridge/test_%.o $(O)/libbridge.a
 	$(call link,$(BRIDGE_LIBS) $(CMOCKA_LIBS))

@@ -210,7 +210,7 @@ void nb_capture_flush(struct nb_capture *cap)
 {
     pthread_mutex_lock(&cap->lock);
     uint64_t target = cap->enqueued;
-    while (cap->written + cap->dropped < target && !cap->opening)
+    while (cap->written + cap->dropped < target)
         pthread_cond_wait(&cap->drained, &cap->lock);
     pthread_mutex_unlock(&cap->lock);
 }

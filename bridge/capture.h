@@ -21,12 +21,14 @@ struct nb_capture;
 struct nb_capture *nb_capture_open(const char *path, uint32_t snaplen, int *err);
 /* Copies n frames into the queue (any thread, never blocks). */
 void nb_capture_frames(struct nb_capture *cap, struct nb_pkt *const *pkts, unsigned n);
-/* Writes what is queued, closes the file and frees cap. */
+/* Writes what is queued, closes the file and frees cap. A fifo nobody has
+ * opened yet is given up on, with what was queued for it. */
 void nb_capture_close(struct nb_capture *cap);
 const char *nb_capture_path(const struct nb_capture *cap);
 /* Frames written so far and frames dropped (queue full or write error). */
 void nb_capture_counts(struct nb_capture *cap, uint64_t *written, uint64_t *dropped);
-/* Waits until every frame queued before the call is written and flushed. */
+/* Waits until every frame queued before the call is written and flushed
+ * (on a fifo that includes waiting for a reader to open it). */
 void nb_capture_flush(struct nb_capture *cap);
 
 #endif
