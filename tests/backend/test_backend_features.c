@@ -562,6 +562,13 @@ static void nbd_tx_burst_rogue_producer_disables_only_that_vif(void **state)
                         "tx queue 0: ring_overflow");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "totals"), "tx_errors")), 1);
     json_decref(v);
+    /* the toolstack learns why from the error node */
+    char *err = NULL;
+    for (uint64_t deadline = now_ms() + WAIT_MS; !err && now_ms() < deadline; usleep(10000))
+        err = xs_read(w->xsh, XBT_NULL, "/local/domain/0/error/backend/vif/3/0/error", NULL);
+    assert_non_null(err);
+    assert_string_equal(err, "71 tx queue 0: ring_overflow");   /* EPROTO */
+    free(err);
     /* the others are untouched */
     v = daemon_vif(w, "vif2.0");
     assert_non_null(v);
