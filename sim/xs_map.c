@@ -152,3 +152,11 @@ size_t xs_map_size(const struct xs_map *map)
 {
 	return map->size;
 }
+
+void xs_map_foreach(const struct xs_map *map,
+		    void (*fn)(const char *key, void *val, void *ctx), void *ctx)
+{
+	for (size_t i = 0; i < map->nbuckets; i++)
+		for (struct xs_map_entry *e = map->buckets[i]; e; e = e->next)
+			fn(e->key, e->val, ctx);
+}

@@ -19,5 +19,9 @@ int xs_map_put(struct xs_map *map, const char *key, void *val, void **old);
 /* Removes the key; returns its value or NULL. */
 void *xs_map_remove(struct xs_map *map, const char *key);
 size_t xs_map_size(const struct xs_map *map);
+/* Calls fn on every entry, in no particular order; fn must not add or
+ * remove keys. */
+void xs_map_foreach(const struct xs_map *map,
+		    void (*fn)(const char *key, void *val, void *ctx), void *ctx);
 
 #endif

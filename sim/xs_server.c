@@ -266,6 +266,40 @@ int xs_server_add_domain(struct xs_server *xs, unsigned domid, const char *sock_
 	return 0;
 }
 
+static void forget_special(struct xs_perms *perms, unsigned domid)
+{
+	unsigned out = 1;
+
+	if (perms->p[0].id == domid)
+		perms->p[0].id = 0;
+	for (unsigned i = 1; i < perms->num; i++)
+		if (perms->p[i].id != domid)
+			perms->p[out++] = perms->p[i];
+	perms->num = out;
+}
+
+/* What xenstored does when a domain goes: the nodes it still owns are
+ * removed (watches fire as for rm) and no permission list keeps naming it,
+ * so a later domain with the same id inherits nothing. */
+static void forget_domain(struct xs_server *xs, unsigned domid)
+{
+	struct xs_req req;
+	unsigned n;
+	char **orphans = xs_store_owned_by(&xs->store, domid, &n);
+
+	xs_req_init(&req, xs, NULL, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		/* Descendants went with an ancestor listed before them. */
+		if (xs_store_get(&xs->store, orphans[i]))
+			xs_op_rm(&req, orphans[i]);
+		free(orphans[i]);
+	}
+	free(orphans);
+	xs_store_forget_domid(&xs->store, domid);
+	forget_special(&xs->introduce_perms, domid);
+	forget_special(&xs->release_perms, domid);
+}
+
 void xs_server_remove_domain(struct xs_server *xs, unsigned domid)
 {
 	struct xs_domain **p, *d;
@@ -283,6 +317,8 @@ void xs_server_remove_domain(struct xs_server *xs, unsigned domid)
 			xs_conn_kill(c, NULL);
 	}
 	domain_close(d);
+	if (!xs_domid_is_privileged(domid))
+		forget_domain(xs, domid);
 	xs_watch_fire(xs, "@releaseDomain", true, NULL, NULL);
 	xs_server_flush_all(xs);
 	xs_server_reap(xs);

@@ -25,7 +25,10 @@ void xs_server_process(struct xs_server *xs);
  * Returns 0 or -errno. */
 int xs_server_add_domain(struct xs_server *xs, unsigned domid, const char *sock_path);
 /* Domain gone: close its listener and connections, drop its watches and
- * transactions, fire @releaseDomain. Node removal is the caller's job. */
+ * transactions, fire @releaseDomain. As xenstored does, nodes the domain
+ * still owns are removed (with watch events, as rm) and its entries are
+ * dropped from every other node's permissions; removing the rest (e.g. the
+ * dom0-owned backend directories) is the caller's job. */
 void xs_server_remove_domain(struct xs_server *xs, unsigned domid);
 bool xs_server_has_domain(const struct xs_server *xs, unsigned domid);
 /* Fires the special watch "@introduceDomain" (called after add_domain). */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sim/xs_map.h"
 
@@ -115,4 +116,76 @@ void xs_store_delete(struct xs_store *st, const char *name)
 int xs_store_count(const struct xs_store *st, unsigned domid)
 {
 	return xs_counts_get(&st->owned, domid);
+}
+
+struct owned_walk {
+	unsigned domid;
+	char **names;
+	unsigned n, cap;
+	bool nomem;
+};
+
+static void collect_owned(const char *key, void *val, void *ctx)
+{
+	struct owned_walk *w = ctx;
+	char **v;
+
+	if (w->nomem || xs_node_owner(val) != w->domid)
+		return;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 16;
+		v = realloc(w->names, w->cap * sizeof(*v));
+		if (!v) {
+			w->nomem = true;
+			return;
+		}
+		w->names = v;
+	}
+	w->names[w->n] = strdup(key);
+	if (!w->names[w->n])
+		w->nomem = true;
+	else
+		w->n++;
+}
+
+static int shorter_first(const void *a, const void *b)
+{
+	size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+
+	return la < lb ? -1 : la > lb;
+}
+
+char **xs_store_owned_by(const struct xs_store *st, unsigned domid, unsigned *n)
+{
+	struct owned_walk w = { .domid = domid };
+
+	xs_map_foreach(st->nodes, collect_owned, &w);
+	if (w.nomem) {
+		while (w.n)
+			free(w.names[--w.n]);
+		free(w.names);
+		*n = 0;
+		return NULL;
+	}
+	/* An ancestor's name is shorter than its descendants'. */
+	if (w.n)
+		qsort(w.names, w.n, sizeof(*w.names), shorter_first);
+	*n = w.n;
+	return w.names;
+}
+
+static void forget_in_node(const char *key, void *val, void *ctx)
+{
+	struct xs_node *node = val;
+	unsigned domid = *(unsigned *)ctx, out = 1;
+
+	for (unsigned i = 1; i < node->perms.num; i++)
+		if (node->perms.p[i].id != domid)
+			node->perms.p[out++] = node->perms.p[i];
+	node->perms.num = out;
+}
+
+void xs_store_forget_domid(struct xs_store *st, unsigned domid)
+{
+	xs_map_foreach(st->nodes, forget_in_node, &domid);
 }

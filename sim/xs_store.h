@@ -44,5 +44,12 @@ int xs_store_put(struct xs_store *st, struct xs_node *node);
 void xs_store_delete(struct xs_store *st, const char *name);
 /* Nodes owned by domid. */
 int xs_store_count(const struct xs_store *st, unsigned domid);
+/* malloc'd array of malloc'd names of the nodes domid owns, ancestors
+ * before descendants; NULL with *n = 0 when there are none or on ENOMEM. */
+char **xs_store_owned_by(const struct xs_store *st, unsigned domid, unsigned *n);
+/* Drops domid's own entries (not ownership) from every permission list,
+ * so that a later domain with the same id inherits nothing. Not a change
+ * of the nodes: generations stay. */
+void xs_store_forget_domid(struct xs_store *st, unsigned domid);
 
 #endif

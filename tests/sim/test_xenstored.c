@@ -587,14 +587,27 @@ static void xs_remove_domain_drops_its_connections(void **state)
 {
 	struct fixture *f = *state;
 	struct xs_handle *h0 = open_as(f, 0), *h5 = open_as(f, GUEST);
+	struct xs_permissions be[] = { { 0, XS_PERM_NONE }, { GUEST, XS_PERM_READ } };
+	struct xs_permissions only0[] = { { 0, XS_PERM_NONE } };
+	struct xs_permissions gown[] = { { GUEST, XS_PERM_NONE } };
 	unsigned guest = GUEST;
 
 	write_str(h5, XBT_NULL, "alive", "1");
+	write_str(h0, XBT_NULL, "/backend/5", "b");
+	assert_true(xs_set_permissions(h0, XBT_NULL, "/backend/5", be, 2));
+	write_str(h0, XBT_NULL, "/elsewhere/owned", "o");
+	assert_true(xs_set_permissions(h0, XBT_NULL, "/elsewhere/owned", gown, 1));
 	server_locked(f, remove_domain, &guest);
 	assert_null(xs_read(h5, XBT_NULL, "alive", &(unsigned){ 0 }));
-	/* The nodes stay: removing them is the toolstack's job. */
-	expect_read(h0, XBT_NULL, "/local/domain/5/alive", "1", 0);
 	assert_false(xs_is_domain_introduced(h0, GUEST));
+	/* What it owned is gone (its home included), wherever it was... */
+	expect_read(h0, XBT_NULL, "/local/domain/5/alive", NULL, ENOENT);
+	expect_read(h0, XBT_NULL, "/local/domain/5", NULL, ENOENT);
+	expect_read(h0, XBT_NULL, "/elsewhere/owned", NULL, ENOENT);
+	expect_read(h0, XBT_NULL, "/elsewhere", "", 0);
+	/* ...and what others own no longer names it. */
+	expect_read(h0, XBT_NULL, "/backend/5", "b", 0);
+	expect_perms(h0, "/backend/5", only0, 1);
 	xs_close(h5);
 	xs_close(h0);
 }

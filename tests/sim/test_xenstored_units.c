@@ -311,6 +311,53 @@ static void xs_store_put_counts_owners(void **state)
 	xs_store_fini(&st);
 }
 
+static void xs_store_owned_by_ancestors_first(void **state)
+{
+	struct xs_store st;
+	unsigned num;
+	char **names;
+
+	assert_int_equal(xs_store_init(&st), 0);
+	assert_int_equal(xs_store_put(&st, node_with("/a/b/c", "", 5)), 0);
+	assert_int_equal(xs_store_put(&st, node_with("/a", "", 5)), 0);
+	assert_int_equal(xs_store_put(&st, node_with("/z", "", 6)), 0);
+	assert_int_equal(xs_store_put(&st, node_with("/a/b", "", 5)), 0);
+	names = xs_store_owned_by(&st, 5, &num);
+	assert_int_equal(num, 3);
+	assert_string_equal(names[0], "/a");
+	assert_string_equal(names[1], "/a/b");
+	assert_string_equal(names[2], "/a/b/c");
+	for (unsigned i = 0; i < num; i++)
+		free(names[i]);
+	free(names);
+	assert_null(xs_store_owned_by(&st, 9, &num));
+	assert_int_equal(num, 0);
+	xs_store_fini(&st);
+}
+
+static void xs_store_forget_domid_keeps_generation(void **state)
+{
+	struct xs_store st;
+	struct xs_perms p;
+	struct xs_node *n;
+	const struct xs_node *got;
+	uint64_t gen;
+
+	assert_int_equal(xs_store_init(&st), 0);
+	assert_int_equal(xs_perms_parse("n0\0r5\0w6\0b5", 4, &p), 0);
+	n = xs_node_new("/be", &p);
+	xs_perms_free(&p);
+	assert_non_null(n);
+	assert_int_equal(xs_store_put(&st, n), 0);
+	gen = xs_store_get(&st, "/be")->generation;
+	xs_store_forget_domid(&st, 5);
+	got = xs_store_get(&st, "/be");
+	assert_int_equal(got->perms.num, 2);
+	assert_int_equal(got->perms.p[1].id, 6);
+	assert_int_equal(got->generation, gen);
+	xs_store_fini(&st);
+}
+
 static void xs_map_put_get_remove_many(void **state)
 {
 	struct xs_map *m = xs_map_new();
@@ -350,6 +397,8 @@ int main(void)
 		cmocka_unit_test(xs_txn_commit_node_quota),
 		cmocka_unit_test(xs_txn_access_cap_enospc),
 		cmocka_unit_test(xs_store_put_counts_owners),
+		cmocka_unit_test(xs_store_owned_by_ancestors_first),
+		cmocka_unit_test(xs_store_forget_domid_keeps_generation),
 		cmocka_unit_test(xs_map_put_get_remove_many),
 	};
 
