@@ -9,8 +9,9 @@
  *   /local/domain/<domid>/device/pci/0
  *       backend backend-id=0 state=1
  *
- * Hot-adding to a backend that has devices already sets state=7
- * (Reconfiguring) for pciback to pick the new device up; removing marks
+ * Hot-adding to a backend pciback has connected sets state=7
+ * (Reconfiguring) for pciback to pick the new device up (to one still
+ * Initialising, the device just joins the list); removing marks
  * state-N=5 (Closing) and state=7, waits for pciback to go back to 4
  * (Connected), then drops the entry and renumbers the rest, as xl does.
  * HVM guests get their devices through QEMU, which is xl's business. */
@@ -179,7 +180,13 @@ static int xs_add_device(struct pci_env *e, uint32_t domid, const struct pci_add
 	pci_addr_sysfs(a, bdf);
 	nd = pci_xs_read(e, "%s/num_devs", be);
 	num = nd ? atoi(nd) : 0;
-	if (nd && (rc = wait_state(e, be, XB_CONNECTED)) != 0) {
+	/* A backend still Initialising has not been read by pciback: more
+	 * devices simply join it. A live one must be Connected before it is
+	 * asked to reconfigure (xl waits the same way). */
+	char *st = nd ? pci_xs_read(e, "%s/state", be) : NULL;
+	bool live = st && atoi(st) != XB_INITIALISING;
+	free(st);
+	if (live && (rc = wait_state(e, be, XB_CONNECTED)) != 0) {
 		pci_error(e, "pci backend at %s is not ready (state %d, waiting for %d)", be, rc,
 			  XB_CONNECTED);
 		free(nd);
@@ -229,7 +236,7 @@ static int xs_add_device(struct pci_env *e, uint32_t domid, const struct pci_add
 		rc = rc ?: write_kv(e, be, key, "1");
 		snprintf(val, sizeof(val), "%d", num + 1);
 		rc = rc ?: write_kv(e, be, "num_devs", val);
-		if (num)
+		if (live)
 			rc = rc ?: write_kv(e, be, "state", "7");
 		int c = e->store->commit(e->store_h, rc != 0);
 		if (rc)

@@ -15,3 +15,9 @@ $(O)/tests/test_pci_assign: $(O)/tests/pci/test_pci_assign.o $(PCI_TEST_HELPERS)
 	$(call link,$(PCI_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
 TESTS += $(O)/tests/test_pci_parse $(O)/tests/test_pci_assign
 VALGRIND_TESTS += $(O)/tests/test_pci_parse $(O)/tests/test_pci_assign
+
+# On the hypervisor emulator (real libxenstore against xensim's xenstored).
+$(O)/tests/test_pci_sim: $(O)/tests/pci/test_pci_sim.o $(PCI_TEST_HELPERS) $(O)/libnbpci.a \
+		$(O)/libtestlib.a | $(SIMLIBS) $(O)/bin/xensim
+	$(call link,$(PCI_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
+TESTS += $(O)/tests/test_pci_sim

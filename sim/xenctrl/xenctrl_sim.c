@@ -185,29 +185,46 @@ static void logf_(const xc_interface *x, int rc, const char *fmt, ...)
 	fclose(fp);
 }
 
-/* -1: no registry (everything exists); else 0/1. */
-static int domain_alive(const xc_interface *x, uint32_t domid)
+/* The emulator's domain registry, mapped read-only; NULL when there is
+ * none (then every domid exists). */
+static struct sim_registry *registry_map(const xc_interface *x)
 {
 	char *p = path_of(x, "domains");
-	int fd = p ? open(p, O_RDONLY | O_CLOEXEC) : -1, alive;
+	int fd = p ? open(p, O_RDONLY | O_CLOEXEC) : -1;
 	struct sim_registry *reg;
 
 	free(p);
 	if (fd < 0)
-		return -1;
+		return NULL;
 	reg = mmap(NULL, sizeof(*reg), PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (reg == MAP_FAILED)
-		return -1;
-	alive = reg->magic == SIM_MAGIC && domid < SIM_NR_DOMIDS &&
-		atomic_load(&reg->dom[domid].state) == SIM_DOM_ALIVE;
-	munmap(reg, sizeof(*reg));
-	return alive;
+		return NULL;
+	if (reg->magic != SIM_MAGIC) {
+		munmap(reg, sizeof(*reg));
+		return NULL;
+	}
+	return reg;
+}
+
+static void registry_unmap(struct sim_registry *reg)
+{
+	if (reg)
+		munmap(reg, sizeof(*reg));
+}
+
+static bool alive_in(const struct sim_registry *reg, uint32_t domid)
+{
+	return !reg || (domid < SIM_NR_DOMIDS && atomic_load(&reg->dom[domid].state) == SIM_DOM_ALIVE);
 }
 
 static bool domain_exists(const xc_interface *x, uint32_t domid)
 {
-	return domain_alive(x, domid) != 0;
+	struct sim_registry *reg = registry_map(x);
+	bool ok = alive_in(reg, domid);
+
+	registry_unmap(reg);
+	return ok;
 }
 
 /* Runs op on the locked, loaded state and saves it when op returns 0.
@@ -575,10 +592,11 @@ static int op_getinfo(xc_interface *x, struct state *s, void *argp)
 {
 	struct info_arg *a = argp;
 
+	struct sim_registry *reg = registry_map(x);
+
 	a->n = 0;
 	for (uint32_t d = a->first; d < SIM_NR_DOMIDS && (unsigned)a->n < a->max; d++) {
-		int alive = domain_alive(x, d);
-		if (alive == 0)
+		if (!alive_in(reg, d))
 			continue;
 		xc_domaininfo_t *i = &a->info[a->n++];
 		memset(i, 0, sizeof(*i));
@@ -588,6 +606,7 @@ static int op_getinfo(xc_interface *x, struct state *s, void *argp)
 			if (s->f[k].kind == F_HVM && s->f[k].dom == d)
 				i->flags |= XEN_DOMINF_hvm_guest;
 	}
+	registry_unmap(reg);
 	return 1; /* read only */
 }
 

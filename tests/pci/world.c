@@ -23,15 +23,25 @@ static void close_streams(struct world *w)
 
 struct world *world_new(void)
 {
+	return world_new_in(NULL);
+}
+
+struct world *world_new_in(const char *xensim_dir)
+{
 	struct world *w = calloc(1, sizeof(*w));
 
 	if (!w)
 		abort();
-	snprintf(w->dir, sizeof(w->dir), "/tmp/pcitest.XXXXXX");
-	if (!mkdtemp(w->dir))
-		abort();
-	setenv("XENSIM_DIR", w->dir, 1);
-	setenv("XENSIM_DOMID", "0", 1);
+	if (xensim_dir) {
+		snprintf(w->dir, sizeof(w->dir), "%s", xensim_dir);
+	} else {
+		w->own_dir = true;
+		snprintf(w->dir, sizeof(w->dir), "/tmp/pcitest.XXXXXX");
+		if (!mkdtemp(w->dir))
+			abort();
+		setenv("XENSIM_DIR", w->dir, 1);
+		setenv("XENSIM_DOMID", "0", 1);
+	}
 	w->k = km_new();
 	km_add_driver(w->k, "e1000e");
 	km_load_pciback(w->k);
@@ -54,7 +64,7 @@ struct world *world_new(void)
 
 void world_free(struct world *w)
 {
-	char p[128];
+	char p[320];
 
 	if (!w)
 		return;
@@ -62,6 +72,10 @@ void world_free(struct world *w)
 	km_free(w->k);
 	ms_free(w->m);
 	pci_hv_xc_free(w->hv.real);
+	if (!w->own_dir) {
+		free(w);
+		return;
+	}
 	const char *files[] = { "xenctrl.state", "xenctrl.log", "xenctrl.lock" };
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(p, sizeof(p), "%s/%s", w->dir, files[i]);

@@ -6,6 +6,7 @@
 #ifndef TESTS_PCI_WORLD_H
 #define TESTS_PCI_WORLD_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "pci/pci.h"
@@ -23,7 +24,8 @@ struct world {
 	struct crash_plan crash;
 	struct xc_crash hv;
 	struct pci_env env;
-	char dir[64];
+	char dir[256];
+	bool own_dir;
 	char *errbuf;
 	size_t errlen;
 	char *outbuf;
@@ -31,6 +33,9 @@ struct world {
 };
 
 struct world *world_new(void);
+/* The same with the libxenctrl state in an existing emulator directory
+ * (XENSIM_DIR already set by simenv_enter). */
+struct world *world_new_in(const char *xensim_dir);
 void world_free(struct world *w);
 /* Everything written to env->err (resp. env->out) since the last reset. */
 const char *world_err(struct world *w);
