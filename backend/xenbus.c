@@ -455,8 +455,8 @@ static void vif_update(struct nbd_vif *vif)
         return;
     }
     free(fe);
-    if (vif->gone)
-        return;
+    if (vif->gone || !vif->fe_path[0])
+        return;   /* finished, or failed before we knew its frontend */
     read_rate(vif);
 
     /* libxl detaches a device by writing our state to Closing itself. */

@@ -561,6 +561,60 @@ static void xenbus_queue_count_refused(void **state)
     assert_true(wait_vif_gone(w, "vif3.1"));
 }
 
+/* A toolstack-written backend directory with one bad key: that device
+ * fails at probe, nothing else notices. */
+static void xenbus_bad_backend_keys_fail_probe(void **state)
+{
+    NEED_WORLD(state);
+    static const struct { const char *key, *bad, *needle; } cases[] = {
+        { "mac", "00:16:3e:zz:00:01", "mac: malformed" },
+        { "mtu", "9x", "mtu: malformed or out of range" },
+        { "frontend-id", "7", "frontend-id: missing or not 6" },
+        { "frontend", "/local/domain/5/device/vif/0", "frontend: missing or not /local/domain/6/device/vif/0" },
+    };
+
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        const char *be = "/local/domain/0/backend/vif/6/0";
+        const char *const keys[][2] = {
+            { "frontend", "/local/domain/6/device/vif/0" }, { "frontend-id", "6" },
+            { "online", "1" }, { "state", "1" }, { "mac", "00:16:3e:00:06:00" },
+            { "mtu", "1500" }, { "bridge", "xenbr0" }, { "handle", "0" }, { "type", "vif" },
+        };
+        xs_transaction_t t = xs_transaction_start(w->xsh);
+        assert_true(t != XBT_NULL);
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+            char path[160];
+            const char *val = strcmp(keys[i][0], cases[c].key) ? keys[i][1] : cases[c].bad;
+            snprintf(path, sizeof(path), "%s/%s", be, keys[i][0]);
+            assert_true(xs_write(w->xsh, t, path, val, (unsigned)strlen(val)));
+        }
+        assert_true(xs_write(w->xsh, t, "/local/domain/6/device/vif/0/state", "1", 1));
+        assert_true(xs_transaction_end(w->xsh, t, false));
+        expect_error_node(w, 6, 0, cases[c].needle);
+        assert_true(wait_be_state(w->xsh, 6, 0, XenbusStateClosing));
+        assert_true(xs_rm(w->xsh, XBT_NULL, be));
+        assert_true(xs_rm(w->xsh, XBT_NULL, "/local/domain/6/device/vif/0"));
+        assert_true(wait_vif_gone(w, "vif6.0"));
+        assert_true(wait_value(w->xsh, "/local/domain/0/error/backend/vif/6/0/error", NULL));
+    }
+}
+
+/* A frontend state that is not a number fails that vif. */
+static void xenbus_garbage_frontend_state(void **state)
+{
+    NEED_WORLD(state);
+    char dir[96], err[256];
+
+    assert_int_equal(add_vif(w, 6, 1), 0);
+    assert_true(wait_be_state(w->xsh, 6, 1, XenbusStateInitWait));
+    fe_dir(6, 1, dir, sizeof(dir));
+    xwrite(w->xsh, dir, "state", "4x");
+    expect_error_node(w, 6, 1, "frontend state: malformed");
+    assert_true(wait_be_state(w->xsh, 6, 1, XenbusStateClosing));
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 6, 1, 0, 0, err, sizeof(err)), 0);
+    assert_true(wait_vif_gone(w, "vif6.1"));
+}
+
 static void xenbus_close_and_reconnect(void **state)
 {
     NEED_WORLD(state);
@@ -664,6 +718,8 @@ int main(void)
         cmocka_unit_test(xenbus_garbage_keys_fail_only_that_vif),
         cmocka_unit_test(xenbus_rx_flip_refused),
         cmocka_unit_test(xenbus_queue_count_refused),
+        cmocka_unit_test(xenbus_bad_backend_keys_fail_probe),
+        cmocka_unit_test(xenbus_garbage_frontend_state),
         cmocka_unit_test(xenbus_close_and_reconnect),
         cmocka_unit_test(xenbus_device_removal_tears_down),
         cmocka_unit_test(xenbus_hotplug_gates_connected),
