@@ -252,7 +252,6 @@ static void dom_request(struct xensim *x, struct sim_conn *c, const struct sim_m
 
 	switch (m->op) {
 	case SIM_OP_OPEN_GNT:
-		c->gnt = true;
 		m = &(struct sim_msg){ .op = m->op, .a = c->dom->domid };
 		do_peer(x, c, m);
 		return;
@@ -279,7 +278,6 @@ static void dom_request(struct xensim *x, struct sim_conn *c, const struct sim_m
 			return;
 		}
 		refs = malloc(m->count * sizeof(*refs));
-		c->gnt = true;
 		err = refs ? gnt_svc_share(x, c, m, refs) : ENOMEM;
 		rep.count = m->count;
 		reply(c, m, err, &rep, refs, m->count * sizeof(*refs), NULL, 0);
@@ -299,7 +297,6 @@ static void dom_request(struct xensim *x, struct sim_conn *c, const struct sim_m
 			refuse(x, c, m, EPROTO, "map: length does not match count");
 			return;
 		}
-		c->gnt = true;
 		err = gnt_svc_map(x, c, m, payload, &rep.a);
 		reply(c, m, err, &rep, NULL, 0, NULL, 0);
 		return;

@@ -42,7 +42,6 @@ struct sim_conn {
 	int fd;
 	struct sim_dom *dom;   /* NULL for an admin connection */
 	int evt_slot;          /* xenevtchn handle slot, or -1 */
-	bool gnt;              /* a gnttab/gntshr handle (may share and map) */
 	struct sim_mapping *maps;
 	uint32_t next_map_id;
 };

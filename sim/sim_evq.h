@@ -34,8 +34,8 @@ bool sim_evq_pop(struct sim_evq *q, uint32_t *port);
 
 /* Consumer side: the queue looks empty, consume the outstanding wakeup so
  * the eventfd stops being readable, then re-signal if a producer raced in.
- * `block`: wait for a wakeup that was announced but not yet written.
- * Returns 0, or -errno from read(). */
+ * Returns 0, or -errno from read() (-EAGAIN: a producer announced a wakeup
+ * but has not written it yet; the queue stays signaled). */
 int sim_evq_quiesce(struct sim_evq *q, int efd);
 
 bool sim_evq_empty(struct sim_evq *q);

@@ -37,7 +37,7 @@
 /* Event channel ports per domain (the 2-level ABI's 4096 on 64 bit);
  * port 0 is never valid. Handles (open xenevtchn handles) per domain. */
 #define SIM_NR_PORTS 4096u
-#define SIM_NR_EVH 128u
+#define SIM_NR_EVH 256u /* the binding's slot field is 8 bits */
 #define SIM_EVQ_CAP 8192u /* power of two */
 
 /* ---- registry ---- */

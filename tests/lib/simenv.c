@@ -240,6 +240,8 @@ pid_t simenv_spawn(struct simenv *env, unsigned domid, int (*fn)(void *arg), voi
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		/* a guest must not outlive a test that failed half-way */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		simenv_enter(env, domid);
 		_exit(fn(arg));
 	}

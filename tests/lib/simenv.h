@@ -48,7 +48,8 @@ int simenv_domain_destroy(struct simenv *env, unsigned domid);
 int simenv_enter(struct simenv *env, unsigned domid);
 
 /* Forks a child that enters `domid` and runs fn(arg); the child exits with
- * fn's return value. Returns the pid or -errno. */
+ * fn's return value, and is killed if the test process dies first. Returns
+ * the pid or -errno. */
 pid_t simenv_spawn(struct simenv *env, unsigned domid, int (*fn)(void *arg), void *arg);
 /* Waits for a spawned child: its exit status, 128 + signal if killed, or
  * -errno. */

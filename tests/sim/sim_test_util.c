@@ -58,6 +58,8 @@ static int granter_main(struct granter *g)
 	struct granter_cmd c;
 	int32_t status = 0;
 
+	close(g->other_ends[0]);
+	close(g->other_ends[1]);
 	if (!h)
 		return 10;
 	pages = xengntshr_share_pages(h, g->grantee, (int)g->count, g->refs, g->writable);
@@ -114,6 +116,8 @@ int granter_start(struct simenv *env, struct granter *g, unsigned domid, unsigne
 	g->writable = writable;
 	g->cmd = cmd[0];
 	g->reply = rep[1];
+	g->other_ends[0] = cmd[1];
+	g->other_ends[1] = rep[0];
 	g->pid = simenv_spawn(env, domid, granter_entry, g);
 	close(cmd[0]);
 	close(rep[1]);

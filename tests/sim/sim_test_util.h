@@ -17,6 +17,7 @@ struct granter {
 	pid_t pid;
 	int cmd;   /* test -> granter */
 	int reply; /* granter -> test */
+	int other_ends[2]; /* the test's ends, closed in the granter */
 	unsigned domid;
 	unsigned grantee;
 	unsigned count;

@@ -32,6 +32,7 @@ struct fixture {
 struct guest {
 	pid_t pid;
 	int cmd, reply;
+	int other_ends[2]; /* the test's ends, closed in the guest */
 	unsigned offer_to;
 };
 
@@ -99,6 +100,8 @@ static int guest_main(void *arg)
 	int port;
 	char c;
 
+	close(g->other_ends[0]);
+	close(g->other_ends[1]);
 	if (!ev)
 		return 10;
 	port = xenevtchn_bind_unbound_port(ev, g->offer_to);
@@ -137,6 +140,8 @@ static int guest_start(struct fixture *f, struct guest *g, unsigned domid, unsig
 	g->offer_to = offer_to;
 	g->cmd = cmd[0];
 	g->reply = rep[1];
+	g->other_ends[0] = cmd[1];
+	g->other_ends[1] = rep[0];
 	g->pid = simenv_spawn(f->env, domid, guest_main, g);
 	close(cmd[0]);
 	close(rep[1]);
