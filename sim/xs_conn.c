@@ -68,15 +68,24 @@ struct xs_conn *xs_conn_new(struct xs_server *srv, struct xs_domain *dom, int fd
 	return conn;
 }
 
-static void drop_transactions(struct xs_conn *conn)
+void xs_conn_end_txn(struct xs_conn *conn, struct xs_txn *txn)
 {
-	while (conn->txns) {
-		struct xs_txn *t = conn->txns;
+	struct xs_txn **p;
 
-		conn->txns = t->next;
-		xs_txn_free(t);
-	}
-	conn->ntxns = 0;
+	for (p = &conn->txns; *p && *p != txn; p = &(*p)->next)
+		;
+	if (!*p)
+		return;
+	*p = txn->next;
+	conn->ntxns--;
+	conn->txn_bytes -= txn->bytes;
+	xs_txn_free(txn);
+}
+
+void xs_conn_end_all_txns(struct xs_conn *conn)
+{
+	while (conn->txns)
+		xs_conn_end_txn(conn, conn->txns);
 }
 
 void xs_conn_kill(struct xs_conn *conn, const char *why)
@@ -94,7 +103,7 @@ void xs_conn_kill(struct xs_conn *conn, const char *why)
 	close(conn->fd);
 	conn->fd = -1;
 	xs_watch_remove_all(conn);
-	drop_transactions(conn);
+	xs_conn_end_all_txns(conn);
 	for (struct xs_domain *d = srv->domains; d; d = d->next)
 		if (d->domid == conn->domid && d->nconns)
 			d->nconns--;
@@ -116,7 +125,7 @@ void xs_conn_free(struct xs_conn *conn)
 		free(m);
 	}
 	xs_watch_remove_all(conn);
-	drop_transactions(conn);
+	xs_conn_end_all_txns(conn);
 	free(conn->home);
 	free(conn);
 }

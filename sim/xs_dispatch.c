@@ -312,7 +312,7 @@ static int do_transaction_end(struct xs_req *req, const struct xs_msg *msg)
 {
 	const char *arg = one_arg(msg);
 	struct xs_conn *conn = req->conn;
-	struct xs_txn *txn = req->db.txn, **p;
+	struct xs_txn *txn = req->db.txn;
 	struct xs_txn_quota quota = {
 		.domid = conn->domid,
 		.max_nodes_per_domain = req->srv->limits.nodes_per_domain,
@@ -323,15 +323,12 @@ static int do_transaction_end(struct xs_req *req, const struct xs_msg *msg)
 		return EINVAL;
 	if (!txn)
 		return ENOENT;
-	for (p = &conn->txns; *p != txn; p = &(*p)->next)
-		;
-	*p = txn->next;
-	conn->ntxns--;
 	req->db.txn = NULL;
 	if (!strcmp(arg, "T"))
 		err = xs_txn_commit(txn, &req->srv->store, &quota, commit_fire,
 				    req->srv);
-	xs_txn_free(txn);
+	/* Ended either way, as in xenstored. */
+	xs_conn_end_txn(conn, txn);
 	if (!err)
 		ack(req);
 	return err;
@@ -371,13 +368,7 @@ static int do_reset_watches(struct xs_req *req, const struct xs_msg *msg)
 	struct xs_conn *conn = req->conn;
 
 	xs_watch_remove_all(conn);
-	while (conn->txns) {
-		struct xs_txn *t = conn->txns;
-
-		conn->txns = t->next;
-		xs_txn_free(t);
-	}
-	conn->ntxns = 0;
+	xs_conn_end_all_txns(conn);
 	req->db.txn = NULL;
 	ack(req);
 	return 0;

@@ -16,8 +16,14 @@ void xs_req_init(struct xs_req *req, struct xs_server *srv, struct xs_conn *conn
 	req->domid = conn ? conn->domid : 0;
 	req->db.store = &srv->store;
 	req->db.txn = txn;
-	req->db.max_txn_nodes = xs_domid_is_privileged(req->domid) ?
-				0 : srv->limits.txn_nodes;
+	req->db.max_txn_nodes = 0;
+	req->db.txn_bytes = conn ? &conn->txn_bytes : NULL;
+	req->db.max_txn_bytes = 0;
+	/* The privileged domain is trusted with any transaction size. */
+	if (!xs_domid_is_privileged(req->domid)) {
+		req->db.max_txn_nodes = srv->limits.txn_nodes;
+		req->db.max_txn_bytes = srv->limits.txn_bytes;
+	}
 	req->hdr = NULL;
 }
 

@@ -22,6 +22,7 @@ static const struct xs_limits default_limits = {
 	.txns_per_conn = 10,
 	.perms_per_node = 5,
 	.txn_nodes = 1024,
+	.txn_bytes = 2 * 1024 * 1024,
 	.conns_per_domain = 64,
 	.out_soft = 64 * 1024,
 	.out_hard = 256 * 1024,

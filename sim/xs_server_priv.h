@@ -22,6 +22,8 @@ struct xs_limits {
 	unsigned txns_per_conn;      /* ENOSPC beyond */
 	unsigned perms_per_node;     /* ENOSPC beyond */
 	unsigned txn_nodes;          /* nodes one transaction may touch */
+	size_t txn_bytes;            /* node copies all of a connection's
+				      * transactions may hold */
 	unsigned conns_per_domain;   /* further connections are closed */
 	size_t out_soft;             /* queued output that pauses reading */
 	size_t out_hard;             /* queued output beyond which events drop */
@@ -70,6 +72,7 @@ struct xs_conn {
 	unsigned nwatches;
 	struct xs_txn *txns;
 	unsigned ntxns;
+	size_t txn_bytes;
 	uint32_t next_txn_id;
 
 	unsigned long events_dropped;
@@ -123,6 +126,9 @@ void xs_conn_reply(struct xs_conn *conn, const struct xsd_sockmsg *req,
 		   uint32_t type, const void *data, unsigned len);
 void xs_conn_error(struct xs_conn *conn, const struct xsd_sockmsg *req, int err);
 void xs_conn_event(struct xs_conn *conn, const char *path, const char *token);
+/* Unlinks and frees one transaction / all of them. */
+void xs_conn_end_txn(struct xs_conn *conn, struct xs_txn *txn);
+void xs_conn_end_all_txns(struct xs_conn *conn);
 
 /* xs_dispatch.c: handles one complete request from conn->body. */
 void xs_dispatch(struct xs_conn *conn);

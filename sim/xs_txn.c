@@ -46,10 +46,18 @@ static struct xs_acc *txn_access(struct xs_db *db, const char *name, int *err)
 	struct xs_txn *txn = db->txn;
 	struct xs_acc *a = xs_map_get(txn->by_name, name);
 	const struct xs_node *cur;
+	size_t size;
 
 	if (a)
 		return a;
 	if (db->max_txn_nodes && txn->naccessed >= db->max_txn_nodes) {
+		*err = ENOSPC;
+		return NULL;
+	}
+	cur = xs_store_get(db->store, name);
+	size = sizeof(*a) + strlen(name) + (cur ? xs_node_record_size(cur) : 0);
+	if (db->txn_bytes && db->max_txn_bytes &&
+	    *db->txn_bytes + size > db->max_txn_bytes) {
 		*err = ENOSPC;
 		return NULL;
 	}
@@ -59,7 +67,6 @@ static struct xs_acc *txn_access(struct xs_db *db, const char *name, int *err)
 	a->name = strdup(name);
 	if (!a->name)
 		goto nomem;
-	cur = xs_store_get(db->store, name);
 	a->generation = cur ? cur->generation : XS_NO_GENERATION;
 	if (cur && (!(a->node = xs_node_dup(cur)) ||
 		    xs_perms_copy(&a->orig_perms, &cur->perms)))
@@ -69,6 +76,9 @@ static struct xs_acc *txn_access(struct xs_db *db, const char *name, int *err)
 	*txn->tail = a;
 	txn->tail = &a->next;
 	txn->naccessed++;
+	txn->bytes += size;
+	if (db->txn_bytes)
+		*db->txn_bytes += size;
 	return a;
 nomem:
 	if (a) {

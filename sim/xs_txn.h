@@ -35,6 +35,7 @@ struct xs_txn {
 	struct xs_map *by_name;
 	struct xs_acc *head, **tail; /* access order, replayed at commit */
 	unsigned naccessed;
+	size_t bytes;                /* memory held by the copies, roughly */
 	struct xs_counts delta;      /* node ownership changes per domain */
 };
 
@@ -60,6 +61,8 @@ struct xs_db {
 	struct xs_store *store;
 	struct xs_txn *txn;          /* NULL outside a transaction */
 	unsigned max_txn_nodes;      /* accessed-node cap; 0 = none */
+	size_t *txn_bytes;           /* the owner's total over its transactions */
+	size_t max_txn_bytes;        /* cap on *txn_bytes; 0 = none */
 };
 
 /* The node or NULL with *err = ENOENT (or ENOSPC/ENOMEM in a transaction).

@@ -774,6 +774,80 @@ static void xs_transaction_start_quota_enospc(void **state)
 	xs_close(h5);
 }
 
+static void xs_transaction_touch_quota_enospc(void **state)
+{
+	struct xs_handle *h0 = open_as(*state, 0), *h5 = open_as(*state, GUEST);
+	struct xs_permissions pub[] = { { 0, XS_PERM_READ } };
+	char path[64], *big = malloc(4000);
+	xs_transaction_t t;
+	int i;
+
+	assert_non_null(big);
+	memset(big, 'b', 4000);
+	write_str(h0, XBT_NULL, "/pub", "");
+	assert_true(xs_set_permissions(h0, XBT_NULL, "/pub", pub, 1));
+	for (i = 0; i < 600; i++) {
+		snprintf(path, sizeof(path), "/pub/%d", i);
+		assert_true(xs_write(h0, XBT_NULL, path, big, 4000));
+	}
+	/* 600 copies of 4 KB exceed what a guest's transactions may hold. */
+	t = xs_transaction_start(h5);
+	assert_int_not_equal(t, XBT_NULL);
+	for (i = 0; i < 600; i++) {
+		unsigned len;
+		char *v;
+
+		snprintf(path, sizeof(path), "/pub/%d", i);
+		v = xs_read(h5, t, path, &len);
+		if (!v)
+			break;
+		free(v);
+	}
+	assert_int_equal(errno, ENOSPC);
+	assert_true(i > 400 && i < 600);
+	assert_true(xs_transaction_end(h5, t, true));
+	/* Ending it gave the room back. */
+	t = xs_transaction_start(h5);
+	assert_int_not_equal(t, XBT_NULL);
+	{
+		unsigned len = 0;
+		char *v = xs_read(h5, t, "/pub/599", &len);
+
+		assert_non_null(v);
+		assert_int_equal(len, 4000);
+		free(v);
+	}
+	assert_true(xs_transaction_end(h5, t, true));
+	/* At most 1024 nodes touched in one transaction. */
+	t = xs_transaction_start(h5);
+	for (i = 0; i < 1100; i++) {
+		snprintf(path, sizeof(path), "none/%d", i);
+		errno = 0;
+		assert_null(xs_read(h5, t, path, &(unsigned){ 0 }));
+		if (errno != ENOENT)
+			break;
+	}
+	assert_int_equal(errno, ENOSPC);
+	assert_true(i > 1000 && i < 1024);
+	assert_true(xs_transaction_end(h5, t, true));
+	/* The privileged domain has no such limit. */
+	t = xs_transaction_start(h0);
+	for (i = 0; i < 600; i++) {
+		unsigned len;
+
+		snprintf(path, sizeof(path), "/pub/%d", i);
+		free(xs_read(h0, t, path, &len));
+	}
+	for (i = 0; i < 1100; i++) {
+		snprintf(path, sizeof(path), "/none/%d", i);
+		expect_read(h0, t, path, NULL, ENOENT);
+	}
+	assert_true(xs_transaction_end(h0, t, true));
+	free(big);
+	xs_close(h5);
+	xs_close(h0);
+}
+
 /* ---- hostile clients on raw sockets ---- */
 
 static int raw_connect(const char *path)
@@ -1141,6 +1215,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(xs_write_value_quota_enospc, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_watch_quota_e2big, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_transaction_start_quota_enospc, setup, teardown),
+		cmocka_unit_test_setup_teardown(xs_transaction_touch_quota_enospc, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_dispatch_malformed_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_dispatch_oversized_disconnects_only_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(xs_conn_slow_reader_does_not_block, setup, teardown),
