@@ -13,8 +13,10 @@ $(O)/tests/test_pci_parse: $(O)/tests/pci/test_pci_parse.o $(O)/libnbpci.a
 	$(call link,$(PCI_LIBS) $(CMOCKA_LIBS))
 $(O)/tests/test_pci_assign: $(O)/tests/pci/test_pci_assign.o $(PCI_TEST_HELPERS) $(O)/libnbpci.a $(SIMLIBS)
 	$(call link,$(PCI_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
-TESTS += $(O)/tests/test_pci_parse $(O)/tests/test_pci_assign
-VALGRIND_TESTS += $(O)/tests/test_pci_parse $(O)/tests/test_pci_assign
+$(O)/tests/test_pci_cli: $(O)/tests/pci/test_pci_cli.o $(PCI_TEST_HELPERS) $(O)/libnbpci.a $(SIMLIBS)
+	$(call link,$(PCI_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
+TESTS += $(O)/tests/test_pci_parse $(O)/tests/test_pci_assign $(O)/tests/test_pci_cli
+VALGRIND_TESTS += $(O)/tests/test_pci_parse $(O)/tests/test_pci_assign $(O)/tests/test_pci_cli
 
 # On the hypervisor emulator (real libxenstore against xensim's xenstored).
 $(O)/tests/test_pci_sim: $(O)/tests/pci/test_pci_sim.o $(PCI_TEST_HELPERS) $(O)/libnbpci.a \
