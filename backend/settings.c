@@ -8,7 +8,7 @@
  *     rx_backlog_bytes = 524288;   # per queue
  *     rx_drain_timeout_ms = 10000;
  *     rx_stall_timeout_ms = 60000;
- *     pool_packets = 1024;         # TX buffers per queue
+ *     pool_packets = 2048;         # TX buffers per queue
  *     ctl = "/run/netbackd.sock";
  *     default_bridge = "xenbr0";
  *     log_level = "info";
@@ -35,7 +35,7 @@ void nbd_settings_default(struct nbd_settings *s)
     s->rx_backlog_bytes = 512 * 1024;
     s->rx_drain_timeout_ms = 10000;
     s->rx_stall_timeout_ms = 60000;
-    s->pool_pkts = 1024;
+    s->pool_pkts = 2 * NBD_BACKLOG_SLOTS;   /* one full receiver backlog never starves a sender */
     snprintf(s->ctl_path, sizeof(s->ctl_path), "/run/netbackd.sock");
     snprintf(s->default_bridge, sizeof(s->default_bridge), "xenbr0");
 }
