@@ -4,9 +4,16 @@
 BRIDGE_SRCS := bridge/pkt.c bridge/epoch.c bridge/bridge.c bridge/switchboard.c \
 	bridge/offload.c bridge/capture.c bridge/port_dummy.c bridge/vnet_hdr.c \
 	bridge/port_tap.c
-BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(O)/%.o)
 # What a program linking libbridge.a needs besides it.
 BRIDGE_LIBS := -lpcap
+ifeq ($(HAVE_DPDK),1)
+BRIDGE_SRCS += bridge/port_dpdk.c
+BRIDGE_LIBS += $(DPDK_LIBS)
+$(O)/bridge/port_dpdk.o: EXTRA_CFLAGS_bridge_ += $(DPDK_CFLAGS)
+else
+BRIDGE_SRCS += bridge/port_dpdk_none.c
+endif
+BRIDGE_OBJS := $(BRIDGE_SRCS:%.c=$(O)/%.o)
 
 $(O)/libbridge.a: $(BRIDGE_OBJS)
 ALL_OBJS += $(BRIDGE_OBJS)
@@ -14,6 +21,9 @@ ALL_OBJS += $(BRIDGE_OBJS)
 BRIDGE_PURE_TESTS := $(O)/tests/test_bridge_switch $(O)/tests/test_bridge_offload \
 	$(O)/tests/test_bridge_capture
 BRIDGE_TESTS := $(BRIDGE_PURE_TESTS) $(O)/tests/test_bridge_tap
+ifeq ($(HAVE_DPDK),1)
+BRIDGE_TESTS += $(O)/tests/test_bridge_dpdk
+endif
 TESTS += $(BRIDGE_TESTS)
 VALGRIND_TESTS += $(BRIDGE_PURE_TESTS)
 
