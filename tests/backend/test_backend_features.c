@@ -32,6 +32,7 @@
 #define WAIT_MS 10000   /* a bound on a hang, not a speed check */
 #define NR_PAGES 6
 #define STALL_MS 200    /* the daemon's rx_stall_timeout_ms in this test */
+#define DRAIN_MS 3000   /* and its rx_drain_timeout_ms */
 
 struct world {
     struct simenv *env;
@@ -414,11 +415,10 @@ static int guest_stalled(void *arg)
 /* Sends one BIG_FRAME broadcast over two TX slots. */
 static int guest_big_sender(void *arg)
 {
-    struct raw_fe f = { .domid = 5, .devid = 0 };
+    struct raw_fe f = { .domid = (unsigned)(uintptr_t)arg, .devid = 0 };
     int16_t st[2];
     int notify, rc;
 
-    (void)arg;
     if ((rc = fe_connect(&f, false, false)))
         return rc;
     uint8_t *a = fe_page(&f, 3), *b = fe_page(&f, 4);
@@ -462,7 +462,7 @@ static int setup(void **state)
         free(w);
         return 0;
     }
-    for (unsigned d = 1; d <= 5; d++)
+    for (unsigned d = 1; d <= 7; d++)
         simenv_domain_create(w->env, d);
     simenv_enter(w->env, 0);
     snprintf(w->ctl, sizeof(w->ctl), "%s/netbackd.sock", simenv_dir(w->env));
@@ -470,7 +470,8 @@ static int setup(void **state)
     snprintf(conf, sizeof(conf), "%s/netbackd.conf", simenv_dir(w->env));
     FILE *cf = fopen(conf, "w");
     if (cf) {
-        fprintf(cf, "netbackd: { rx_stall_timeout_ms = %d; };\n", STALL_MS);
+        fprintf(cf, "netbackd: { rx_stall_timeout_ms = %d; rx_drain_timeout_ms = %d; };\n",
+                STALL_MS, DRAIN_MS);
         fclose(cf);
     }
     if ((w->daemon = fork()) == 0) {
@@ -486,7 +487,7 @@ static int setup(void **state)
         if (r)
             break;
     }
-    for (unsigned d = 1; d <= 5; d++) {
+    for (unsigned d = 1; d <= 7; d++) {
         struct nbd_vif_spec spec = { .domid = d, .devid = 0, .mtu = 1500,
                                      .mac = { 0x00, 0x16, 0x3e, 0, 0, (uint8_t)d } };
         char err[256];
@@ -587,7 +588,7 @@ static void nbd_vif_set_mode_from_control_socket(void **state)
     json_decref(req);
     assert_non_null(r);
     assert_true(json_is_true(json_object_get(r, "ok")));
-    assert_int_equal(json_integer_value(json_object_get(r, "changed")), 5);
+    assert_int_equal(json_integer_value(json_object_get(r, "changed")), 7);
     json_decref(r);
     v = daemon_vif(w, "vif1.0");
     assert_string_equal(json_string_value(json_object_get(v, "mode")), "poll");
@@ -639,7 +640,7 @@ static void nbd_rx_burst_stall_with_one_free_slot(void **state)
     pid_t rx = simenv_spawn(w->env, 4, guest_stalled, &sync);
     assert_true(rx > 0);
     assert_true(wait_be_state(w->xsh, 4, 0, XenbusStateConnected));
-    pid_t tx = simenv_spawn(w->env, 5, guest_big_sender, NULL);
+    pid_t tx = simenv_spawn(w->env, 5, guest_big_sender, (void *)(uintptr_t)5);
     assert_true(tx > 0);
     assert_int_equal(simenv_wait(tx), 0);
     /* the two-slot frame waits; after the stall timeout the guest is
@@ -660,6 +661,46 @@ static void nbd_rx_burst_stall_with_one_free_slot(void **state)
     close(sync.go[1]);
 }
 
+/* A guest that connects and never posts an RX buffer. */
+static int guest_no_buffers(void *arg)
+{
+    struct stall_sync *sync = arg;
+    struct raw_fe f = { .domid = 6, .devid = 0 };
+    char c;
+    int rc;
+
+    if ((rc = fe_connect(&f, false, false)))
+        return rc;
+    if (read(sync->go[0], &c, 1) != 1)
+        return 60;
+    fe_close(&f);
+    return 0;
+}
+
+/* Packets nobody takes expire after the drain timeout (XSA-392). */
+static void nbd_rx_burst_queued_packets_expire(void **state)
+{
+    NEED_WORLD(state);
+    struct stall_sync sync;
+
+    assert_int_equal(pipe(sync.go), 0);
+    pid_t rx = simenv_spawn(w->env, 6, guest_no_buffers, &sync);
+    assert_true(rx > 0);
+    assert_true(wait_be_state(w->xsh, 6, 0, XenbusStateConnected));
+    pid_t tx = simenv_spawn(w->env, 7, guest_big_sender, (void *)(uintptr_t)7);
+    assert_true(tx > 0);
+    assert_int_equal(simenv_wait(tx), 0);
+    uint64_t deadline = now_ms() + DRAIN_MS + WAIT_MS;
+    while (vif_counter(w, "vif6.0", "rx_drop_expired") < 1 && now_ms() < deadline)
+        usleep(20000);
+    assert_int_equal(vif_counter(w, "vif6.0", "rx_drop_expired"), 1);
+    assert_int_equal(vif_counter(w, "vif6.0", "rx_packets"), 0);
+    assert_int_equal(write(sync.go[1], "g", 1), 1);
+    assert_int_equal(simenv_wait(rx), 0);
+    close(sync.go[0]);
+    close(sync.go[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +708,7 @@ int main(void)
         cmocka_unit_test(nbd_tx_burst_multicast_subscriptions),
         cmocka_unit_test(nbd_tx_burst_rogue_producer_disables_only_that_vif),
         cmocka_unit_test(nbd_rx_burst_stall_with_one_free_slot),
+        cmocka_unit_test(nbd_rx_burst_queued_packets_expire),
         cmocka_unit_test(nbd_vif_set_mode_from_control_socket),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
