@@ -224,7 +224,7 @@ name:
 	if (rc)
 		goto out;
 	rc = e->hv->assign(e->hv_h, PCI_DOMID_IO, pci_addr_sbdf(a), RDM_RELAXED);
-	if (rc == -EOPNOTSUPP || rc == -ENOSYS) {
+	if (pci_no_iommu(rc)) {
 		pci_warn(e, "the hypervisor offers no quarantine (no IOMMU): %s is not quarantined", bdf);
 		rc = 0;
 	} else if (rc) {
@@ -266,7 +266,7 @@ int pci_assignable_remove_addr(struct pci_env *e, const struct pci_addr *a, bool
 	rc = e->hv->deassign(e->hv_h, PCI_DOMID_IO, pci_addr_sbdf(a));
 	if (rc == -ENODEV) {
 		pci_info(e, "%s was not quarantined", bdf);
-	} else if (rc && rc != -EOPNOTSUPP && rc != -ENOSYS) {
+	} else if (rc && !pci_no_iommu(rc)) {
 		pci_error(e, "failed to de-quarantine %s: %s", bdf, strerror(-rc));
 		goto out;
 	}

@@ -301,7 +301,7 @@ static int attach_one(struct pci_env *e, uint32_t domid, const struct pci_addr *
 		}
 	}
 	rc = e->hv->assign(e->hv_h, domid, pci_addr_sbdf(a), o->rdm == PCI_RDM_RELAXED ? 1u : 0u);
-	if (rc == -ENOSYS || rc == -EOPNOTSUPP) {
+	if (pci_no_iommu(rc)) {
 		pci_warn(e, "the hypervisor has no IOMMU: domain %u's DMA through %s is not confined",
 			 domid, bdf);
 		rc = 0;
@@ -574,7 +574,7 @@ static int detach_one(struct pci_env *e, uint32_t domid, const struct pci_addr *
 	io_permissions(e, domid, a, false);
 	reset_device(e, a);
 	rc = e->hv->deassign(e->hv_h, domid, pci_addr_sbdf(a));
-	if (rc && rc != -ENOSYS && rc != -EOPNOTSUPP)
+	if (rc && !pci_no_iommu(rc))
 		pci_error(e, "xc_deassign_device %s from domain %u failed: %s", bdf, domid, strerror(-rc));
 	rc = xs_remove_device(e, be, fe, i, num);
 	if (rc) {

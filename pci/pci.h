@@ -15,6 +15,8 @@
 #ifndef PCI_H
 #define PCI_H
 
+#include <errno.h>
+
 #include "pci/pci_addr.h"
 #include "pci/pci_env.h"
 
@@ -95,6 +97,12 @@ int pci_domcfg_read(const char *path, struct pci_domcfg *out, char *err, size_t 
 void pci_domcfg_free(struct pci_domcfg *c);
 
 /* ---- small helpers shared by the module ---- */
+/* A device domctl failed because the host has no IOMMU: Xen 4.17's
+ * iommu_do_domctl() says EOPNOTSUPP (later versions ENXIO), old ones ENOSYS. */
+static inline bool pci_no_iommu(int rc)
+{
+	return rc == -EOPNOTSUPP || rc == -ENXIO || rc == -ENOSYS;
+}
 char *pci_xs_info_path(const struct pci_addr *a, const char *node); /* malloc'd */
 char *pci_xs_read(struct pci_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int pci_sysfs_write_bdf(struct pci_env *e, const char *path, const struct pci_addr *a);

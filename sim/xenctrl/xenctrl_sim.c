@@ -9,6 +9,9 @@
  *     irq dom=<domid> pirq=<pirq>
  *     pirq dom=<domid> index=<gsi> pirq=<pirq>
  *     hvm dom=<domid>              (written by tests: the domain is HVM)
+ *     noiommu                      (written by tests: a host without an
+ *                                   IOMMU; device domctls fail EOPNOTSUPP
+ *                                   as iommu_do_domctl() makes them)
  *   $XENSIM_DIR/xenctrl.log     every call and its result, appended
  *
  * A device not listed is owned by the hardware domain (0). Ownership follows
@@ -45,7 +48,7 @@ struct xc_interface_core {
 	uint32_t self;
 };
 
-enum fact_kind { F_DEVICE, F_IOMEM, F_IOPORT, F_IRQ, F_PIRQ, F_HVM };
+enum fact_kind { F_DEVICE, F_IOMEM, F_IOPORT, F_IRQ, F_PIRQ, F_HVM, F_NOIOMMU };
 
 struct fact {
 	enum fact_kind kind;
@@ -104,6 +107,8 @@ static void parse_line(struct state *s, const char *l)
 		f = (struct fact){ F_PIRQ, dom, (uint64_t)idx, (uint64_t)pirq };
 	else if (sscanf(l, "hvm dom=%u", &dom) == 1)
 		f = (struct fact){ F_HVM, dom, 0, 0 };
+	else if (!strncmp(l, "noiommu", 7))
+		f = (struct fact){ F_NOIOMMU, 0, 0, 0 };
 	else
 		return;
 	add_fact(s, f);
@@ -156,6 +161,9 @@ static int save(const xc_interface *x, const struct state *s)
 			break;
 		case F_HVM:
 			fprintf(fp, "hvm dom=%u\n", f->dom);
+			break;
+		case F_NOIOMMU:
+			fprintf(fp, "noiommu\n");
 			break;
 		}
 	}
@@ -255,6 +263,14 @@ static int with_state(xc_interface *x, state_op op, void *arg)
 	return 0;
 }
 
+static bool no_iommu(const struct state *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->f[i].kind == F_NOIOMMU)
+			return true;
+	return false;
+}
+
 static struct fact *find_device(struct state *s, uint32_t sbdf)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -325,6 +341,8 @@ static int op_assign(xc_interface *x, struct state *s, void *argp)
 
 	if (rc)
 		return rc;
+	if (no_iommu(s))
+		return -EOPNOTSUPP;
 	if (a->domid == x->self || (a->flag & ~(uint32_t)XEN_DOMCTL_DEV_RDM_RELAXED))
 		return -EINVAL;
 	d = device(s, a->sbdf);
@@ -346,6 +364,8 @@ static int op_deassign(xc_interface *x, struct state *s, void *argp)
 
 	if (rc)
 		return rc;
+	if (no_iommu(s))
+		return -EOPNOTSUPP;
 	if (a->domid == x->self)
 		return -EINVAL;
 	d = find_device(s, a->sbdf);
@@ -369,6 +389,8 @@ static int op_test_assign(xc_interface *x, struct state *s, void *argp)
 
 	if (rc)
 		return rc;
+	if (no_iommu(s))
+		return -EOPNOTSUPP;
 	if (a->domid == x->self)
 		return -EINVAL;
 	d = find_device(s, a->sbdf);

@@ -487,6 +487,31 @@ static void pci_assignable_interop_with_xl_state(void **state)
 	assert_string_equal(ms_get(w->m, NIC_XS "/name"), "nic0");
 }
 
+/* Xen without an IOMMU (as under QEMU's TCG) refuses quarantine with
+ * EOPNOTSUPP: the device is still made assignable, with a warning. */
+static void pci_assignable_add_without_iommu(void **state)
+{
+	struct world *w = *state;
+	struct pci_addr a = nic();
+	char p[320];
+
+	snprintf(p, sizeof(p), "%s/xenctrl.state", w->dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("noiommu\n", f);
+	fclose(f);
+	assert_int_equal(pci_assignable_add(&w->env, &a, NULL), 0);
+	assert_string_equal(world_err(w), "warning: the hypervisor offers no quarantine (no IOMMU): "
+					  "0000:03:00.0 is not quarantined\n");
+	assert_string_equal(km_driver_of(w->k, NIC), "pciback");
+	assert_int_equal(ms_count(w->m, "/netbackd/pci/0000-03-00-0"), 0);
+	assert_false(xcs_has(w->dir, QUARANTINED));
+	world_reset_msgs(w);
+	assert_int_equal(pci_assignable_remove(&w->env, NIC, true), 0);
+	assert_string_equal(world_err(w), "info: Rebinding to driver at /sys/bus/pci/drivers/e1000e\n");
+	assert_string_equal(km_driver_of(w->k, NIC), "e1000e");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -504,6 +529,7 @@ int main(void)
 		cmocka_unit_test(pci_assignable_remove_crash_every_step),
 		cmocka_unit_test_setup_teardown(pci_assignable_list_reports_interrupted, setup, teardown),
 		cmocka_unit_test_setup_teardown(pci_assignable_interop_with_xl_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(pci_assignable_add_without_iommu, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
