@@ -184,6 +184,7 @@ void xs_conn_error(struct xs_conn *conn, const struct xsd_sockmsg *req, int err)
 {
 	const char *s = errno_name(err);
 
+	conn->srv->stats.errors++;
 	queue(conn, false, XS_ERROR, req->req_id, req->tx_id, s,
 	      (unsigned)strlen(s) + 1, NULL, 0);
 }
@@ -211,6 +212,7 @@ void xs_conn_event(struct xs_conn *conn, const char *path, const char *token)
 	if (conn->out_bytes >= (xs_domid_is_privileged(conn->domid) ?
 				conn->srv->limits.out_hard_priv :
 				conn->srv->limits.out_hard)) {
+		conn->srv->stats.events_dropped++;
 		if (!conn->events_dropped++)
 			fprintf(stderr, "xenstored: domain %u does not read its "
 				"watch events, dropping them\n", conn->domid);
@@ -284,6 +286,7 @@ static void read_requests(struct xs_conn *conn)
 				return;
 			/* Past this the stream cannot be resynchronised. */
 			if (conn->hdr.len > XENSTORE_PAYLOAD_MAX) {
+				conn->srv->stats.protocol_drops++;
 				xs_conn_kill(conn, "oversized request");
 				return;
 			}
@@ -293,6 +296,7 @@ static void read_requests(struct xs_conn *conn)
 			      &conn->body_used) <= 0)
 			return;
 		conn->body[conn->hdr.len] = '\0';
+		conn->srv->stats.requests++;
 		xs_dispatch(conn);
 		conn->hdr_used = 0;
 	}

@@ -421,6 +421,7 @@ void xs_dispatch(struct xs_conn *conn)
 	int err;
 
 	if (type >= XS_TYPE_COUNT || !handlers[type].fn) {
+		conn->srv->stats.unknown_requests++;
 		xs_conn_error(conn, &conn->hdr, ENOSYS);
 		return;
 	}

@@ -89,6 +89,11 @@ void xs_server_free(struct xs_server *xs)
 	free(xs);
 }
 
+void xs_server_get_stats(const struct xs_server *xs, struct xs_server_stats *out)
+{
+	*out = xs->stats;
+}
+
 int xs_server_fd(const struct xs_server *xs)
 {
 	return xs->epfd;
@@ -127,6 +132,7 @@ static void accept_clients(struct xs_domain *d)
 		if (fd < 0)
 			return;
 		if (d->nconns >= srv->limits.conns_per_domain) {
+			srv->stats.conns_refused++;
 			fprintf(stderr, "xenstored: domain %u has too many "
 				"connections, refusing one\n", d->domid);
 			close(fd);

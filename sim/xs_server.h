@@ -34,6 +34,18 @@ bool xs_server_has_domain(const struct xs_server *xs, unsigned domid);
 /* Fires the special watch "@introduceDomain" (called after add_domain). */
 void xs_server_introduce(struct xs_server *xs, unsigned domid);
 
+/* What hostile or broken clients cost so far (counted, and logged once
+ * per connection where it matters). */
+struct xs_server_stats {
+	unsigned long requests;          /* complete requests handled */
+	unsigned long errors;            /* answered with XS_ERROR */
+	unsigned long unknown_requests;  /* ... of which ENOSYS */
+	unsigned long protocol_drops;    /* connections closed for a bad header */
+	unsigned long events_dropped;    /* watch events past a backlog limit */
+	unsigned long conns_refused;     /* over the per-domain connection cap */
+};
+void xs_server_get_stats(const struct xs_server *xs, struct xs_server_stats *out);
+
 /* Privileged direct access for the emulator's toolstack role (no transaction,
  * watches fire as for a client write). Return 0 or -errno. */
 int xs_server_write(struct xs_server *xs, const char *path, const char *value);

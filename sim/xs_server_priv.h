@@ -98,6 +98,7 @@ struct xs_server {
 	struct xs_perms introduce_perms;  /* who sees @introduceDomain */
 	struct xs_perms release_perms;    /* who sees @releaseDomain */
 	struct xs_limits limits;
+	struct xs_server_stats stats;
 };
 
 /* One request: who asks, through which connection (NULL for the API's

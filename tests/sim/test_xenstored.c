@@ -528,6 +528,11 @@ static void server_locked(struct fixture *f, void (*fn)(struct fixture *f, void 
 	pthread_mutex_unlock(&f->lock);
 }
 
+static void get_stats(struct fixture *f, void *arg)
+{
+	xs_server_get_stats(f->xs, arg);
+}
+
 static void add_domain7(struct fixture *f, void *arg)
 {
 	char path[128];
@@ -912,6 +917,7 @@ static void xs_dispatch_malformed_errors(void **state)
 {
 	struct fixture *f = *state;
 	int fd = raw_connect(f->sock5);
+	struct xs_server_stats st;
 	struct xsd_sockmsg h;
 	char *body;
 
@@ -947,6 +953,11 @@ static void xs_dispatch_malformed_errors(void **state)
 	assert_int_equal(h.type, XS_RESET_WATCHES);
 	assert_string_equal(body, "OK");
 	free(body);
+	server_locked(f, get_stats, &st);
+	assert_int_equal(st.requests, 11);
+	assert_int_equal(st.errors, 9);
+	assert_int_equal(st.unknown_requests, 2);
+	assert_int_equal(st.protocol_drops, 0);
 	close(fd);
 }
 
@@ -955,6 +966,7 @@ static void xs_dispatch_oversized_disconnects_only_it(void **state)
 	struct fixture *f = *state;
 	struct xs_handle *good = open_as(f, 0);
 	int fd = raw_connect(f->sock5);
+	struct xs_server_stats st;
 	char c;
 
 	write_str(good, XBT_NULL, "/before", "1");
@@ -965,6 +977,8 @@ static void xs_dispatch_oversized_disconnects_only_it(void **state)
 	/* ...and keeps serving everyone else. */
 	write_str(good, XBT_NULL, "/after", "2");
 	expect_read(good, XBT_NULL, "/before", "1", 0);
+	server_locked(f, get_stats, &st);
+	assert_int_equal(st.protocol_drops, 1);
 	xs_close(good);
 }
 
@@ -1011,8 +1025,15 @@ static void xs_conn_event_flood_bounded(void **state)
 	unsigned events = 0;
 	char path[64], *body;
 
-	/* A guest watches its home and then never reads. */
+	/* A guest watches part of its home and then stops reading. */
 	raw_send(fd, XS_WATCH, 1, "flood\0t", 8, 8);
+	body = raw_reply(fd, &h);
+	assert_int_equal(h.type, XS_WATCH);
+	free(body);
+	body = raw_reply(fd, &h);
+	assert_int_equal(h.type, XS_WATCH_EVENT);
+	assert_string_equal(body, "flood");
+	free(body);
 	for (int i = 0; i < WRITES; i++) {
 		snprintf(path, sizeof(path), "/local/domain/5/flood/%d/%d",
 			 i / 100, i % 100);
@@ -1027,13 +1048,17 @@ static void xs_conn_event_flood_bounded(void **state)
 		free(body);
 		if (h.type == XS_GET_DOMAIN_PATH)
 			break;
-		if (h.type == XS_WATCH_EVENT)
-			events++;
-		else
-			assert_int_equal(h.type, XS_WATCH);
+		assert_int_equal(h.type, XS_WATCH_EVENT);
+		events++;
 	}
 	assert_true(events > 1000);
-	assert_true(events < WRITES + 1);
+	assert_true(events < WRITES);
+	{
+		struct xs_server_stats st;
+
+		server_locked(f, get_stats, &st);
+		assert_int_equal(st.events_dropped, WRITES - events);
+	}
 	close(fd);
 	xs_close(h0);
 }
