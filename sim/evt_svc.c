@@ -133,8 +133,7 @@ static void port_close(struct xensim *x, struct sim_dom *d, uint32_t port)
 		if (rd && rport < SIM_NR_PORTS) {
 			uint64_t rb = atomic_load(&rd->ev->port[rport].binding);
 
-			if (SIM_EVB_STATUS(rb) == SIM_EVS_INTERDOMAIN &&
-			    SIM_EVB_RDOM(rb) == d->domid && SIM_EVB_RPORT(rb) == port)
+			if (SIM_EVB_PEER_OF(rb, d->domid, port))
 				atomic_store(&rd->ev->port[rport].binding,
 					     SIM_EVB(SIM_EVS_UNBOUND, d->domid, 0, SIM_EVB_SLOT(rb),
 						     SIM_EVB_GEN(rb)));
@@ -200,8 +199,7 @@ void evt_svc_notify(struct xensim *x, struct sim_dom *d, uint32_t port)
 	if (!rd || rport == 0 || rport >= SIM_NR_PORTS)
 		return;
 	rb = atomic_load(&rd->ev->port[rport].binding);
-	if (SIM_EVB_STATUS(rb) != SIM_EVS_INTERDOMAIN || SIM_EVB_RDOM(rb) != d->domid ||
-	    SIM_EVB_RPORT(rb) != port)
+	if (!SIM_EVB_PEER_OF(rb, d->domid, port))
 		return;
 	if (sim_evq_raise(rd->ev, rport, rb, &slot) && rd->efd[slot] >= 0)
 		sim_evq_wake(&rd->ev->q[slot], rd->efd[slot]);

@@ -259,8 +259,7 @@ int xenevtchn_notify(xenevtchn_handle *h, evtchn_port_t port)
 	if (!peer || rport == 0 || rport >= SIM_NR_PORTS)
 		return 0;
 	rb = atomic_load_explicit(&peer->port[rport].binding, memory_order_acquire);
-	if (SIM_EVB_STATUS(rb) != SIM_EVS_INTERDOMAIN || SIM_EVB_RDOM(rb) != h->c.domid ||
-	    SIM_EVB_RPORT(rb) != port)
+	if (!SIM_EVB_PEER_OF(rb, h->c.domid, port))
 		return 0;
 	if (sim_evq_raise(peer, rport, rb, &slot)) {
 		/* -1: the owning handle closed meanwhile, nobody to wake. */

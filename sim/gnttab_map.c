@@ -29,7 +29,7 @@ int xengnttab_fd(xengnttab_handle *h)
 
 int xengnttab_set_max_grants(xengnttab_handle *h, uint32_t nr_grants)
 {
-	/* Current Linux gntdev accepts and ignores the limit as well. */
+	/* pv-ops Linux has no such limit; libxengnttab then returns 0 too. */
 	return 0;
 }
 

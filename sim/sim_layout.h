@@ -100,6 +100,12 @@ enum { SIM_EVS_FREE = 0, SIM_EVS_UNBOUND = 1, SIM_EVS_INTERDOMAIN = 2 };
 	((uint64_t)(status) | ((uint64_t)(rdom) << 8) | ((uint64_t)(rport) << 24) | \
 	 ((uint64_t)(slot) << 40) | ((uint64_t)((gen) & 0xffffu) << 48))
 
+/* Whether binding b is the interdomain end connected to port `port` of
+ * domain `dom` (both ends must agree before an event crosses). */
+#define SIM_EVB_PEER_OF(b, dom, port)                                                  \
+	(SIM_EVB_STATUS(b) == SIM_EVS_INTERDOMAIN && SIM_EVB_RDOM(b) == (unsigned)(dom) && \
+	 SIM_EVB_RPORT(b) == (unsigned)(port))
+
 /* Event bits of a port (clients and daemon, atomically). */
 #define SIM_EV_PENDING 1u
 #define SIM_EV_MASKED 2u

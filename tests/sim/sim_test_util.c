@@ -45,6 +45,17 @@ static int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+struct simenv *sim_test_env_start(void)
+{
+	struct simenv *env = simenv_start();
+
+	if (env && !simenv_domain_create(env, 1) && !simenv_domain_create(env, 2) &&
+	    !simenv_enter(env, 0))
+		return env;
+	simenv_stop(env);
+	return NULL;
+}
+
 struct granter_cmd {
 	char op;
 	uint32_t arg;

@@ -13,6 +13,10 @@
 
 #define GRANTER_MAX 64
 
+/* The emulator of every test here: domains 1 and 2 besides dom0, and the
+ * calling process entered into dom0. NULL on failure (simenv says why). */
+struct simenv *sim_test_env_start(void);
+
 struct granter {
 	pid_t pid;
 	int cmd;   /* test -> granter */

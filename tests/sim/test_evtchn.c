@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "tests/lib/simenv.h"
+#include "tests/sim/sim_test_util.h"
 
 #define GUEST 1
 #define OTHER 2
@@ -43,10 +44,9 @@ static int setup(void **state)
 	*state = f;
 	if (!f)
 		return -1;
-	f->env = simenv_start();
-	if (!f->env || simenv_domain_create(f->env, GUEST) || simenv_domain_create(f->env, OTHER))
+	f->env = sim_test_env_start();
+	if (!f->env)
 		return -1;
-	simenv_enter(f->env, 0);
 	f->ev = xenevtchn_open(NULL, 0);
 	return f->ev ? 0 : -1;
 }

@@ -33,13 +33,12 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
+	*state = f;
 	if (!f)
 		return -1;
-	f->env = simenv_start();
-	*state = f;
-	if (!f->env || simenv_domain_create(f->env, GUEST) || simenv_domain_create(f->env, OTHER))
+	f->env = sim_test_env_start();
+	if (!f->env)
 		return -1;
-	simenv_enter(f->env, 0);
 	f->gt = xengnttab_open(NULL, 0);
 	return f->gt ? 0 : -1;
 }

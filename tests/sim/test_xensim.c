@@ -33,10 +33,10 @@ static int setup(void **state)
 	*state = f;
 	if (!f)
 		return -1;
-	f->env = simenv_start();
-	if (!f->env || simenv_domain_create(f->env, 1) || simenv_domain_create(f->env, 2))
+	f->env = sim_test_env_start();
+	if (!f->env)
 		return -1;
-	return simenv_enter(f->env, 0);
+	return 0;
 }
 
 static int teardown(void **state)
