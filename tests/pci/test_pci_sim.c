@@ -174,6 +174,27 @@ static void pci_attach_writes_xl_nodes_and_permissions(void **state)
 	assert_node(w, FE1 "/state", "1");
 	assert_node(w, NIC_XS "/domid", "1");
 	free(dname);
+	/* as libxl: the backend is dom0's and readable by the guest, the
+	 * frontend the guest's and readable by dom0 */
+	struct xs_handle *xs = xs_open(0);
+	unsigned np;
+	struct xs_permissions *perm = xs_get_permissions(xs, XBT_NULL, BE1, &np);
+	assert_non_null(perm);
+	assert_int_equal(np, 2);
+	assert_int_equal(perm[0].id, 0);
+	assert_int_equal(perm[0].perms, XS_PERM_NONE);
+	assert_int_equal(perm[1].id, 1);
+	assert_int_equal(perm[1].perms, XS_PERM_READ);
+	free(perm);
+	perm = xs_get_permissions(xs, XBT_NULL, FE1, &np);
+	assert_non_null(perm);
+	assert_int_equal(np, 2);
+	assert_int_equal(perm[0].id, 1);
+	assert_int_equal(perm[0].perms, XS_PERM_NONE);
+	assert_int_equal(perm[1].id, 0);
+	assert_int_equal(perm[1].perms, XS_PERM_READ);
+	free(perm);
+	xs_close(xs);
 
 	assert_true(km_is_permissive(w->k, NIC));
 	assert_int_equal(km_resets(w->k, NIC), 1);
@@ -419,6 +440,31 @@ static void pci_attach_multifunction_needs_vslot(void **state)
 	assert_node(w, BE1 "/vdevfn-1", "20");
 }
 
+/* A hypervisor refusal half-way through attach leaves nothing behind:
+ * no owner record, no permissions, no backend. */
+static void pci_attach_rolls_back_on_hypervisor_refusal(void **state)
+{
+	struct world *w = W(state);
+	char p[300];
+
+	assert_int_equal(cli(w, "pci-assignable-add", NIC, NULL), 0);
+	/* someone else's guest holds the device in Xen's eyes */
+	snprintf(p, sizeof(p), "%s/xenctrl.state", w->dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("device 0000:03:00.0 owner=2 quarantine=0\n", f);
+	fclose(f);
+	world_reset_msgs(w);
+	assert_int_equal(cli(w, "pci-attach", "1", NIC, NULL), 1);
+	assert_string_equal(world_err(w), "error: xc_assign_device 0000:03:00.0 to domain 1 failed: "
+					  "Device or resource busy\n");
+	assert_node(w, NIC_XS "/domid", NULL);
+	assert_node(w, BE1, NULL);
+	assert_node(w, FE1, NULL);
+	assert_int_equal(xcs_lines(w->dir), 1); /* only the device line: permissions revoked */
+	assert_state_has(w, "device 0000:03:00.0 owner=2 quarantine=0");
+}
+
 /* xl's records on the shared xenstore are ours to undo, and the reverse:
  * a device xl attached is listed and detached by us. */
 static void pci_interop_xl_records(void **state)
@@ -473,6 +519,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pci_attach_config_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(pci_attach_refuses_unassignable, setup, teardown),
 		cmocka_unit_test_setup_teardown(pci_attach_multifunction_needs_vslot, setup, teardown),
+		cmocka_unit_test_setup_teardown(pci_attach_rolls_back_on_hypervisor_refusal, setup, teardown),
 		cmocka_unit_test_setup_teardown(pci_interop_xl_records, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
