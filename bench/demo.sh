@@ -63,7 +63,7 @@ declare -A PEER=([1]=2 [2]=1 [3]=4 [4]=3)
 declare -A SIZE=([1]=64-1514 [2]=64-1514 [3]=1514 [4]=1514)
 # paced so that four guests and netbackd share two cores without overrunning
 # each other (DEMO_PPS=0: flat out, and watch the drop counters climb)
-PPS=${DEMO_PPS:-50000}
+PPS=${DEMO_PPS:-30000}
 
 echo "== creating guests ${GUESTS[*]} with one vif each (netbackctl vif-add)"
 for d in "${GUESTS[@]}"; do

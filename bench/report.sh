@@ -9,7 +9,7 @@ MD=$OUT/results.md DAT=$OUT/summary.dat
 
 # system,mode,size -> min/median/max of Mpps and Gbit/s, medians of the rest
 awk -F, 'NR > 1 { k = $1 "," $2 "," $3; n[k]++; mp[k, n[k]] = $5; gb[k, n[k]] = $6
-                  gc[k, n[k]] = $7; nt[k, n[k]] = $8; nf[k, n[k]] = $9; rs[k, n[k]] = $10
+                  gc[k, n[k]] = $7; nt[k, n[k]] = $8; nf[k, n[k]] = $9; rs[k, n[k]] = $10; dr[k, n[k]] = $11
                   if (!(k in seen)) { seen[k] = 1; order[++m] = k } }
 function med(a, k, c,   i, j, t, v) { for (i = 1; i <= c; i++) v[i] = a[k, i] + 0
     for (i = 2; i <= c; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
@@ -17,12 +17,13 @@ function med(a, k, c,   i, j, t, v) { for (i = 1; i <= c; i++) v[i] = a[k, i] + 
 function mn(a, k, c,   i, x) { x = a[k, 1] + 0; for (i = 2; i <= c; i++) if (a[k, i] + 0 < x) x = a[k, i] + 0; return x }
 function mx(a, k, c,   i, x) { x = a[k, 1] + 0; for (i = 2; i <= c; i++) if (a[k, i] + 0 > x) x = a[k, i] + 0; return x }
 END { for (j = 1; j <= m; j++) { k = order[j]; c = n[k]
-        printf "%s,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%s,%s,%s,%s\n", k, c,
+        printf "%s,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%s,%s,%s,%s,%s\n", k, c,
             mn(mp, k, c), med(mp, k, c), mx(mp, k, c), mn(gb, k, c), med(gb, k, c), mx(gb, k, c),
             (gc[k, 1] == "" ? "" : sprintf("%.4f", med(gc, k, c))),
             (nt[k, 1] == "" ? "" : sprintf("%.4f", med(nt, k, c))),
             (nf[k, 1] == "" ? "" : sprintf("%.4f", med(nf, k, c))),
-            (rs[k, 1] == "" ? "" : sprintf("%d", med(rs, k, c))) } }' "$CSV" >"$OUT/summary.csv"
+            (rs[k, 1] == "" ? "" : sprintf("%d", med(rs, k, c))),
+            (dr[k, 1] == "" ? "" : sprintf("%.3f", med(dr, k, c))) } }' "$CSV" >"$OUT/summary.csv"
 
 {
     echo "# netbackd benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r))"
@@ -31,10 +32,10 @@ END { for (j = 1; j <= m; j++) { k = order[j]; c = n[k]
     echo "beside the same invocation's baselines. Absolute numbers drift with the"
     echo "machine's load; the ratios (same run) are what count."
     echo
-    echo "| system | mode | size | runs | Mpps min / median / max | Gbit/s median | gcopy calls/pkt | notif to guest/pkt | notif from guest/pkt | RSS KiB/vif |"
-    echo "|---|---|---:|---:|---|---:|---:|---:|---:|---:|"
-    awk -F, '{ printf "| %s | %s | %s | %s | %.3f / %.3f / %.3f | %.3f | %s | %s | %s | %s |\n",
-               $1, $2, $3, $4, $5, $6, $7, $9, $11, $12, $13, $14 }' "$OUT/summary.csv"
+    echo "| system | mode | size | runs | Mpps min / median / max | Gbit/s median | gcopy calls/pkt | notif to guest/pkt | notif from guest/pkt | RSS KiB/vif | backend drops/delivered pkt |"
+    echo "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
+    awk -F, '{ printf "| %s | %s | %s | %s | %.3f / %.3f / %.3f | %.3f | %s | %s | %s | %s | %s |\n",
+               $1, $2, $3, $4, $5, $6, $7, $9, $11, $12, $13, $14, $15 }' "$OUT/summary.csv"
     echo
     echo "## Ratios of medians (netbackd / baseline, same run)"
     echo
@@ -46,6 +47,13 @@ END { for (j = 1; j <= m; j++) { k = order[j]; c = n[k]
                 printf "| %s | %s | %s | %s |\n", f[1], f[2],
                     (d > 0 ? sprintf("%.3f", f[3] / d) : "n/a"), (c > 0 ? sprintf("%.4f", f[3] / c) : "n/a") } }' \
         "$OUT/summary.csv"
+    echo
+    echo "netbackd rows: 1 queue per vif; event = every worker sleeps on its event channel;"
+    echo "poll = the sending vif's worker and the sending guest spin (one core each),"
+    echo "the receiving side stays event-driven. Senders are unpaced (offered load"
+    echo "above capacity), so drops/pkt shows how the backend sheds the excess."
+    echo "RSS KiB/vif: netbackd's VmRSS growth from before the two vifs to the end"
+    echo "of the run, divided by two (1 queue each, so also per queue)."
     echo
     echo "Raw runs: results.csv. Command: bench/bench.sh (make bench)."
 } >"$MD"

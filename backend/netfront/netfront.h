@@ -144,6 +144,7 @@ int netfront_wait(struct netfront *nf, unsigned q, enum nf_wait_mode mode, int t
 int netfront_event_fd(const struct netfront *nf, unsigned q);
 
 void netfront_get_stats(const struct netfront *nf, struct nf_stats *out);
+void netfront_get_queue_stats(const struct netfront *nf, unsigned q, struct nf_stats *out);
 
 /* ---- Hostile raw API (tests only): put arbitrary bytes into queue q's TX
  * ring, bypassing every check, to play a malicious frontend. ---- */

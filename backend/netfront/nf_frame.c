@@ -121,6 +121,64 @@ void nf_build_udp4(uint8_t *buf, size_t len, const uint8_t dst[6], const uint8_t
         *csum_offset = 6;
 }
 
+uint8_t nf_stream_byte(uint32_t i)
+{
+    return (uint8_t)(i * 11u + (i >> 9) + 0x21u);
+}
+
+void nf_build_tcp4(uint8_t *buf, size_t len, const uint8_t dst[6], const uint8_t src[6],
+                   uint32_t sip, uint32_t dip, uint32_t tcp_seq, bool partial)
+{
+    memcpy(buf, dst, 6);
+    memcpy(buf + 6, src, 6);
+    put16(buf + 12, 0x0800);
+    uint8_t *ip = buf + NF_ETH_HLEN;
+    uint16_t iplen = (uint16_t)(len - NF_ETH_HLEN);
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    put16(ip + 2, iplen);
+    put16(ip + 6, 0x4000);          /* DF, as TCP sets it */
+    ip[8] = 64;
+    ip[9] = 6;
+    memcpy(ip + 12, &sip, 4);
+    memcpy(ip + 16, &dip, 4);
+    put16(ip + 10, (uint16_t)~nf_csum_fold(nf_csum_add(0, ip, 20)));
+    uint8_t *tcp = ip + 20;
+    uint16_t tcplen = (uint16_t)(iplen - 20);
+    memset(tcp, 0, 20);
+    put16(tcp, 40000);
+    put16(tcp + 2, 5001);
+    put32(tcp + 4, tcp_seq);
+    put32(tcp + 8, 1);
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x18;                 /* PSH, ACK */
+    put16(tcp + 14, 65535);
+    for (size_t i = 20; i < tcplen; i++)
+        tcp[i] = nf_stream_byte(tcp_seq + (uint32_t)(i - 20));
+    uint32_t ps = pseudo4(ip, 6, tcplen);
+    if (partial)
+        put16(tcp + 16, nf_csum_fold(ps));
+    else
+        put16(tcp + 16, (uint16_t)~nf_csum_fold(nf_csum_add(ps, tcp, tcplen)));
+}
+
+const uint8_t *nf_tcp4_payload(const uint8_t *buf, size_t len, uint32_t *tcp_seq, size_t *plen)
+{
+    if (len < NF_ETH_HLEN + 40 || get16(buf + 12) != 0x0800)
+        return NULL;
+    const uint8_t *ip = buf + NF_ETH_HLEN;
+    size_t ihl = (size_t)(ip[0] & 0xf) * 4, iplen = get16(ip + 2);
+    if ((ip[0] >> 4) != 4 || ip[9] != 6 || ihl < 20 || NF_ETH_HLEN + iplen > len || iplen < ihl + 20)
+        return NULL;
+    const uint8_t *tcp = ip + ihl;
+    size_t thl = (size_t)(tcp[12] >> 4) * 4;
+    if (thl < 20 || ihl + thl > iplen)
+        return NULL;
+    *tcp_seq = get32(tcp + 4);
+    *plen = iplen - ihl - thl;
+    return tcp + thl;
+}
+
 bool nf_l4_csum_ok(const uint8_t *buf, size_t len)
 {
     if (len < NF_ETH_HLEN + 20 || get16(buf + 12) != 0x0800)

@@ -31,6 +31,16 @@ uint16_t nf_csum_fold(uint32_t sum);
 void nf_build_udp4(uint8_t *buf, size_t len, const uint8_t dst[6], const uint8_t src[6],
                    uint32_t sip, uint32_t dip, uint64_t seq, bool partial,
                    uint16_t *csum_start, uint16_t *csum_offset);
+/* Builds an Ethernet/IPv4/TCP frame of total length len (>= 54) carrying
+ * payload bytes [tcp_seq, tcp_seq + len - 54) of a stream whose byte i is
+ * nf_stream_byte(i) — so segments of one big frame can be checked against
+ * it. partial: checksum field = pseudo-header sum (csum_blank / GSO). */
+void nf_build_tcp4(uint8_t *buf, size_t len, const uint8_t dst[6], const uint8_t src[6],
+                   uint32_t sip, uint32_t dip, uint32_t tcp_seq, bool partial);
+uint8_t nf_stream_byte(uint32_t i);
+/* For a TCP/IPv4 frame: its TCP sequence number and payload (NULL if not one). */
+const uint8_t *nf_tcp4_payload(const uint8_t *buf, size_t len, uint32_t *tcp_seq, size_t *plen);
+
 /* True if buf is IPv4 TCP or UDP with a correct L4 checksum (recomputed). */
 bool nf_l4_csum_ok(const uint8_t *buf, size_t len);
 

@@ -218,3 +218,11 @@ void netfront_get_stats(const struct netfront *nf, struct nf_stats *out)
             dst[k] += src[k];
     }
 }
+
+void netfront_get_queue_stats(const struct netfront *nf, unsigned q, struct nf_stats *out)
+{
+    if (q < NF_MAX_QUEUES)
+        *out = nf->q[q].stats;
+    else
+        memset(out, 0, sizeof(*out));
+}

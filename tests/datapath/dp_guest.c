@@ -68,6 +68,12 @@ bool dp_wait_flag(const int *p, int v, unsigned timeout_s)
     return LOAD(p) == v;
 }
 
+/* Flow of packet k: source address 10.1.<k % 64>.1. */
+static uint32_t flow_src(unsigned k)
+{
+    return htonl(0x0a010001u | (k % 64) << 8);
+}
+
 static void build(const struct dp_flow *f, unsigned k, uint8_t *buf, struct nf_txpkt *p)
 {
     uint32_t len = f->n ? f->sizes[k] : f->sizes[0];
@@ -79,6 +85,9 @@ static void build(const struct dp_flow *f, unsigned k, uint8_t *buf, struct nf_t
         nf_build_udp4(buf, len, f->rx_mac, f->tx_mac, htonl(0x0a000001), htonl(0x0a000002), k,
                       true, NULL, NULL);
         p->flags = NETTXF_csum_blank | NETTXF_data_validated;
+    } else if (f->udp_flows) {
+        nf_build_udp4(buf, len, f->rx_mac, f->tx_mac, flow_src(k), htonl(0x0a000002), k, false,
+                      NULL, NULL);
     } else {
         nf_pattern_fill(buf, len, f->rx_mac, f->tx_mac, k);
     }
@@ -87,6 +96,8 @@ static void build(const struct dp_flow *f, unsigned k, uint8_t *buf, struct nf_t
 int dp_guest_send(void *arg)
 {
     struct dp_flow *f = arg;
+    if (f->queues > 1)
+        f->tx_cfg.num_queues = f->queues;
     struct netfront *nf = dp_netfront_up(&f->tx_cfg);
     if (!nf)
         return 10;
@@ -133,20 +144,22 @@ int dp_send_on(struct netfront *nf, struct dp_flow *f)
                 status = 13;
                 goto out;
             }
-            netfront_tx_reap(nf, 0);
+            for (unsigned q = 0; q < netfront_num_queues(nf); q++)
+                netfront_tx_reap(nf, q);
             sleep_us(200);
             continue;
         }
         struct nf_txpkt p;
         build(f, k, buf, &p);
-        int n = netfront_tx_burst(nf, 0, &p, 1);
+        unsigned q = k % netfront_num_queues(nf);
+        int n = netfront_tx_burst(nf, q, &p, 1);
         if (n < 0) {
             snprintf(f->err, sizeof(f->err), "sender: tx_burst(len %u): %d", len, n);
             status = 14;
             goto out;
         }
         if (n == 0) {
-            netfront_wait(nf, 0, NF_WAIT_EVENT, 10);
+            netfront_wait(nf, q, NF_WAIT_EVENT, 10);
             continue;
         }
         bytes_sent += len;
@@ -154,12 +167,19 @@ int dp_send_on(struct netfront *nf, struct dp_flow *f)
         STORE(&f->sent, k);
     }
     /* Collect every response. */
-    for (int i = 0; i < 500 && netfront_tx_inflight(nf, 0); i++) {
-        netfront_tx_reap(nf, 0);
-        if (netfront_tx_inflight(nf, 0))
-            netfront_wait(nf, 0, NF_WAIT_EVENT, 10);
+    for (unsigned q = 0; q < netfront_num_queues(nf); q++) {
+        for (int i = 0; i < 500 && netfront_tx_inflight(nf, q); i++) {
+            netfront_tx_reap(nf, q);
+            if (netfront_tx_inflight(nf, q))
+                netfront_wait(nf, q, NF_WAIT_EVENT, 10);
+        }
     }
 out:;
+    for (unsigned q = 0; q < netfront_num_queues(nf) && q < NF_MAX_QUEUES; q++) {
+        struct nf_stats qs;
+        netfront_get_queue_stats(nf, q, &qs);
+        f->tx_per_queue[q] = qs.tx_pkts;
+    }
     struct nf_stats s;
     netfront_get_stats(nf, &s);
     f->tx_slots = s.tx_slots;
@@ -186,6 +206,12 @@ static bool check_packet(const struct dp_flow *f, unsigned k, const struct nf_rx
                       false, NULL, NULL);
         return nf_l4_csum_ok(p->buf, p->len) && memcmp(ref, p->buf, want) == 0;
     }
+    if (f->udp_flows) {
+        static uint8_t ref[NF_MAX_PKT];
+        nf_build_udp4(ref, want, f->rx_mac, f->tx_mac, flow_src(k), htonl(0x0a000002), k, false,
+                      NULL, NULL);
+        return memcmp(ref, p->buf, want) == 0;
+    }
     uint64_t seq;
     if (!nf_pattern_check(p->buf, p->len, &seq))
         return false;
@@ -195,6 +221,8 @@ static bool check_packet(const struct dp_flow *f, unsigned k, const struct nf_rx
 int dp_guest_recv(void *arg)
 {
     struct dp_flow *f = arg;
+    if (f->queues > 1)
+        f->rx_cfg.num_queues = f->queues;
     struct netfront *nf = dp_netfront_up(&f->rx_cfg);
     if (!nf)
         return 20;
@@ -224,26 +252,43 @@ int dp_guest_recv(void *arg)
             f->state_after_reconnect = (int)netfront_read_key(nf, true, "state");
             STORE(&f->rx_ready, 2);
         }
-        int n = netfront_rx_burst(nf, 0, rx, 16);
-        if (n < 0) {
-            status = 22;
-            break;
-        }
-        for (int i = 0; i < n; i++, k++) {
-            if (rx[i].flags & NETRXF_csum_blank)
-                f->rx_csum_blank_seen++;
-            if (rx[i].slots > f->rx_slots_max)
-                f->rx_slots_max = rx[i].slots;
-            if (!check_packet(f, f->n ? k : 0, &rx[i])) {
-                if (f->first_bad < 0) {
-                    f->first_bad = (int)k;
-                    f->first_bad_len = rx[i].len;
-                }
-                f->bad++;
+        int total = 0;
+        unsigned nq = netfront_num_queues(nf);
+        for (unsigned q = 0; q < nq; q++) {
+            int n = netfront_rx_burst(nf, q, rx, 16);
+            if (n < 0) {
+                status = 22;
+                break;
             }
-            STORE(&f->received, k + 1);
+            total += n;
+            for (int i = 0; i < n; i++, k++) {
+                /* One queue keeps order; several only keep it per flow, so
+                 * the packet says which one it is (IP id = seq). */
+                unsigned idx = f->n ? k : 0;
+                if (nq > 1 && f->udp_flows && rx[i].len >= 20) {
+                    idx = (unsigned)rx[i].buf[18] << 8 | rx[i].buf[19];
+                    if (idx >= f->n || f->seen[idx]++)
+                        f->duplicates++;
+                    if (idx >= f->n)
+                        idx = 0;
+                }
+                if (rx[i].flags & NETRXF_csum_blank)
+                    f->rx_csum_blank_seen++;
+                if (rx[i].slots > f->rx_slots_max)
+                    f->rx_slots_max = rx[i].slots;
+                if (!check_packet(f, idx, &rx[i])) {
+                    if (f->first_bad < 0) {
+                        f->first_bad = (int)k;
+                        f->first_bad_len = rx[i].len;
+                    }
+                    f->bad++;
+                }
+                STORE(&f->received, k + 1);
+            }
         }
-        if (n > 0) {
+        if (status)
+            break;
+        if (total > 0) {
             last_progress = now_s();
         } else {
             if (f->n && now_s() - last_progress > NO_PROGRESS_S) {
@@ -251,8 +296,15 @@ int dp_guest_recv(void *arg)
                 status = 23;
                 break;
             }
-            netfront_wait(nf, 0, NF_WAIT_EVENT, 20);
+            /* Sleep on queue 0; the others are looked at every 2 ms. */
+            netfront_wait(nf, 0, NF_WAIT_EVENT, nq > 1 ? 2 : 20);
         }
+    }
+    f->queues_connected = netfront_num_queues(nf);
+    for (unsigned q = 0; q < f->queues_connected && q < NF_MAX_QUEUES; q++) {
+        struct nf_stats qs;
+        netfront_get_queue_stats(nf, q, &qs);
+        f->rx_per_queue[q] = qs.rx_pkts;
     }
     struct nf_stats st;
     netfront_get_stats(nf, &st);

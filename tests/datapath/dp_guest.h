@@ -17,6 +17,11 @@ struct dp_flow {
     uint32_t sizes[DP_MAX_PKTS];
     uint16_t slot_size;             /* sender's bytes per TX slot (SG) */
     bool udp_csum_blank;            /* IPv4/UDP frames sent with NETTXF_csum_blank */
+    bool udp_flows;                 /* IPv4/UDP frames, one flow (source address) per
+                                       seq % 64, full checksums: spread over RX queues */
+    unsigned queues;                /* queues both guests ask for (0 = 1); the sender
+                                       uses queue seq % queues; order then only
+                                       holds per flow, so the receiver matches by seq */
     unsigned pause_at;              /* sender waits for the receiver's reconnect here (0 = never) */
     bool rx_reconnect;              /* receiver closes and reconnects after pause_at packets */
     struct nf_config tx_cfg, rx_cfg;
@@ -33,6 +38,10 @@ struct dp_flow {
     int state_after_close;          /* backend state right after netfront_close */
     int state_after_reconnect;
     unsigned rx_csum_blank_seen;    /* packets that arrived still flagged csum_blank */
+    uint64_t tx_per_queue[NF_MAX_QUEUES], rx_per_queue[NF_MAX_QUEUES];
+    unsigned queues_connected;      /* what the receiver got from the backend */
+    unsigned duplicates;
+    uint8_t seen[DP_MAX_PKTS];
     char err[256];
 };
 

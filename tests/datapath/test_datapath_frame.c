@@ -90,6 +90,29 @@ static void nf_build_udp4_partial_checksum_completes(void **state)
     assert_memory_equal(f, full, sizeof(f));
 }
 
+static void nf_build_tcp4_carries_its_stream_slice(void **state)
+{
+    (void)state;
+    uint8_t f[54 + 1448];
+    nf_build_tcp4(f, sizeof(f), B, A, htonl(0x0a000001), htonl(0x0a000002), 777, false);
+    assert_true(nf_l4_csum_ok(f, sizeof(f)));
+    assert_int_equal(nf_csum_fold(nf_csum_add(0, f + 14, 20)), 0xffff);
+    uint32_t seq = 0;
+    size_t plen = 0;
+    const uint8_t *pl = nf_tcp4_payload(f, sizeof(f), &seq, &plen);
+    assert_non_null(pl);
+    assert_int_equal(seq, 777);
+    assert_int_equal(plen, 1448);
+    for (size_t i = 0; i < plen; i++)
+        assert_int_equal(pl[i], nf_stream_byte(777 + (uint32_t)i));
+    /* partial: only the pseudo-header sum, so the full check fails */
+    nf_build_tcp4(f, sizeof(f), B, A, htonl(0x0a000001), htonl(0x0a000002), 777, true);
+    assert_false(nf_l4_csum_ok(f, sizeof(f)));
+    /* not TCP: no payload */
+    nf_build_udp4(f, 100, B, A, htonl(0x0a000001), htonl(0x0a000002), 1, false, NULL, NULL);
+    assert_null(nf_tcp4_payload(f, 100, &seq, &plen));
+}
+
 static void nf_answer_arp_request_for_our_ip(void **state)
 {
     (void)state;
@@ -157,6 +180,7 @@ int main(void)
         cmocka_unit_test(nf_csum_fold_matches_rfc1071_example),
         cmocka_unit_test(nf_build_udp4_full_checksum_verifies),
         cmocka_unit_test(nf_build_udp4_partial_checksum_completes),
+        cmocka_unit_test(nf_build_tcp4_carries_its_stream_slice),
         cmocka_unit_test(nf_answer_arp_request_for_our_ip),
         cmocka_unit_test(nf_answer_icmp_echo_with_valid_checksums),
     };
