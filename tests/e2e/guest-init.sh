@@ -10,7 +10,7 @@
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 # A driver domain (see scenarios.sh) runs only the command loop below.
 if [ "${E2E_ROLE:-}" != driver ]; then
-/bin/busybox --install -s
+/bin/busybox --install -s 2>/dev/null
 # No /sbin/reboot: `xl reboot` then restarts the kernel at once, so the
 # domain is re-created and the backend sees a new frontend.
 rm -f /sbin/reboot /sbin/poweroff /sbin/halt
