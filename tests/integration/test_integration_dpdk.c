@@ -124,17 +124,12 @@ static void write_config(struct world *w)
 
     assert_non_null(f);
     fprintf(f,
-            "dpdk = {\n"
-            "  eal = [ \"--no-huge\", \"-m\", \"128\", \"--no-pci\", \"--file-prefix\", \"nbit%u\",\n"
-            "          \"--log-level\", \"*:warning\" ];\n"
-            "};\n"
-            "bridges = (\n"
-            "  { name = \"itbr\";\n"
-            "    ports = (\n"
-            "      { name = \"dpdk0\"; kind = \"dpdk\";\n"
-            "        devargs = \"net_pcap_it%u,rx_pcap=%s,tx_pcap=%s\"; }\n"
-            "    );\n"
-            "  }\n"
+            "eal = [ \"--no-huge\", \"-m\", \"128\", \"--no-pci\", \"--file-prefix\", \"nbit%u\",\n"
+            "        \"--log-level\", \"*:warning\" ];\n"
+            "bridges = ( { name = \"itbr\"; } );\n"
+            "ports = (\n"
+            "  { name = \"dpdk0\"; kind = \"dpdk\"; bridge = \"itbr\";\n"
+            "    devargs = \"net_pcap_it%u,rx_pcap=%s,tx_pcap=%s\"; }\n"
             ");\n",
             (unsigned)getpid(), (unsigned)getpid(), w->rx_fifo, w->tx_pcap);
     assert_int_equal(fclose(f), 0);

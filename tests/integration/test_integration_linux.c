@@ -81,15 +81,12 @@ static void write_config(struct world *w)
 
     assert_non_null(f);
     fprintf(f,
-            "bridges = (\n"
-            "  { name = \"itbr\";\n"
-            "    ports = (\n"
-            "      { name = \"%s\"; kind = \"tap\"; ifname = \"%s\"; linux_bridge = \"%s\";\n"
-            "        capture = \"%s\"; }\n"
-            "    );\n"
-            "  }\n"
+            "bridges = ( { name = \"itbr\"; } );\n"
+            "ports = (\n"
+            "  { name = \"%s\"; kind = \"tap\"; bridge = \"itbr\"; linux_bridge = \"%s\";\n"
+            "    capture = \"%s\"; }\n"
             ");\n",
-            w->tap, w->tap, w->net.br, w->capture);
+            w->tap, w->net.br, w->capture);
     assert_int_equal(fclose(f), 0);
 }
 
