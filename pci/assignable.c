@@ -163,8 +163,15 @@ int pci_assignable_add(struct pci_env *e, const struct pci_addr *a, const char *
 		char xb[PCI_BDF_TEXT_MAX];
 		pci_addr_xs(a, xb);
 		resumed = pci_xs_read(e, PCI_XS_INTENT "/%s/intent", xb);
-		if (resumed)
-			pci_info(e, "%s: finishing the interrupted operation '%s'", bdf, resumed);
+		char op[24], step[24];
+		if (resumed && sscanf(resumed, "%23s %23s", op, step) == 2) {
+			if (!strcmp(op, "add"))
+				pci_info(e, "%s: finishing the interrupted pci-assignable-add (stopped before "
+					    "step '%s')", bdf, step);
+			else
+				pci_info(e, "%s: a pci-assignable-remove stopped before step '%s'; adding "
+					    "the device back instead", bdf, step);
+		}
 		free(resumed);
 	}
 

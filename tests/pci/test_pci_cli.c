@@ -112,7 +112,8 @@ static void pci_cli_list_reports_interrupted(void **state)
 	world_reset_msgs(w);
 	assert_int_equal(cli(w, "pci-assignable-add", NIC, NULL), 0);
 	assert_string_equal(world_err(w),
-			    "info: 0000:03:00.0: finishing the interrupted operation 'add new_slot'\n"
+			    "info: 0000:03:00.0: finishing the interrupted pci-assignable-add (stopped "
+			    "before step 'new_slot')\n"
 			    "info: 0000:03:00.0 not bound to a driver, will be rebound to "
 			    "/sys/bus/pci/drivers/e1000e\n");
 	assert_int_equal(km_slot_count(w->k, NIC), 1);
