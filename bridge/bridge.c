@@ -261,6 +261,23 @@ int nb_bridge_set_capture(struct nb_bridge *br, struct nb_port *port, struct nb_
     return 0;
 }
 
+int nb_bridge_set_capture_named(struct nb_bridge *br, const char *name, struct nb_capture *cap,
+                                struct nb_capture **old)
+{
+    struct nb_port *port;
+
+    pthread_mutex_lock(&br->ctl);
+    port = find_port_locked(br, name);
+    if (!port) {
+        pthread_mutex_unlock(&br->ctl);
+        return -ENOENT;
+    }
+    *old = atomic_exchange(&port->capture, cap);
+    nb_epoch_synchronize(&br->epoch);
+    pthread_mutex_unlock(&br->ctl);
+    return 0;
+}
+
 void nb_port_stats_read(const struct nb_port *port, struct nb_port_stats *out)
 {
     const struct nb_port_stats *s = &port->stats;

@@ -67,5 +67,8 @@ void nb_port_stats_read(const struct nb_port *port, struct nb_port_stats *out);
  * for every ingress thread to be done with the old capture. */
 int nb_bridge_set_capture(struct nb_bridge *br, struct nb_port *port, struct nb_capture *cap,
                           struct nb_capture **old);
+/* The same by port name, for callers that do not own the port (-ENOENT). */
+int nb_bridge_set_capture_named(struct nb_bridge *br, const char *name, struct nb_capture *cap,
+                                struct nb_capture **old);
 
 #endif

@@ -183,7 +183,7 @@ static int tap_configure(const char *ifname, const struct nb_tap_config *cfg)
         snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", cfg->linux_bridge);
         ifr.ifr_ifindex = (int)if_nametoindex(ifname);
         if (ifr.ifr_ifindex == 0 || ioctl(s, SIOCBRADDIF, &ifr) < 0) {
-            rc = errno == ENODEV ? -ENOENT : -errno;
+            rc = ifr.ifr_ifindex == 0 ? -ENOENT : -errno;   /* ENODEV: no such bridge */
             goto out;
         }
     }

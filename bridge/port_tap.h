@@ -21,8 +21,9 @@ struct nb_tap_config {
     int no_offload;             /* nonzero: no TSO from the kernel, full checksums only */
 };
 
-/* Returns 0 and the port, or a negative errno (-ENOENT: no /dev/net/tun or
- * no such Linux bridge; -EPERM: not allowed). pool feeds the receive side. */
+/* Returns 0 and the port, or a negative errno (-ENOENT: no /dev/net/tun;
+ * -ENODEV: no such Linux bridge; -EPERM: not allowed). pool feeds the
+ * receive side. */
 int nb_tap_port_new(const struct nb_tap_config *cfg, struct nb_pkt_pool *pool,
                     struct nb_port **out);
 /* Starts receiving; the port must be attached to a bridge. */
