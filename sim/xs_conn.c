@@ -46,6 +46,7 @@ struct xs_conn *xs_conn_new(struct xs_server *srv, struct xs_domain *dom, int fd
 		return NULL;
 	conn->ref.kind = XS_FD_CONN;
 	conn->srv = srv;
+	conn->dom = dom;
 	conn->domid = dom->domid;
 	conn->fd = fd;
 	conn->out_tail = &conn->out_head;
@@ -104,9 +105,8 @@ void xs_conn_kill(struct xs_conn *conn, const char *why)
 	conn->fd = -1;
 	xs_watch_remove_all(conn);
 	xs_conn_end_all_txns(conn);
-	for (struct xs_domain *d = srv->domains; d; d = d->next)
-		if (d->domid == conn->domid && d->nconns)
-			d->nconns--;
+	conn->dom->nconns--;
+	conn->dom = NULL;  /* the domain may go before the graveyard is reaped */
 	for (p = &srv->conns; *p; p = &(*p)->next)
 		if (*p == conn) {
 			*p = conn->next;

@@ -18,7 +18,7 @@ enum { XS_EPOLL_BATCH = 64, XS_ACCEPT_BATCH = 16 };
 static const struct xs_limits default_limits = {
 	.nodes_per_domain = 1000,
 	.max_entry_size = 2048,
-	.watches_per_conn = 128,
+	.watches_per_domain = 128,
 	.txns_per_conn = 10,
 	.perms_per_node = 5,
 	.txn_nodes = 1024,

@@ -18,7 +18,7 @@
 struct xs_limits {
 	int nodes_per_domain;        /* ENOSPC beyond */
 	size_t max_entry_size;       /* node record size, ENOSPC at or beyond */
-	unsigned watches_per_conn;   /* E2BIG beyond */
+	unsigned watches_per_domain; /* over all its connections; E2BIG beyond */
 	unsigned txns_per_conn;      /* ENOSPC beyond */
 	unsigned perms_per_node;     /* ENOSPC beyond */
 	unsigned txn_nodes;          /* nodes one transaction may touch */
@@ -55,6 +55,7 @@ struct xs_conn {
 	struct xs_fdref ref;
 	struct xs_server *srv;
 	struct xs_conn *next;
+	struct xs_domain *dom;       /* outlives its connections */
 	unsigned domid;
 	int fd;
 	char *home;                  /* "/local/domain/<domid>" */
@@ -87,6 +88,7 @@ struct xs_domain {
 	int listen_fd;
 	char *sock_path;
 	unsigned nconns;
+	unsigned nwatches;
 };
 
 struct xs_server {

@@ -47,7 +47,7 @@ int xs_watch_add(struct xs_conn *conn, const char *path, const char *token)
 			return EEXIST;
 		}
 	if (!xs_domid_is_privileged(conn->domid) &&
-	    conn->nwatches >= conn->srv->limits.watches_per_conn) {
+	    conn->dom->nwatches >= conn->srv->limits.watches_per_domain) {
 		free(node);
 		return E2BIG;
 	}
@@ -65,6 +65,7 @@ int xs_watch_add(struct xs_conn *conn, const char *path, const char *token)
 		tail = &(*tail)->next;
 	*tail = w;
 	conn->nwatches++;
+	conn->dom->nwatches++;
 	return 0;
 }
 
@@ -82,6 +83,7 @@ int xs_watch_remove(struct xs_conn *conn, const char *path, const char *token)
 			*p = w->next;
 			watch_free(w);
 			conn->nwatches--;
+			conn->dom->nwatches--;
 			free(node);
 			return 0;
 		}
@@ -98,6 +100,8 @@ void xs_watch_remove_all(struct xs_conn *conn)
 		conn->watches = w->next;
 		watch_free(w);
 	}
+	if (conn->dom)
+		conn->dom->nwatches -= conn->nwatches;
 	conn->nwatches = 0;
 }
 

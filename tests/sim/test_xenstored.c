@@ -747,7 +747,7 @@ static void xs_write_value_quota_enospc(void **state)
 
 static void xs_watch_quota_e2big(void **state)
 {
-	struct xs_handle *h5 = open_as(*state, GUEST);
+	struct xs_handle *h5 = open_as(*state, GUEST), *other = open_as(*state, GUEST);
 	char tok[16];
 	int i;
 
@@ -759,7 +759,16 @@ static void xs_watch_quota_e2big(void **state)
 	errno = 0;
 	assert_false(xs_watch(h5, "data", "one-too-many"));
 	assert_int_equal(errno, E2BIG);
+	/* The quota is the domain's, not the connection's... */
+	errno = 0;
+	assert_false(xs_watch(other, "data", "elsewhere"));
+	assert_int_equal(errno, E2BIG);
+	/* ...and comes back when watches go. */
+	assert_true(xs_unwatch(h5, "data", "t0"));
+	assert_true(xs_watch(other, "data", "elsewhere"));
+	expect_event(other, "data", "elsewhere");
 	xs_close(h5);
+	xs_close(other);
 }
 
 static void xs_transaction_start_quota_enospc(void **state)
