@@ -232,6 +232,9 @@ int xs_server_add_domain(struct xs_server *xs, unsigned domid, const char *sock_
 	struct epoll_event ev;
 	int fd, err;
 
+	/* Ids from DOMID_FIRST_RESERVED (0x7FF0) up name no real domain. */
+	if (domid >= 0x7FF0)
+		return -EINVAL;
 	if (find_domain(xs, domid))
 		return -EEXIST;
 	d = calloc(1, sizeof(*d));

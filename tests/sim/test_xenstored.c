@@ -1197,6 +1197,7 @@ static void direct_ops(struct fixture *f, void *arg)
 	assert_false(xs_server_has_domain(f->xs, 3));
 	assert_true(xs_server_has_domain(f->xs, GUEST));
 	assert_int_equal(xs_server_add_domain(f->xs, GUEST, "/tmp/unused"), -EEXIST);
+	assert_int_equal(xs_server_add_domain(f->xs, 0x7FF0, "/tmp/unused"), -EINVAL);
 }
 
 static void xs_server_write_direct_api(void **state)
