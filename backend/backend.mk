@@ -40,14 +40,15 @@ TESTS += $(O)/tests/test_backend_rate
 VALGRIND_TESTS += $(O)/tests/test_backend_rate
 
 # The xenbus state machine against the emulator, with netbackd as a child.
-$(O)/tests/test_backend_xenbus: $(O)/tests/backend/test_backend_xenbus.o $(O)/backend/vif_nodes.o \
+BACKEND_TESTENV := $(O)/tests/backend/nbd_testenv.o
+$(O)/tests/test_backend_xenbus: $(O)/tests/backend/test_backend_xenbus.o $(BACKEND_TESTENV) $(O)/backend/vif_nodes.o \
 		$(O)/backend/ctl_client.o $(O)/libtestlib.a $(O)/libbackend_pure.a \
 		| $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
 TESTS += $(O)/tests/test_backend_xenbus
 
 # Control ring, multicast control, rogue producer, mode switch: raw frontend.
-$(O)/tests/test_backend_features: $(O)/tests/backend/test_backend_features.o $(O)/backend/vif_nodes.o \
+$(O)/tests/test_backend_features: $(O)/tests/backend/test_backend_features.o $(BACKEND_TESTENV) $(O)/backend/vif_nodes.o \
 		$(O)/backend/ctl_client.o $(O)/libtestlib.a $(O)/libbackend_pure.a \
 		| $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))

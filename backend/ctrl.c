@@ -30,11 +30,7 @@ static bool copy_in(struct nbd_vif *vif, struct nbd_queue *q0,
         .len = c->len,
         .flags = GNTCOPY_source_gref,
     };
-    int rc = xengnttab_grant_copy(q0->xgt, 1, &seg);
-
-    nbd_stat_add(&q0->stats.gcopy_calls, 1);
-    nbd_stat_add(&q0->stats.gcopy_ops, 1);
-    return rc == 0 && seg.status == GNTST_okay;
+    return nbd_queue_gcopy(q0, &seg, 1) == 0 && seg.status == GNTST_okay;
 }
 
 unsigned nbd_ctrl_poll(struct nbd_vif *vif)

@@ -152,13 +152,8 @@ static void describe(const struct nbd_rx_entry *e, struct netif_rx_pkt_desc *d)
 /* Copies, answers and frees the planned packets e[0..np). */
 static void rx_flush(struct nbd_queue *q, struct nbd_rx_entry *e, unsigned np, unsigned nseg)
 {
-    int rc = 0;
+    int rc = nbd_queue_gcopy(q, q->seg, nseg);
 
-    if (nseg) {
-        rc = xengnttab_grant_copy(q->xgt, nseg, q->seg);
-        nbd_stat_add(&q->stats.gcopy_calls, 1);
-        nbd_stat_add(&q->stats.gcopy_ops, nseg);
-    }
     for (unsigned i = 0; i < np; i++) {
         struct nbd_rx_pending *p = &q->rxp[i];
         bool failed = false;

@@ -89,13 +89,8 @@ static void tx_flush(struct nbd_queue *q, unsigned np, unsigned nseg)
     struct nbd_vif *vif = q->vif;
     struct nb_pkt *out[NB_BURST];
     unsigned nout = 0;
-    int rc = 0;
+    int rc = nbd_queue_gcopy(q, q->seg, nseg);
 
-    if (nseg) {
-        rc = xengnttab_grant_copy(q->xgt, nseg, q->seg);
-        nbd_stat_add(&q->stats.gcopy_calls, 1);
-        nbd_stat_add(&q->stats.gcopy_ops, nseg);
-    }
     for (unsigned i = 0; i < np; i++) {
         struct nbd_tx_pending *p = &q->txp[i];
         bool ok = rc == 0;

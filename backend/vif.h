@@ -168,6 +168,19 @@ static inline uint64_t nbd_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* One counted grant-copy hypercall over segs[0..n) with q's handle;
+ * n == 0 costs nothing. Returns xengnttab_grant_copy's result (per-segment
+ * statuses are in segs). */
+static inline int nbd_queue_gcopy(struct nbd_queue *q, xengnttab_grant_copy_segment_t *segs,
+                                  unsigned n)
+{
+    if (!n)
+        return 0;
+    nbd_stat_add(&q->stats.gcopy_calls, 1);
+    nbd_stat_add(&q->stats.gcopy_ops, n);
+    return xengnttab_grant_copy(q->xgt, n, segs);
+}
+
 /* vif.c: allocation and the data-path half of the lifecycle. */
 struct nbd_vif *nbd_vif_new(struct nbd_ctx *ctx, unsigned domid, unsigned devid,
                             const char *be_path);

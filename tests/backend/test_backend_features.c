@@ -27,64 +27,18 @@
 
 #include "backend/ctl_client.h"
 #include "backend/vif_nodes.h"
+#include "tests/backend/nbd_testenv.h"
 #include "tests/lib/simenv.h"
 
-#define WAIT_MS 10000   /* a bound on a hang, not a speed check */
+
 #define NR_PAGES 6
 #define STALL_MS 200    /* the daemon's rx_stall_timeout_ms in this test */
 #define DRAIN_MS 3000   /* and its rx_drain_timeout_ms */
 
-struct world {
-    struct simenv *env;
-    pid_t daemon;
-    char ctl[PATH_MAX];
-    struct xs_handle *xsh;
-};
 
-static uint64_t now_ms(void)
+static long long vif_counter(struct nbd_testenv *w, const char *name, const char *counter)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static bool wait_be_state(struct xs_handle *xsh, unsigned domid, unsigned devid, int state)
-{
-    char path[128], want[4];
-    uint64_t deadline = now_ms() + WAIT_MS;
-
-    snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%u/state", domid, devid);
-    snprintf(want, sizeof(want), "%d", state);
-    do {
-        char *v = xs_read(xsh, XBT_NULL, path, NULL);
-        bool ok = v && !strcmp(v, want);
-        free(v);
-        if (ok)
-            return true;
-        usleep(5000);
-    } while (now_ms() < deadline);
-    return false;
-}
-
-/* The vif object netbackd reports (new reference) or NULL. */
-static json_t *daemon_vif(struct world *w, const char *name)
-{
-    json_t *req = json_pack("{s:s}", "cmd", "stats");
-    json_t *r = nbd_ctl_call(w->ctl, req), *v, *found = NULL;
-    size_t i;
-
-    json_decref(req);
-    json_array_foreach(json_object_get(r, "vifs"), i, v)
-        if (!strcmp(json_string_value(json_object_get(v, "name")), name))
-            found = json_incref(v);
-    json_decref(r);
-    return found;
-}
-
-static long long vif_counter(struct world *w, const char *name, const char *counter)
-{
-    json_t *v = daemon_vif(w, name);
+    json_t *v = nbd_test_vif(w, name);
     long long c = v ? json_integer_value(json_object_get(json_object_get(v, "totals"), counter)) : -1;
 
     json_decref(v);
@@ -132,7 +86,7 @@ static int fe_connect(struct raw_fe *f, bool ctrl, bool mcast)
     f->xce = xenevtchn_open(NULL, 0);
     if (!f->xsh || !f->xgs || !f->xce)
         return 2;
-    if (!wait_be_state(f->xsh, f->domid, f->devid, XenbusStateInitWait))
+    if (!nbd_test_wait_be_state(f->xsh, f->domid, f->devid, XenbusStateInitWait))
         return 3;
     if (!(f->pages = xengntshr_share_pages(f->xgs, 0, NR_PAGES, f->refs, 1)))
         return 4;
@@ -164,7 +118,7 @@ static int fe_connect(struct raw_fe *f, bool ctrl, bool mcast)
     fe_write(f, "feature-rx-notify", "1");
     fe_write(f, "feature-sg", "1");
     fe_write(f, "state", "4");
-    return wait_be_state(f->xsh, f->domid, f->devid, XenbusStateConnected) ? 0 : 7;
+    return nbd_test_wait_be_state(f->xsh, f->domid, f->devid, XenbusStateConnected) ? 0 : 7;
 }
 
 /* Sends one control request and waits for its response. */
@@ -173,7 +127,7 @@ static int ctrl_call(struct raw_fe *f, uint16_t type, uint32_t d0, uint32_t d1, 
 {
     static uint16_t next_id = 1;
     struct xen_netif_ctrl_request *req = RING_GET_REQUEST(&f->ctrl, f->ctrl.req_prod_pvt);
-    uint64_t deadline = now_ms() + WAIT_MS;
+    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
     int notify;
 
     req->id = next_id++;
@@ -186,7 +140,7 @@ static int ctrl_call(struct raw_fe *f, uint16_t type, uint32_t d0, uint32_t d1, 
     if (notify)
         xenevtchn_notify(f->xce, f->ctrl_port);
     while (!RING_HAS_UNCONSUMED_RESPONSES(&f->ctrl)) {
-        if (now_ms() > deadline)
+        if (nbd_test_now_ms() > deadline)
             return -ETIMEDOUT;
         usleep(1000);
     }
@@ -220,12 +174,12 @@ static void mcast_request(struct raw_fe *f, uint8_t type, const uint8_t addr[6])
 /* Waits for n TX responses; returns the first data slot's status. */
 static int tx_responses(struct raw_fe *f, unsigned n, int16_t *status)
 {
-    uint64_t deadline = now_ms() + WAIT_MS;
+    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
     unsigned got = 0;
 
     while (got < n) {
         if (!RING_HAS_UNCONSUMED_RESPONSES(&f->tx)) {
-            if (now_ms() > deadline)
+            if (nbd_test_now_ms() > deadline)
                 return -ETIMEDOUT;
             usleep(1000);
             continue;
@@ -240,7 +194,7 @@ static int tx_responses(struct raw_fe *f, unsigned n, int16_t *status)
 static void fe_close(struct raw_fe *f)
 {
     fe_write(f, "state", "6");
-    wait_be_state(f->xsh, f->domid, f->devid, XenbusStateClosed);
+    nbd_test_wait_be_state(f->xsh, f->domid, f->devid, XenbusStateClosed);
     if (f->pages)
         xengntshr_unshare(f->xgs, f->pages, NR_PAGES);
     xenevtchn_close(f->xce);
@@ -391,9 +345,9 @@ static int guest_stalled(void *arg)
     if (read(sync->go[0], &c, 1) != 1)
         return 40;
     post_rx(&f, 4, 1);
-    deadline = now_ms() + WAIT_MS;
+    deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
     while (f.rx.sring->rsp_prod - f.rx.rsp_cons < 2) {
-        if (now_ms() > deadline)
+        if (nbd_test_now_ms() > deadline)
             return 41;
         usleep(1000);
     }
@@ -449,75 +403,33 @@ static int guest_big_sender(void *arg)
 
 static int setup(void **state)
 {
-    struct world *w = calloc(1, sizeof(*w));
-    char self[PATH_MAX], netbackd[PATH_MAX + 16];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    static const char *const args[] = { "--log-level", "warn", "--max-queues", "1", NULL };
+    char conf[128];
+    struct nbd_testenv *t;
 
-    self[n > 0 ? n : 0] = '\0';
-    if (strrchr(self, '/'))
-        *strrchr(self, '/') = '\0';
-    snprintf(netbackd, sizeof(netbackd), "%s/../bin/netbackd", self);
-    *state = NULL;
-    if (!w || access(netbackd, X_OK) || !(w->env = simenv_start())) {
-        free(w);
-        return 0;
-    }
-    for (unsigned d = 1; d <= 7; d++)
-        simenv_domain_create(w->env, d);
-    simenv_enter(w->env, 0);
-    snprintf(w->ctl, sizeof(w->ctl), "%s/netbackd.sock", simenv_dir(w->env));
-    char conf[PATH_MAX + 16];
-    snprintf(conf, sizeof(conf), "%s/netbackd.conf", simenv_dir(w->env));
-    FILE *cf = fopen(conf, "w");
-    if (cf) {
-        fprintf(cf, "netbackd: { rx_stall_timeout_ms = %d; rx_drain_timeout_ms = %d; };\n",
-                STALL_MS, DRAIN_MS);
-        fclose(cf);
-    }
-    if ((w->daemon = fork()) == 0) {
-        execl(netbackd, "netbackd", "--foreground", "--ctl", w->ctl, "--log-level", "warn",
-              "--max-queues", "1", "--config", conf, (char *)NULL);
-        _exit(127);
-    }
-    w->xsh = xs_open(0);
-    for (uint64_t deadline = now_ms() + WAIT_MS; now_ms() < deadline; usleep(10000)) {
-        json_t *req = json_pack("{s:s}", "cmd", "ping"), *r = nbd_ctl_call(w->ctl, req);
-        json_decref(req);
-        json_decref(r);
-        if (r)
-            break;
-    }
-    for (unsigned d = 1; d <= 7; d++) {
+    snprintf(conf, sizeof(conf),
+             "netbackd: { rx_stall_timeout_ms = %d; rx_drain_timeout_ms = %d; };\n",
+             STALL_MS, DRAIN_MS);
+    *state = t = nbd_testenv_start(7, args, conf);
+    for (unsigned d = 1; t && d <= 7; d++) {
         struct nbd_vif_spec spec = { .domid = d, .devid = 0, .mtu = 1500,
                                      .mac = { 0x00, 0x16, 0x3e, 0, 0, (uint8_t)d } };
         char err[256];
         snprintf(spec.bridge, sizeof(spec.bridge), "xenbr0");
-        if (nbd_vif_nodes_add(w->xsh, &spec, err, sizeof(err)))
+        if (nbd_vif_nodes_add(t->xsh, &spec, err, sizeof(err)))
             fprintf(stderr, "vif-add: %s\n", err);
     }
-    *state = w;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct world *w = *state;
-
-    if (!w)
-        return 0;
-    if (w->daemon > 0) {
-        int st;
-        kill(w->daemon, SIGTERM);
-        waitpid(w->daemon, &st, 0);
-    }
-    xs_close(w->xsh);
-    simenv_stop(w->env);
-    free(w);
+    nbd_testenv_stop(*state);
     return 0;
 }
 
 #define NEED_WORLD(state) \
-    struct world *w = *(state); \
+    struct nbd_testenv *w = *(state); \
     if (!w) { skip(); return; }
 
 /* ---- tests ---- */
@@ -551,9 +463,9 @@ static void nbd_tx_burst_rogue_producer_disables_only_that_vif(void **state)
     json_t *v = NULL;
 
     assert_true(g > 0);
-    for (uint64_t deadline = now_ms() + WAIT_MS; now_ms() < deadline; usleep(10000)) {
+    for (uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS; nbd_test_now_ms() < deadline; usleep(10000)) {
         json_decref(v);
-        v = daemon_vif(w, "vif3.0");
+        v = nbd_test_vif(w, "vif3.0");
         if (v && json_is_true(json_object_get(v, "disabled")))
             break;
     }
@@ -565,13 +477,13 @@ static void nbd_tx_burst_rogue_producer_disables_only_that_vif(void **state)
     json_decref(v);
     /* the toolstack learns why from the error node */
     char *err = NULL;
-    for (uint64_t deadline = now_ms() + WAIT_MS; !err && now_ms() < deadline; usleep(10000))
+    for (uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS; !err && nbd_test_now_ms() < deadline; usleep(10000))
         err = xs_read(w->xsh, XBT_NULL, "/local/domain/0/error/backend/vif/3/0/error", NULL);
     assert_non_null(err);
     assert_string_equal(err, "71 tx queue 0: ring_overflow");   /* EPROTO */
     free(err);
     /* the others are untouched */
-    v = daemon_vif(w, "vif2.0");
+    v = nbd_test_vif(w, "vif2.0");
     assert_non_null(v);
     assert_false(json_is_true(json_object_get(v, "disabled")));
     json_decref(v);
@@ -590,7 +502,7 @@ static void nbd_vif_set_mode_from_control_socket(void **state)
     assert_true(json_is_true(json_object_get(r, "ok")));
     assert_int_equal(json_integer_value(json_object_get(r, "changed")), 7);
     json_decref(r);
-    v = daemon_vif(w, "vif1.0");
+    v = nbd_test_vif(w, "vif1.0");
     assert_string_equal(json_string_value(json_object_get(v, "mode")), "poll");
     json_decref(v);
 
@@ -615,7 +527,7 @@ static void nbd_vif_set_mode_from_control_socket(void **state)
     json_decref(r);
 }
 
-static bool port_link(struct world *w, const char *name)
+static bool port_link(struct nbd_testenv *w, const char *name)
 {
     json_t *req = json_pack("{s:s}", "cmd", "bridge-list");
     json_t *r = nbd_ctl_call(w->ctl, req), *br, *port;
@@ -639,14 +551,14 @@ static void nbd_rx_burst_stall_with_one_free_slot(void **state)
     assert_int_equal(pipe(sync.go), 0);
     pid_t rx = simenv_spawn(w->env, 4, guest_stalled, &sync);
     assert_true(rx > 0);
-    assert_true(wait_be_state(w->xsh, 4, 0, XenbusStateConnected));
+    assert_true(nbd_test_wait_be_state(w->xsh, 4, 0, XenbusStateConnected));
     pid_t tx = simenv_spawn(w->env, 5, guest_big_sender, (void *)(uintptr_t)5);
     assert_true(tx > 0);
     assert_int_equal(simenv_wait(tx), 0);
     /* the two-slot frame waits; after the stall timeout the guest is
      * reported stalled and its carrier goes down */
-    uint64_t deadline = now_ms() + WAIT_MS;
-    while (vif_counter(w, "vif4.0", "rx_stalls") < 1 && now_ms() < deadline)
+    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+    while (vif_counter(w, "vif4.0", "rx_stalls") < 1 && nbd_test_now_ms() < deadline)
         usleep(10000);
     assert_int_equal(vif_counter(w, "vif4.0", "rx_stalls"), 1);
     assert_int_equal(vif_counter(w, "vif4.0", "rx_packets"), 0);
@@ -686,12 +598,12 @@ static void nbd_rx_burst_queued_packets_expire(void **state)
     assert_int_equal(pipe(sync.go), 0);
     pid_t rx = simenv_spawn(w->env, 6, guest_no_buffers, &sync);
     assert_true(rx > 0);
-    assert_true(wait_be_state(w->xsh, 6, 0, XenbusStateConnected));
+    assert_true(nbd_test_wait_be_state(w->xsh, 6, 0, XenbusStateConnected));
     pid_t tx = simenv_spawn(w->env, 7, guest_big_sender, (void *)(uintptr_t)7);
     assert_true(tx > 0);
     assert_int_equal(simenv_wait(tx), 0);
-    uint64_t deadline = now_ms() + DRAIN_MS + WAIT_MS;
-    while (vif_counter(w, "vif6.0", "rx_drop_expired") < 1 && now_ms() < deadline)
+    uint64_t deadline = nbd_test_now_ms() + DRAIN_MS + NBD_TEST_WAIT_MS;
+    while (vif_counter(w, "vif6.0", "rx_drop_expired") < 1 && nbd_test_now_ms() < deadline)
         usleep(20000);
     assert_int_equal(vif_counter(w, "vif6.0", "rx_drop_expired"), 1);
     assert_int_equal(vif_counter(w, "vif6.0", "rx_packets"), 0);

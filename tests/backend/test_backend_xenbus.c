@@ -29,40 +29,11 @@
 
 #include "backend/ctl_client.h"
 #include "backend/vif_nodes.h"
+#include "tests/backend/nbd_testenv.h"
 #include "tests/lib/simenv.h"
 
-#define WAIT_MS 10000   /* generous: a bound on a hang, not a speed check */
-#define MAX_QUEUES 4
 
-struct world {
-    struct simenv *env;
-    pid_t daemon;
-    char ctl[PATH_MAX];
-    struct xs_handle *xsh;
-};
-
-/* ---- helpers ---- */
-
-static void exe_dir_file(const char *name, char *out, size_t len)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-    self[n > 0 ? n : 0] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash)
-        *slash = '\0';
-    if (snprintf(out, len, "%.3000s/../bin/%s", self, name) >= (int)len)
-        out[0] = '\0';
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+#define MAX_QUEUES 4   /* netbackd runs with --max-queues 4 */
 
 static char *xread(struct xs_handle *xsh, const char *fmt, ...)
 {
@@ -84,37 +55,13 @@ static void xwrite(struct xs_handle *xsh, const char *dir, const char *key, cons
         fprintf(stderr, "write %s: %s\n", path, strerror(errno));
 }
 
-/* Polls path until it reads `want` (NULL: until it is absent). */
-static bool wait_value(struct xs_handle *xsh, const char *path, const char *want)
-{
-    uint64_t deadline = now_ms() + WAIT_MS;
-
-    do {
-        char *v = xs_read(xsh, XBT_NULL, path, NULL);
-        bool ok = want ? v && !strcmp(v, want) : !v;
-        free(v);
-        if (ok)
-            return true;
-        usleep(5000);
-    } while (now_ms() < deadline);
-    return false;
-}
-
-static bool wait_be_state(struct xs_handle *xsh, unsigned domid, unsigned devid, int state)
-{
-    char path[128], want[4];
-
-    snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%u/state", domid, devid);
-    snprintf(want, sizeof(want), "%d", state);
-    return wait_value(xsh, path, want);
-}
 
 static void fe_dir(unsigned domid, unsigned devid, char *buf, size_t len)
 {
     snprintf(buf, len, "/local/domain/%u/device/vif/%u", domid, devid);
 }
 
-static int add_vif_script(struct world *w, unsigned domid, unsigned devid, const char *script)
+static int add_vif_script(struct nbd_testenv *w, unsigned domid, unsigned devid, const char *script)
 {
     struct nbd_vif_spec spec = { .domid = domid, .devid = devid, .mtu = 1500,
                                  .mac = { 0x00, 0x16, 0x3e, 0, (uint8_t)domid, (uint8_t)devid } };
@@ -128,45 +75,22 @@ static int add_vif_script(struct world *w, unsigned domid, unsigned devid, const
     return rc;
 }
 
-static int add_vif(struct world *w, unsigned domid, unsigned devid)
+static int add_vif(struct nbd_testenv *w, unsigned domid, unsigned devid)
 {
     return add_vif_script(w, domid, devid, "");
 }
 
-/* Number of vifs netbackd lists, or -1. */
-static int daemon_vif_count(struct world *w, const char *name, char *state, size_t len)
+/* 1 if netbackd lists the vif (its state in state), else 0. */
+static int daemon_vif_count(struct nbd_testenv *w, const char *name, char *state, size_t len)
 {
-    json_t *req = json_pack("{s:s}", "cmd", "vif-list");
-    json_t *r = nbd_ctl_call(w->ctl, req);
-    json_t *v;
-    size_t i;
-    int n = 0;
+    json_t *v = nbd_test_vif(w, name);
 
-    json_decref(req);
-    if (!r)
-        return -1;
-    json_array_foreach(json_object_get(r, "vifs"), i, v) {
-        if (!name || !strcmp(json_string_value(json_object_get(v, "name")), name)) {
-            n++;
-            if (state)
-                snprintf(state, len, "%s", json_string_value(json_object_get(v, "state")));
-        }
-    }
-    json_decref(r);
-    return n;
+    if (v && state)
+        snprintf(state, len, "%s", json_string_value(json_object_get(v, "state")));
+    json_decref(v);
+    return v != NULL;
 }
 
-static bool wait_vif_gone(struct world *w, const char *name)
-{
-    uint64_t deadline = now_ms() + WAIT_MS;
-
-    do {
-        if (daemon_vif_count(w, name, NULL, 0) == 0)
-            return true;
-        usleep(10000);
-    } while (now_ms() < deadline);
-    return false;
-}
 
 /* ---- a scripted, well-behaved frontend in the guest ---- */
 
@@ -220,7 +144,7 @@ static int guest_connect(struct xs_handle *xsh, xengntshr_handle *xgs, xenevtchn
     xwrite(xsh, dir, "state", "4");
     if (s->stay)
         return 0;   /* the test watches the backend; it may remove it any time */
-    return wait_be_state(xsh, s->domid, s->devid, XenbusStateConnected) ? 0 : 12;
+    return nbd_test_wait_be_state(xsh, s->domid, s->devid, XenbusStateConnected) ? 0 : 12;
 }
 
 static void guest_release(xengntshr_handle *xgs, xenevtchn_handle *xce, struct fe_queue *q,
@@ -241,10 +165,10 @@ static int guest_close(struct xs_handle *xsh, const struct guest_script *s)
 
     fe_dir(s->domid, s->devid, dir, sizeof(dir));
     xwrite(xsh, dir, "state", "5");
-    if (!wait_be_state(xsh, s->domid, s->devid, XenbusStateClosing))
+    if (!nbd_test_wait_be_state(xsh, s->domid, s->devid, XenbusStateClosing))
         return 20;
     xwrite(xsh, dir, "state", "6");
-    if (!wait_be_state(xsh, s->domid, s->devid, XenbusStateClosed))
+    if (!nbd_test_wait_be_state(xsh, s->domid, s->devid, XenbusStateClosed))
         return 21;
     return 0;
 }
@@ -263,7 +187,7 @@ static int guest_main(void *arg)
         return 2;
     fe_dir(s->domid, s->devid, dir, sizeof(dir));
     /* a netfront waits for InitWait before writing its keys */
-    if (!wait_be_state(xsh, s->domid, s->devid, XenbusStateInitWait))
+    if (!nbd_test_wait_be_state(xsh, s->domid, s->devid, XenbusStateInitWait))
         return 3;
     if ((rc = guest_connect(xsh, xgs, xce, s, q)))
         return rc;
@@ -271,8 +195,8 @@ static int guest_main(void *arg)
         /* until the backend goes away (removal or daemon exit) */
         char path[128];
         snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%u/state", s->domid, s->devid);
-        uint64_t deadline = now_ms() + WAIT_MS;
-        while (now_ms() < deadline) {
+        uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+        while (nbd_test_now_ms() < deadline) {
             char *v = xs_read(xsh, XBT_NULL, path, NULL);
             bool gone = !v || !strcmp(v, "5") || !strcmp(v, "6");
             free(v);
@@ -287,7 +211,7 @@ static int guest_main(void *arg)
     guest_release(xgs, xce, q, s->queues);
     if (s->reconnect) {
         xwrite(xsh, dir, "state", "1");
-        if (!wait_be_state(xsh, s->domid, s->devid, XenbusStateInitWait))
+        if (!nbd_test_wait_be_state(xsh, s->domid, s->devid, XenbusStateInitWait))
             return 30;
         if ((rc = guest_connect(xsh, xgs, xce, s, q)))
             return 30 + rc;
@@ -305,63 +229,20 @@ static int guest_main(void *arg)
 
 static int setup(void **state)
 {
-    struct world *w = calloc(1, sizeof(*w));
-    char netbackd[PATH_MAX];
+    static const char *const args[] = { "--log-level", "warn", "--max-queues", "4", NULL };   /* MAX_QUEUES */
 
-    if (!w)
-        return -1;
-    exe_dir_file("netbackd", netbackd, sizeof(netbackd));
-    if (access(netbackd, X_OK)) {
-        fprintf(stderr, "no %s\n", netbackd);
-        free(w);
-        *state = NULL;
-        return 0;
-    }
-    if (!(w->env = simenv_start())) {
-        free(w);
-        *state = NULL;
-        return 0;
-    }
-    for (unsigned d = 1; d <= 6; d++)
-        simenv_domain_create(w->env, d);
-    simenv_enter(w->env, 0);
-    snprintf(w->ctl, sizeof(w->ctl), "%s/netbackd.sock", simenv_dir(w->env));
-    w->daemon = fork();
-    if (w->daemon == 0) {
-        char maxq[8];
-        snprintf(maxq, sizeof(maxq), "%d", MAX_QUEUES);
-        execl(netbackd, "netbackd", "--foreground", "--ctl", w->ctl, "--log-level", "warn",
-              "--max-queues", maxq, (char *)NULL);
-        _exit(127);
-    }
-    w->xsh = xs_open(0);
-    for (uint64_t deadline = now_ms() + WAIT_MS; now_ms() < deadline; usleep(10000))
-        if (daemon_vif_count(w, NULL, NULL, 0) >= 0)
-            break;
-    *state = w;
+    *state = nbd_testenv_start(6, args, NULL);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct world *w = *state;
-
-    if (!w)
-        return 0;
-    if (w->daemon > 0) {
-        int st;
-        kill(w->daemon, SIGTERM);
-        waitpid(w->daemon, &st, 0);
-    }
-    if (w->xsh)
-        xs_close(w->xsh);
-    simenv_stop(w->env);
-    free(w);
+    nbd_testenv_stop(*state);
     return 0;
 }
 
 #define NEED_WORLD(state) \
-    struct world *w = *(state); \
+    struct nbd_testenv *w = *(state); \
     if (!w) { skip(); return; }
 
 /* ---- tests ---- */
@@ -432,13 +313,13 @@ static void vif_add_nodes_and_permissions(void **state)
 
     char err[256];
     /* the frontend never connected: the daemon closes at once on request */
-    assert_true(wait_be_state(w->xsh, 6, 3, XenbusStateInitWait));
-    assert_int_equal(nbd_vif_nodes_del(w->xsh, 6, 3, 0, WAIT_MS, err, sizeof(err)), 0);
+    assert_true(nbd_test_wait_be_state(w->xsh, 6, 3, XenbusStateInitWait));
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 6, 3, 0, NBD_TEST_WAIT_MS, err, sizeof(err)), 0);
     assert_null(xread(w->xsh, "/local/domain/0/backend/vif/6/3"));
     assert_null(xread(w->xsh, "/local/domain/6/device/vif/3"));
     assert_null(xread(w->xsh, "/libxl/6/device/vif/3"));
     assert_int_equal(nbd_vif_nodes_del(w->xsh, 6, 3, 0, 0, err, sizeof(err)), -ENOENT);
-    assert_true(wait_vif_gone(w, "vif6.3"));
+    assert_true(nbd_test_wait_vif_gone(w, "vif6.3"));
 }
 
 static void xenbus_probe_advertises_features(void **state)
@@ -454,7 +335,7 @@ static void xenbus_probe_advertises_features(void **state)
     };
 
     assert_int_equal(add_vif(w, 1, 0), 0);
-    assert_true(wait_be_state(w->xsh, 1, 0, XenbusStateInitWait));
+    assert_true(nbd_test_wait_be_state(w->xsh, 1, 0, XenbusStateInitWait));
     for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
         char *v = xread(w->xsh, "/local/domain/0/backend/vif/1/0/%s", features[i][0]);
         assert_non_null(v);
@@ -462,12 +343,12 @@ static void xenbus_probe_advertises_features(void **state)
         free(v);
     }
     char err[256];
-    assert_int_equal(nbd_vif_nodes_del(w->xsh, 1, 0, 0, WAIT_MS, err, sizeof(err)), 0);
-    assert_true(wait_vif_gone(w, "vif1.0"));
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 1, 0, 0, NBD_TEST_WAIT_MS, err, sizeof(err)), 0);
+    assert_true(nbd_test_wait_vif_gone(w, "vif1.0"));
 }
 
 /* Writes a frontend's keys as dom0 would let a hostile guest write them. */
-static void write_fe(struct world *w, unsigned domid, unsigned devid, const char *const kv[][2],
+static void write_fe(struct nbd_testenv *w, unsigned domid, unsigned devid, const char *const kv[][2],
                      size_t n)
 {
     char dir[96];
@@ -478,14 +359,14 @@ static void write_fe(struct world *w, unsigned domid, unsigned devid, const char
     xwrite(w->xsh, dir, "state", "4");
 }
 
-static void expect_error_node(struct world *w, unsigned domid, unsigned devid, const char *needle)
+static void expect_error_node(struct nbd_testenv *w, unsigned domid, unsigned devid, const char *needle)
 {
     char path[160];
 
     snprintf(path, sizeof(path), "/local/domain/0/error/backend/vif/%u/%u/error", domid, devid);
-    uint64_t deadline = now_ms() + WAIT_MS;
+    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
     char *v = NULL;
-    while (!(v = xs_read(w->xsh, XBT_NULL, path, NULL)) && now_ms() < deadline)
+    while (!(v = xs_read(w->xsh, XBT_NULL, path, NULL)) && nbd_test_now_ms() < deadline)
         usleep(5000);
     assert_non_null(v);
     if (!strstr(v, needle))
@@ -507,17 +388,17 @@ static void xenbus_garbage_keys_fail_only_that_vif(void **state)
     assert_int_equal(add_vif(w, 2, 0), 0);
     pid_t g = simenv_spawn(w->env, 2, guest_main, &good);
     assert_true(g > 0);
-    assert_true(wait_be_state(w->xsh, 1, 1, XenbusStateInitWait));
+    assert_true(nbd_test_wait_be_state(w->xsh, 1, 1, XenbusStateInitWait));
     write_fe(w, 1, 1, garbage, sizeof(garbage) / sizeof(garbage[0]));
     expect_error_node(w, 1, 1, "tx-ring-ref");
-    assert_true(wait_be_state(w->xsh, 1, 1, XenbusStateClosing));
+    assert_true(nbd_test_wait_be_state(w->xsh, 1, 1, XenbusStateClosing));
     /* the other guest connects and closes normally meanwhile */
     assert_int_equal(simenv_wait(g), 0);
 
     assert_int_equal(nbd_vif_nodes_del(w->xsh, 1, 1, 0, 0, err, sizeof(err)), 0);
     assert_int_equal(nbd_vif_nodes_del(w->xsh, 2, 0, 0, 0, err, sizeof(err)), 0);
-    assert_true(wait_vif_gone(w, "vif1.1"));
-    assert_true(wait_vif_gone(w, "vif2.0"));
+    assert_true(nbd_test_wait_vif_gone(w, "vif1.1"));
+    assert_true(nbd_test_wait_vif_gone(w, "vif2.0"));
 }
 
 static void xenbus_rx_flip_refused(void **state)
@@ -530,18 +411,18 @@ static void xenbus_rx_flip_refused(void **state)
     char err[256];
 
     assert_int_equal(add_vif(w, 3, 0), 0);
-    assert_true(wait_be_state(w->xsh, 3, 0, XenbusStateInitWait));
+    assert_true(nbd_test_wait_be_state(w->xsh, 3, 0, XenbusStateInitWait));
     write_fe(w, 3, 0, flip, sizeof(flip) / sizeof(flip[0]));
     expect_error_node(w, 3, 0, "request-rx-copy");
     char *v = xread(w->xsh, "/local/domain/0/error/backend/vif/3/0/error");
     assert_non_null(v);
     assert_int_equal(atoi(v), EOPNOTSUPP);
     free(v);
-    assert_true(wait_be_state(w->xsh, 3, 0, XenbusStateClosing));
+    assert_true(nbd_test_wait_be_state(w->xsh, 3, 0, XenbusStateClosing));
     assert_int_equal(nbd_vif_nodes_del(w->xsh, 3, 0, 0, 0, err, sizeof(err)), 0);
-    assert_true(wait_vif_gone(w, "vif3.0"));
+    assert_true(nbd_test_wait_vif_gone(w, "vif3.0"));
     /* the error node goes with the device */
-    assert_true(wait_value(w->xsh, "/local/domain/0/error/backend/vif/3/0/error", NULL));
+    assert_true(nbd_test_wait_value(w->xsh, "/local/domain/0/error/backend/vif/3/0/error", NULL));
 }
 
 static void xenbus_queue_count_refused(void **state)
@@ -553,12 +434,12 @@ static void xenbus_queue_count_refused(void **state)
     char err[256];
 
     assert_int_equal(add_vif(w, 3, 1), 0);
-    assert_true(wait_be_state(w->xsh, 3, 1, XenbusStateInitWait));
+    assert_true(nbd_test_wait_be_state(w->xsh, 3, 1, XenbusStateInitWait));
     write_fe(w, 3, 1, too_many, 2);
     expect_error_node(w, 3, 1, "multi-queue-num-queues: 5 requested, maximum is 4");
-    assert_true(wait_be_state(w->xsh, 3, 1, XenbusStateClosing));
+    assert_true(nbd_test_wait_be_state(w->xsh, 3, 1, XenbusStateClosing));
     assert_int_equal(nbd_vif_nodes_del(w->xsh, 3, 1, 0, 0, err, sizeof(err)), 0);
-    assert_true(wait_vif_gone(w, "vif3.1"));
+    assert_true(nbd_test_wait_vif_gone(w, "vif3.1"));
 }
 
 /* A toolstack-written backend directory with one bad key: that device
@@ -591,11 +472,11 @@ static void xenbus_bad_backend_keys_fail_probe(void **state)
         assert_true(xs_write(w->xsh, t, "/local/domain/6/device/vif/0/state", "1", 1));
         assert_true(xs_transaction_end(w->xsh, t, false));
         expect_error_node(w, 6, 0, cases[c].needle);
-        assert_true(wait_be_state(w->xsh, 6, 0, XenbusStateClosing));
+        assert_true(nbd_test_wait_be_state(w->xsh, 6, 0, XenbusStateClosing));
         assert_true(xs_rm(w->xsh, XBT_NULL, be));
         assert_true(xs_rm(w->xsh, XBT_NULL, "/local/domain/6/device/vif/0"));
-        assert_true(wait_vif_gone(w, "vif6.0"));
-        assert_true(wait_value(w->xsh, "/local/domain/0/error/backend/vif/6/0/error", NULL));
+        assert_true(nbd_test_wait_vif_gone(w, "vif6.0"));
+        assert_true(nbd_test_wait_value(w->xsh, "/local/domain/0/error/backend/vif/6/0/error", NULL));
     }
 }
 
@@ -606,13 +487,13 @@ static void xenbus_garbage_frontend_state(void **state)
     char dir[96], err[256];
 
     assert_int_equal(add_vif(w, 6, 1), 0);
-    assert_true(wait_be_state(w->xsh, 6, 1, XenbusStateInitWait));
+    assert_true(nbd_test_wait_be_state(w->xsh, 6, 1, XenbusStateInitWait));
     fe_dir(6, 1, dir, sizeof(dir));
     xwrite(w->xsh, dir, "state", "4x");
     expect_error_node(w, 6, 1, "frontend state: malformed");
-    assert_true(wait_be_state(w->xsh, 6, 1, XenbusStateClosing));
+    assert_true(nbd_test_wait_be_state(w->xsh, 6, 1, XenbusStateClosing));
     assert_int_equal(nbd_vif_nodes_del(w->xsh, 6, 1, 0, 0, err, sizeof(err)), 0);
-    assert_true(wait_vif_gone(w, "vif6.1"));
+    assert_true(nbd_test_wait_vif_gone(w, "vif6.1"));
 }
 
 static void xenbus_close_and_reconnect(void **state)
@@ -630,7 +511,7 @@ static void xenbus_close_and_reconnect(void **state)
     assert_int_equal(daemon_vif_count(w, "vif4.0", st, sizeof(st)), 1);
     assert_string_equal(st, "Closed");
     assert_int_equal(nbd_vif_nodes_del(w->xsh, 4, 0, 0, 0, err, sizeof(err)), 0);
-    assert_true(wait_vif_gone(w, "vif4.0"));
+    assert_true(nbd_test_wait_vif_gone(w, "vif4.0"));
 }
 
 static void xenbus_device_removal_tears_down(void **state)
@@ -642,10 +523,10 @@ static void xenbus_device_removal_tears_down(void **state)
     assert_int_equal(add_vif(w, 5, 0), 0);
     pid_t g = simenv_spawn(w->env, 5, guest_main, &s);
     assert_true(g > 0);
-    assert_true(wait_be_state(w->xsh, 5, 0, XenbusStateConnected));
+    assert_true(nbd_test_wait_be_state(w->xsh, 5, 0, XenbusStateConnected));
     /* the toolstack removes the device without asking (xl destroy -f) */
     assert_int_equal(nbd_vif_nodes_del(w->xsh, 5, 0, 0, 0, err, sizeof(err)), 0);
-    assert_true(wait_vif_gone(w, "vif5.0"));
+    assert_true(nbd_test_wait_vif_gone(w, "vif5.0"));
     assert_int_equal(simenv_wait(g), 0);
 }
 
@@ -658,13 +539,13 @@ static void xenbus_domain_death_releases_vif(void **state)
     assert_int_equal(add_vif(w, 5, 1), 0);
     pid_t g = simenv_spawn(w->env, 5, guest_main, &s);
     assert_true(g > 0);
-    assert_true(wait_be_state(w->xsh, 5, 1, XenbusStateConnected));
+    assert_true(nbd_test_wait_be_state(w->xsh, 5, 1, XenbusStateConnected));
     assert_int_equal(daemon_vif_count(w, "vif5.1", st, sizeof(st)), 1);
     kill(g, SIGKILL);
     simenv_wait(g);
     /* destroy removes the backend directory and fires @releaseDomain */
     assert_int_equal(simenv_domain_destroy(w->env, 5), 0);
-    assert_true(wait_vif_gone(w, "vif5.1"));
+    assert_true(nbd_test_wait_vif_gone(w, "vif5.1"));
 }
 
 static void xenbus_hotplug_gates_connected(void **state)
@@ -682,10 +563,10 @@ static void xenbus_hotplug_gates_connected(void **state)
     pid_t g = simenv_spawn(w->env, 4, guest_main, &s);
     assert_true(g > 0);
     /* rings are mapped as soon as the frontend connects ... */
-    uint64_t deadline = now_ms() + WAIT_MS;
+    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
     json_t *req = json_pack("{s:s}", "cmd", "vif-list");
     bool connected = false;
-    while (!connected && now_ms() < deadline) {
+    while (!connected && nbd_test_now_ms() < deadline) {
         json_t *r = nbd_ctl_call(w->ctl, req), *vif;
         size_t i;
         json_array_foreach(json_object_get(r, "vifs"), i, vif)
@@ -704,9 +585,9 @@ static void xenbus_hotplug_gates_connected(void **state)
     assert_string_equal(v, "2");
     free(v);
     xwrite(w->xsh, "/local/domain/0/backend/vif/4/1", "hotplug-status", "connected");
-    assert_true(wait_be_state(w->xsh, 4, 1, XenbusStateConnected));
+    assert_true(nbd_test_wait_be_state(w->xsh, 4, 1, XenbusStateConnected));
     assert_int_equal(nbd_vif_nodes_del(w->xsh, 4, 1, 0, 0, err, sizeof(err)), 0);
-    assert_true(wait_vif_gone(w, "vif4.1"));
+    assert_true(nbd_test_wait_vif_gone(w, "vif4.1"));
     assert_int_equal(simenv_wait(g), 0);
 }
 
