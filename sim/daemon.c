@@ -34,7 +34,7 @@ int xensim_init(struct xensim *x, const char *dir)
 	unsigned dom0;
 
 	memset(x, 0, sizeof(*x));
-	x->admin_fd = x->sig_fd = x->epfd = -1;
+	x->admin_fd = x->sig_fd = x->epfd = x->copiers_fd = -1;
 	if (strlen(dir) >= sizeof(x->dir) - 32)
 		return -ENAMETOOLONG;
 	strcpy(x->dir, dir);
@@ -61,6 +61,10 @@ int xensim_init(struct xensim *x, const char *dir)
 	}
 	x->reg->magic = SIM_MAGIC;
 	x->reg->nr_domids = SIM_NR_DOMIDS;
+	rc = sim_make_shm("xensim-copiers", sizeof(*x->copiers), &x->copiers_fd,
+			  (void **)&x->copiers);
+	if (rc)
+		return rc;
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -116,6 +120,10 @@ void xensim_fini(struct xensim *x)
 		snprintf(path, sizeof(path), "%s/domains", x->dir);
 		unlink(path);
 	}
+	if (x->copiers)
+		munmap(x->copiers, sizeof(*x->copiers));
+	if (x->copiers_fd >= 0)
+		close(x->copiers_fd);
 	if (x->sig_fd >= 0)
 		close(x->sig_fd);
 	if (x->epfd >= 0)
@@ -143,6 +151,7 @@ static void conn_accept(struct xensim *x, int lfd, struct sim_dom *d)
 	c->fd = fd;
 	c->dom = d;
 	c->evt_slot = -1;
+	c->copier_slot = -1;
 	c->ep = (struct sim_ep){ .kind = SIM_EP_CONN, .obj = c };
 	if (sim_ep_add(x, fd, &c->ep)) {
 		close(fd);
@@ -313,6 +322,10 @@ static void dom_request(struct xensim *x, struct sim_conn *c, const struct sim_m
 		return;
 	case SIM_OP_UNBIND:
 		reply(c, m, evt_svc_unbind(x, c, m->a), NULL, NULL, 0, NULL, 0);
+		return;
+	case SIM_OP_OPEN_COPIER:
+		err = gnt_svc_open_copier(x, c, &rep.a);
+		reply(c, m, err, &rep, NULL, 0, &x->copiers_fd, 1);
 		return;
 	default:
 		refuse(x, c, m, EPROTO, "unknown request");

@@ -42,6 +42,7 @@ struct sim_conn {
 	int fd;
 	struct sim_dom *dom;   /* NULL for an admin connection */
 	int evt_slot;          /* xenevtchn handle slot, or -1 */
+	int copier_slot;       /* xengnttab copy lanes slot, or -1 */
 	struct sim_mapping *maps;
 	uint32_t next_map_id;
 };
@@ -77,6 +78,9 @@ struct xensim {
 	int sig_fd;
 	struct sim_ep admin_ep, xs_ep, sig_ep;
 	struct sim_registry *reg;
+	int copiers_fd;
+	struct sim_copiers *copiers;
+	struct sim_conn *copier_owner[SIM_NR_COPIERS];
 	struct sim_dom *doms[SIM_NR_DOMIDS];
 	struct sim_conn *admin_conns;
 	uint32_t next_incarnation;
@@ -93,11 +97,13 @@ void xensim_conn_close(struct xensim *x, struct sim_conn *c);
 int sim_ep_add(struct xensim *x, int fd, struct sim_ep *ep);
 
 /* dom.c */
+int sim_make_shm(const char *name, size_t size, int *fd_out, void **map_out);
 int sim_dom_create(struct xensim *x, unsigned domid, const char *name, unsigned *out);
 int sim_dom_destroy(struct xensim *x, unsigned domid);
 struct sim_dom *sim_dom_get(struct xensim *x, unsigned domid);
 
 /* gnt_svc.c */
+int gnt_svc_open_copier(struct xensim *x, struct sim_conn *c, uint32_t *slot);
 int gnt_svc_share(struct xensim *x, struct sim_conn *c, const struct sim_msg *m,
 		  uint32_t *refs_out);
 int gnt_svc_unshare(struct xensim *x, struct sim_conn *c, const uint32_t *refs, uint32_t n);

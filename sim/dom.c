@@ -24,7 +24,7 @@ struct sim_dom *sim_dom_get(struct xensim *x, unsigned domid)
 	return domid < SIM_NR_DOMIDS ? x->doms[domid] : NULL;
 }
 
-static int make_shm(const char *name, size_t size, int *fd_out, void **map_out)
+int sim_make_shm(const char *name, size_t size, int *fd_out, void **map_out)
 {
 	int fd = memfd_create(name, MFD_CLOEXEC);
 
@@ -34,8 +34,10 @@ static int make_shm(const char *name, size_t size, int *fd_out, void **map_out)
 		goto fail;
 	if (map_out) {
 		*map_out = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (*map_out == MAP_FAILED)
+		if (*map_out == MAP_FAILED) {
+			*map_out = NULL;
 			goto fail;
+		}
 	}
 	*fd_out = fd;
 	return 0;
@@ -133,11 +135,11 @@ int sim_dom_create(struct xensim *x, unsigned domid, const char *name, unsigned 
 	if (!d->refs || !d->free_refs)
 		goto fail;
 	gnt_svc_init_dom(d);
-	rc = make_shm("xensim-gnttab", sizeof(*d->gt), &d->gt_fd, (void **)&d->gt);
+	rc = sim_make_shm("xensim-gnttab", sizeof(*d->gt), &d->gt_fd, (void **)&d->gt);
 	if (!rc)
-		rc = make_shm("xensim-mem", (size_t)SIM_NR_GREFS * SIM_PAGE_SIZE, &d->mem_fd, NULL);
+		rc = sim_make_shm("xensim-mem", (size_t)SIM_NR_GREFS * SIM_PAGE_SIZE, &d->mem_fd, NULL);
 	if (!rc)
-		rc = make_shm("xensim-evtchn", sizeof(*d->ev), &d->ev_fd, (void **)&d->ev);
+		rc = sim_make_shm("xensim-evtchn", sizeof(*d->ev), &d->ev_fd, (void **)&d->ev);
 	if (rc)
 		goto fail;
 	d->incarnation = ++x->next_incarnation;

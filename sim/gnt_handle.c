@@ -77,6 +77,8 @@ void gnt_handle_close(struct xengntdev_handle *h)
 	free(h->peers);
 	if (h->own_mem_fd >= 0)
 		close(h->own_mem_fd);
+	if (h->copiers)
+		munmap(h->copiers, sizeof(*h->copiers));
 	/* Closing the connection makes the daemon drop what is left (maps,
 	 * shares), as the kernel does when /dev/xen/gntdev is closed. */
 	sim_client_close(&h->c);
@@ -129,7 +131,8 @@ out:
 	return rc;
 }
 
-struct gnt_peer *gnt_peer_get(struct xengntdev_handle *h, unsigned domid, int16_t *status)
+struct gnt_peer *gnt_peer_get(struct xengntdev_handle *h, unsigned domid, bool refresh,
+			      int16_t *status)
 {
 	struct gnt_peer *p;
 	uint32_t inc;
@@ -141,6 +144,8 @@ struct gnt_peer *gnt_peer_get(struct xengntdev_handle *h, unsigned domid, int16_
 		goto bad;
 	p = &h->peers[domid];
 	if (atomic_load_explicit(&p->incarnation, memory_order_acquire) != inc) {
+		if (!refresh)
+			goto bad;
 		pthread_mutex_lock(&h->lock);
 		if (p->incarnation != inc && peer_refresh(h, domid, p)) {
 			pthread_mutex_unlock(&h->lock);

@@ -4,6 +4,7 @@
 #define SIM_GNT_LIB_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sim/sim_client.h"
@@ -35,11 +36,16 @@ struct xengntdev_handle {
 	struct gnt_peer *peers; /* indexed by domid, SIM_NR_DOMIDS entries */
 	struct gnt_region *regions;
 	int own_mem_fd; /* gntshr: this domain's memory */
+	struct sim_copiers *copiers; /* gnttab: lanes of all copying handles */
+	struct sim_copier *copier;   /* gnttab: this handle's slot */
 };
 
 /* Returns the peer view of `domid` (DOMID_SELF allowed) for a copy or map,
- * or NULL with *status = GNTST_bad_domain. */
-struct gnt_peer *gnt_peer_get(struct xengntdev_handle *h, unsigned domid, int16_t *status);
+ * or NULL with *status = GNTST_bad_domain. With `refresh` false a domain
+ * not mapped yet (or re-created) counts as bad instead of being fetched
+ * from the daemon. */
+struct gnt_peer *gnt_peer_get(struct xengntdev_handle *h, unsigned domid, bool refresh,
+			      int16_t *status);
 void gnt_peers_release(struct xengntdev_handle *h);
 
 struct xengntdev_handle *gnt_handle_open(const char *what);

@@ -34,26 +34,57 @@ static void ref_free(struct sim_dom *d, uint32_t ref)
 	d->free_refs[d->nfree++] = ref;
 }
 
-/* Copies pin an entry for a few microseconds at most; after the state
- * change no new pin sticks, so wait for those in flight. */
-static void wait_unpinned(struct sim_dom *d, uint32_t ref)
+int gnt_svc_open_copier(struct xensim *x, struct sim_conn *c, uint32_t *slot)
+{
+	if (c->copier_slot >= 0)
+		return EBUSY;
+	for (uint32_t s = 0; s < SIM_NR_COPIERS; s++) {
+		struct sim_copier *cp = &x->copiers->slot[s];
+
+		if (x->copier_owner[s])
+			continue;
+		/* whatever a dead previous owner left behind */
+		atomic_store(&cp->busy, 0);
+		for (unsigned l = 0; l < SIM_COPIER_LANES; l++)
+			atomic_store(&cp->lane[l].seq, 0);
+		x->copier_owner[s] = c;
+		c->copier_slot = (int)s;
+		*slot = s;
+		return 0;
+	}
+	return EMFILE;
+}
+
+/* Waits until every grant copy that may have seen a grant word before its
+ * revocation has finished (see struct sim_copiers). Copy calls last
+ * microseconds; false if one never ends (a stopped process). */
+static bool wait_copies(struct xensim *x)
 {
 	struct timespec t0, now;
+	bool timed = false;
 
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!atomic_load(&d->gt->ent[ref].pins))
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (atomic_load(&d->gt->ent[ref].pins)) {
-		sched_yield();
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - t0.tv_sec > 2) {
-			fprintf(stderr, "xensim: dom%u ref %u: copy pin never released "
-				"(copier died?); page kept out of use\n", d->domid, ref);
-			d->refs[ref].maps++; /* leak it rather than hand out a busy page */
-			return;
+	for (uint32_t s = 0; s < SIM_NR_COPIERS; s++) {
+		struct sim_copier *cp = &x->copiers->slot[s];
+
+		if (!x->copier_owner[s])
+			continue;
+		for (unsigned l = 0; l < SIM_COPIER_LANES; l++) {
+			uint64_t seq = atomic_load(&cp->lane[l].seq);
+
+			while ((seq & 1) && atomic_load(&cp->lane[l].seq) == seq) {
+				if (!timed) {
+					clock_gettime(CLOCK_MONOTONIC, &t0);
+					timed = true;
+				}
+				sched_yield();
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				if (now.tv_sec - t0.tv_sec > 2)
+					return false;
+			}
 		}
 	}
+	return true;
 }
 
 static void run_notify(struct xensim *x, struct sim_dom *page_dom, uint32_t ref,
@@ -80,7 +111,11 @@ static void ref_revoke(struct xensim *x, struct sim_dom *d, uint32_t ref)
 	r->sharer = NULL;
 	atomic_store(&d->gt->ent[ref].word,
 		     SIM_GNT_WORD(SIM_GNT_DOMID(w), SIM_GNT_REVOKING, SIM_GNT_RO(w), SIM_GNT_GEN(w)));
-	wait_unpinned(d, ref);
+	if (!wait_copies(x)) {
+		fprintf(stderr, "xensim: dom%u ref %u: a grant copy never finished (process "
+			"stopped?); page kept out of use\n", d->domid, ref);
+		r->maps++; /* leak it rather than hand out a page being copied */
+	}
 	if (!r->maps)
 		ref_free(d, ref);
 }
@@ -204,6 +239,10 @@ void gnt_svc_conn_closed(struct xensim *x, struct sim_conn *c)
 {
 	struct sim_dom *d = c->dom;
 
+	if (c->copier_slot >= 0) {
+		x->copier_owner[c->copier_slot] = NULL;
+		c->copier_slot = -1;
+	}
 	while (c->maps) {
 		struct sim_mapping *mp = c->maps;
 

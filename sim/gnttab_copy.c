@@ -13,6 +13,7 @@
  *   - ref not in use, granted to another domain, or read-only but written:
  *     GNTST_general_error (Xen's _set_status_v1). */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 #include <xengnttab.h>
 
@@ -20,34 +21,57 @@
 
 struct copy_side {
 	struct gnt_peer *peer;
-	struct sim_grant *ent;
 	uint8_t *ptr;
 };
 
-/* Xen's acquire_grant_for_copy on the emulator's table: validate, pin, and
- * re-check after pinning so a concurrent revoke either sees our pin or we
- * see its new state (both sides are sequentially consistent). */
+/* Xen's acquire_grant_for_copy on the emulator's table. No per-entry pin:
+ * the call runs inside a copy lane (see struct sim_copiers), which keeps a
+ * concurrent revocation from reusing the page until the call is done. */
 static int16_t claim(struct gnt_peer *p, uint32_t ref, uint16_t offset, unsigned me,
 		     bool write, struct copy_side *s)
 {
-	struct sim_grant *e;
 	uint32_t w;
 
 	if (ref >= SIM_NR_GREFS)
 		return GNTST_bad_gntref;
-	e = &p->gt->ent[ref];
-	w = atomic_load(&e->word);
+	w = atomic_load(&p->gt->ent[ref].word);
 	if (SIM_GNT_STATE(w) != SIM_GNT_ACTIVE || SIM_GNT_DOMID(w) != me ||
 	    (write && SIM_GNT_RO(w)))
 		return GNTST_general_error;
-	atomic_fetch_add(&e->pins, 1);
-	if (atomic_load(&e->word) != w) {
-		atomic_fetch_sub(&e->pins, 1);
-		return GNTST_general_error;
-	}
-	s->ent = e;
 	s->ptr = p->mem + (size_t)ref * SIM_PAGE_SIZE + offset;
 	return GNTST_okay;
+}
+
+/* Takes a free lane and marks the call in flight. */
+static struct sim_copier_lane *lane_enter(struct sim_copier *c, uint64_t *bit)
+{
+	uint64_t busy = atomic_load_explicit(&c->busy, memory_order_relaxed);
+	struct sim_copier_lane *l;
+
+	for (;;) {
+		if (busy == ~0ull) { /* SIM_COPIER_LANES threads copying at once */
+			sched_yield();
+			busy = atomic_load_explicit(&c->busy, memory_order_relaxed);
+			continue;
+		}
+		*bit = 1ull << __builtin_ctzll(~busy);
+		if (atomic_compare_exchange_weak_explicit(&c->busy, &busy, busy | *bit,
+							  memory_order_acquire,
+							  memory_order_relaxed))
+			break;
+	}
+	l = &c->lane[__builtin_ctzll(*bit)];
+	/* odd, and ordered before every grant word we read (pairs with the
+	 * daemon's store of the revoked word and its scan of the lanes) */
+	atomic_store(&l->seq, atomic_load_explicit(&l->seq, memory_order_relaxed) + 1);
+	return l;
+}
+
+static void lane_leave(struct sim_copier *c, struct sim_copier_lane *l, uint64_t bit)
+{
+	atomic_store_explicit(&l->seq, atomic_load_explicit(&l->seq, memory_order_relaxed) + 1,
+			      memory_order_release);
+	atomic_fetch_and_explicit(&c->busy, ~bit, memory_order_release);
 }
 
 static bool seg_valid(const xengnttab_grant_copy_segment_t *s)
@@ -65,6 +89,7 @@ static bool seg_valid(const xengnttab_grant_copy_segment_t *s)
 
 /* Within one call the same few domains recur: remember the last lookup. */
 struct peer_memo {
+	bool refresh; /* may ask the daemon for a domain not mapped yet */
 	unsigned domid;
 	struct gnt_peer *peer;
 };
@@ -74,7 +99,7 @@ static struct gnt_peer *lookup(xengnttab_handle *h, struct peer_memo *m, unsigne
 {
 	if (m->peer && m->domid == domid)
 		return m->peer;
-	m->peer = gnt_peer_get(h, domid, st);
+	m->peer = gnt_peer_get(h, domid, m->refresh, st);
 	m->domid = domid;
 	return m->peer;
 }
@@ -92,38 +117,39 @@ static int16_t copy_one(xengnttab_handle *h, struct peer_memo *memo,
 		return st;
 	if (dg && !(dst.peer = lookup(h, memo, seg->dest.foreign.domid, &st)))
 		return st;
-	if (sg) {
-		st = claim(src.peer, seg->source.foreign.ref, seg->source.foreign.offset,
-			   h->c.domid, false, &src);
-		if (st)
-			return st;
-	}
-	if (dg) {
-		st = claim(dst.peer, seg->dest.foreign.ref, seg->dest.foreign.offset, h->c.domid,
-			   true, &dst);
-		if (st)
-			goto out;
-	}
+	if (sg && (st = claim(src.peer, seg->source.foreign.ref, seg->source.foreign.offset,
+			      h->c.domid, false, &src)))
+		return st;
+	if (dg && (st = claim(dst.peer, seg->dest.foreign.ref, seg->dest.foreign.offset,
+			      h->c.domid, true, &dst)))
+		return st;
 	memcpy(dst.ptr, src.ptr, seg->len);
-	if (dg)
-		atomic_fetch_sub(&dst.ent->pins, 1);
-out:
-	if (sg)
-		atomic_fetch_sub(&src.ent->pins, 1);
-	return st;
+	return GNTST_okay;
 }
 
 int xengnttab_grant_copy(xengnttab_handle *h, uint32_t count, xengnttab_grant_copy_segment_t *segs)
 {
-	struct peer_memo memo = { 0 };
+	struct peer_memo memo = { .refresh = true };
+	struct sim_copier_lane *lane;
+	uint64_t bit;
+	int16_t st;
 
 	for (uint32_t i = 0; i < count; i++) {
 		if (!seg_valid(&segs[i])) {
 			errno = EINVAL;
 			return -1;
 		}
+		/* Map new peers now: inside the lane nothing may wait for the
+		 * daemon, which may be waiting for the lane. */
+		if (segs[i].flags & GNTCOPY_source_gref)
+			lookup(h, &memo, segs[i].source.foreign.domid, &st);
+		if (segs[i].flags & GNTCOPY_dest_gref)
+			lookup(h, &memo, segs[i].dest.foreign.domid, &st);
 	}
+	memo = (struct peer_memo){ .refresh = false };
+	lane = lane_enter(h->copier, &bit);
 	for (uint32_t i = 0; i < count; i++)
 		segs[i].status = copy_one(h, &memo, &segs[i]);
+	lane_leave(h->copier, lane, bit);
 	return 0;
 }

@@ -6,13 +6,43 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <xengnttab.h>
 
 #include "sim/gnt_lib.h"
 
 xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger, unsigned open_flags)
 {
-	return gnt_handle_open("xengnttab");
+	xengnttab_handle *h = gnt_handle_open("xengnttab");
+	struct sim_msg req = { .op = SIM_OP_OPEN_COPIER };
+	int fds[SIM_MAX_FDS];
+	unsigned nfds = 0;
+	void *rep;
+	int rc;
+
+	if (!h)
+		return NULL;
+	/* The copy lanes: see struct sim_copiers. */
+	rep = malloc(SIM_MSG_MAX);
+	rc = rep ? sim_client_call(&h->c, &req, NULL, 0, NULL, 0, rep, fds, &nfds) : -ENOMEM;
+	if (!rc && (nfds != 1 || ((struct sim_msg *)rep)->a >= SIM_NR_COPIERS))
+		rc = -EPROTO;
+	if (!rc) {
+		h->copiers = sim_map_fd(fds[0], sizeof(*h->copiers));
+		if (!h->copiers)
+			rc = -errno;
+		else
+			h->copier = &h->copiers->slot[((struct sim_msg *)rep)->a];
+	}
+	for (unsigned i = 0; i < nfds; i++)
+		close(fds[i]);
+	free(rep);
+	if (rc) {
+		gnt_handle_close(h);
+		errno = -rc;
+		return NULL;
+	}
+	return h;
 }
 
 int xengnttab_close(xengnttab_handle *h)
@@ -65,7 +95,7 @@ static void *map_refs(xengnttab_handle *h, uint32_t count, const uint32_t *domid
 		if (items[i].domid == SIM_DOMID_SELF)
 			items[i].domid = h->c.domid;
 		rc = -EINVAL;
-		if (!gnt_peer_get(h, items[i].domid, &st))
+		if (!gnt_peer_get(h, items[i].domid, true, &st))
 			goto fail;
 	}
 	rc = sim_client_call(&h->c, &req, items, count * sizeof(*items), NULL, 0, rep, NULL,

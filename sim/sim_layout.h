@@ -4,7 +4,7 @@
  * libxengnttab/libxenevtchn map them so that the data path (grant copy,
  * access to mapped pages, event notify/pending/unmask) runs without talking
  * to the daemon. Only the daemon changes bindings and grant states; clients
- * only touch the atomics documented as theirs (copy pins, event bits, event
+ * only touch the atomics documented as theirs (copy lanes, event bits, event
  * queues).
  *
  *   $XENSIM_DIR/ctl.sock            administration (xensim CLI)
@@ -68,9 +68,6 @@ enum { SIM_GNT_FREE = 0, SIM_GNT_ACTIVE = 1, SIM_GNT_REVOKING = 2 };
 
 struct sim_grant {
 	_Atomic uint32_t word;
-	/* Copies in flight on this entry (clients increment around a copy;
-	 * the daemon waits for zero before a revoked page is reused). */
-	_Atomic uint32_t pins;
 };
 
 struct sim_gnttab {
@@ -81,6 +78,32 @@ struct sim_gnttab {
 	_Atomic uint32_t dead; /* set first thing on domain destroy */
 	uint8_t pad[SIM_PAGE_SIZE - 20];
 	struct sim_grant ent[SIM_NR_GREFS];
+};
+
+/* ---- grant copies in flight ----
+ * Instead of pinning each grant entry (two atomic read-modify-writes per
+ * segment), a grant copy marks its whole call in flight: it takes a free
+ * lane of its handle's copier slot, makes the lane's sequence odd, checks
+ * grant words and copies, then makes it even. Before a revoked page is
+ * reused the daemon waits for every odd lane to move on; a copy that began
+ * after the revocation sees the new grant word (both sides sequentially
+ * consistent). One file for all handles; slot per xengnttab handle. */
+#define SIM_NR_COPIERS 1024u
+#define SIM_COPIER_LANES 64u /* concurrent calls per handle (threads) */
+
+struct sim_copier_lane {
+	_Atomic uint64_t seq; /* odd while a copy call runs */
+	uint8_t pad[56];
+};
+
+struct sim_copier {
+	_Atomic uint64_t busy; /* bit per lane taken */
+	uint8_t pad[56];
+	struct sim_copier_lane lane[SIM_COPIER_LANES];
+};
+
+struct sim_copiers {
+	struct sim_copier slot[SIM_NR_COPIERS];
 };
 
 /* ---- event channels ---- */

@@ -29,6 +29,7 @@ enum sim_op {
 	SIM_OP_BIND_UNBOUND,   /* a=remote domid. reply: a=port */
 	SIM_OP_BIND_INTER,     /* a=remote domid b=remote port. reply: a=port */
 	SIM_OP_UNBIND,         /* a=port */
+	SIM_OP_OPEN_COPIER,    /* reply: a=copier slot; fd: the copiers file */
 	/* administration socket ($XENSIM_DIR/ctl.sock) */
 	SIM_OP_PING = 100,
 	SIM_OP_DOM_CREATE,     /* a=domid or SIM_ANY_DOMID, payload name. reply: a=domid */
