@@ -46,6 +46,9 @@ struct nf_config {
     bool no_csum_offload;         /* write feature-no-csum-offload=1 */
     bool no_ipv6_csum_offload;    /* don't write feature-ipv6-csum-offload */
     bool no_rx_notify;            /* don't write feature-rx-notify=1 */
+    bool request_multicast_control; /* write request-multicast-control=1 (the
+                                     backend then filters multicast by our
+                                     MCAST_ADD/MCAST_DEL extras) */
     unsigned timeout_ms;          /* per xenbus wait; 0 = 10000 */
 };
 
@@ -54,7 +57,8 @@ void nf_config_init(struct nf_config *cfg);
 /* A packet to send. data/len is the whole frame; the library splits it into
  * slots of at most slot_size bytes (0 = a page; only with SG may there be more
  * than one). flags: NETTXF_csum_blank / NETTXF_data_validated. extras are
- * chained after the first slot in order (the library sets FLAG_MORE). */
+ * chained after the first slot in order (the library sets FLAG_MORE).
+ * A multicast-control request is len 0 with one MCAST_ADD/MCAST_DEL extra. */
 struct nf_txpkt {
     const void *data;
     uint32_t len;

@@ -49,7 +49,8 @@ static void tx_put_packet(struct netfront *nf, struct nf_queue *q, const struct 
     for (unsigned s = 0; s < nslots; s++) {
         uint16_t id = tx_take_id(q);
         uint32_t chunk = left < ss ? left : ss;
-        memcpy(q->tx_pool + (size_t)id * NF_PAGE_SIZE, src, chunk);
+        if (chunk)
+            memcpy(q->tx_pool + (size_t)id * NF_PAGE_SIZE, src, chunk);
         netif_tx_request_t *req = RING_GET_REQUEST(&q->tx, i);
         req->gref = q->tx_grefs[id];
         req->offset = 0;
@@ -70,7 +71,8 @@ static void tx_put_packet(struct netfront *nf, struct nf_queue *q, const struct 
                 i++;
             }
         }
-        src += chunk;
+        if (chunk)
+            src += chunk;
         left -= chunk;
     }
     q->tx.req_prod_pvt = i;

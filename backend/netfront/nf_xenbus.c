@@ -306,6 +306,8 @@ static int write_frontend_keys(struct netfront *nf)
             ok = ok && xs_printf_t(nf, t, fe, "feature-ipv6-csum-offload", "%lu", 1);
         if (c->no_csum_offload)
             ok = ok && xs_printf_t(nf, t, fe, "feature-no-csum-offload", "%lu", 1);
+        if (c->request_multicast_control)
+            ok = ok && xs_printf_t(nf, t, fe, "request-multicast-control", "%lu", 1);
         if (!ok) {
             int err = errno;
             xs_transaction_end(nf->xs, t, true);

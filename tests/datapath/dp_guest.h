@@ -17,6 +17,8 @@ struct dp_flow {
     uint32_t sizes[DP_MAX_PKTS];
     uint16_t slot_size;             /* sender's bytes per TX slot (SG) */
     bool udp_csum_blank;            /* IPv4/UDP frames sent with NETTXF_csum_blank */
+    bool rx_expect_partial;         /* ... and the receiver (csum offload on) must get
+                                       them as sent: partial sum, NETRXF_csum_blank */
     bool udp_flows;                 /* IPv4/UDP frames, one flow (source address) per
                                        seq % 64, full checksums: spread over RX queues */
     unsigned queues;                /* queues both guests ask for (0 = 1); the sender
