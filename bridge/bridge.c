@@ -26,7 +26,7 @@
 #define FDB_KEY_VALID (1ull << 63)
 /* A learned entry is refreshed at most this often, so steady traffic does
  * not keep writing the shared cache line. */
-#define FDB_REFRESH_NS 1000000000ull
+#define FDB_REFRESH_NS 1000000000ull   /* not above the 1 s minimum aging */
 /* Most segments one software-segmented packet may become. */
 #define TSO_MAX_SEGS 256u
 
@@ -247,35 +247,36 @@ int nb_bridge_foreach_port(struct nb_bridge *br,
     return rc;
 }
 
+/* Swaps the capture of port (NULL: look it up by name) under the control
+ * lock; returns once no ingress thread can still use the old one. */
+static int swap_capture(struct nb_bridge *br, struct nb_port *port, const char *name,
+                        struct nb_capture *cap, struct nb_capture **old)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&br->ctl);
+    if (!port)
+        port = find_port_locked(br, name);
+    if (!port || port->bridge != br) {
+        rc = -ENOENT;
+    } else {
+        *old = atomic_exchange(&port->capture, cap);
+        nb_epoch_synchronize(&br->epoch);
+    }
+    pthread_mutex_unlock(&br->ctl);
+    return rc;
+}
+
 int nb_bridge_set_capture(struct nb_bridge *br, struct nb_port *port, struct nb_capture *cap,
                           struct nb_capture **old)
 {
-    pthread_mutex_lock(&br->ctl);
-    if (port->bridge != br) {
-        pthread_mutex_unlock(&br->ctl);
-        return -ENOENT;
-    }
-    *old = atomic_exchange(&port->capture, cap);
-    nb_epoch_synchronize(&br->epoch);
-    pthread_mutex_unlock(&br->ctl);
-    return 0;
+    return swap_capture(br, port, NULL, cap, old);
 }
 
 int nb_bridge_set_capture_named(struct nb_bridge *br, const char *name, struct nb_capture *cap,
                                 struct nb_capture **old)
 {
-    struct nb_port *port;
-
-    pthread_mutex_lock(&br->ctl);
-    port = find_port_locked(br, name);
-    if (!port) {
-        pthread_mutex_unlock(&br->ctl);
-        return -ENOENT;
-    }
-    *old = atomic_exchange(&port->capture, cap);
-    nb_epoch_synchronize(&br->epoch);
-    pthread_mutex_unlock(&br->ctl);
-    return 0;
+    return swap_capture(br, NULL, name, cap, old);
 }
 
 void nb_port_stats_read(const struct nb_port *port, struct nb_port_stats *out)
@@ -315,9 +316,11 @@ static bool dest_live(struct nb_bridge *br, uint64_t dest, unsigned *slot)
            (*slot = s, true);
 }
 
+/* Threads read the clock at different moments: an entry another thread
+ * stamped a little after our `now` is fresh, not 2^64 ns old. */
 static bool fresh(uint64_t seen, uint64_t now, uint64_t aging)
 {
-    return now - seen < aging;
+    return seen >= now || now - seen < aging;
 }
 
 /* Reads the entry for key without taking anything: retries while a writer
@@ -373,7 +376,7 @@ static void fdb_learn(struct nb_bridge *br, uint64_t key, uint64_t dest, uint64_
     uint64_t victim_seen = UINT64_MAX;
 
     if (fdb_read(br, key, &old_dest, &seen) && old_dest == dest &&
-        now - seen < FDB_REFRESH_NS && fresh(seen, now, aging))
+        fresh(seen, now, FDB_REFRESH_NS))
         return;
 
     b = fdb_bucket(br, key);
