@@ -14,6 +14,7 @@
 #include "bridge/capture.h"
 #include "bridge/epoch.h"
 #include "bridge/offload.h"
+#include "bridge/wire.h"
 
 #define ETH_HLEN 14
 #define VLAN_HLEN 4
@@ -64,17 +65,6 @@ static uint64_t monotonic_ns(void *ctx)
     (void)ctx;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
 }
 
 static void stat_add(uint64_t *ctr, uint64_t v)
@@ -465,8 +455,8 @@ static bool push_tag(struct nb_pkt *pkt, uint16_t tci)
     if (!d)
         return false;
     memmove(d, d + VLAN_HLEN, 12);
-    wr16(d + 12, ETHERTYPE_8021Q);
-    wr16(d + 14, tci);
+    nb_wr16(d + 12, ETHERTYPE_8021Q);
+    nb_wr16(d + 14, tci);
     if (pkt->flags & NB_PKT_CSUM_PARTIAL)
         pkt->csum_start += VLAN_HLEN;
     return true;
@@ -478,8 +468,8 @@ static bool push_tag(struct nb_pkt *pkt, uint16_t tci)
 static enum nb_drop_reason vlan_ingress(const struct nb_port *in, struct nb_pkt **pp)
 {
     struct nb_pkt *pkt = *pp;
-    bool tagged = pkt->len >= ETH_HLEN + VLAN_HLEN && rd16(pkt->data + 12) == ETHERTYPE_8021Q;
-    uint16_t tci = tagged ? rd16(pkt->data + 14) : 0, vid = tci & 0xfff;
+    bool tagged = pkt->len >= ETH_HLEN + VLAN_HLEN && nb_rd16(pkt->data + 12) == ETHERTYPE_8021Q;
+    uint16_t tci = tagged ? nb_rd16(pkt->data + 14) : 0, vid = tci & 0xfff;
 
     if (in->vlan_mode == NB_VLAN_NONE) {
         pkt->vlan_tci = 0;

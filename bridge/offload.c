@@ -2,6 +2,7 @@
  * (RFC 1071 §2(B)), so constants joining a sum go in as htons() values and
  * results are stored with memcpy, never through integer byte swapping. */
 #include "bridge/offload.h"
+#include "bridge/wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,28 +52,6 @@ uint16_t nb_csum_fold(uint64_t sum)
     return (uint16_t)~sum;
 }
 
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)(v >> 16));
-    wr16(p + 2, (uint16_t)v);
-}
-
 /* IPv6 extension headers that may sit between the fixed header and L4. */
 static int ipv6_skip_ext(const uint8_t *d, uint32_t len, uint32_t *off, uint8_t *next)
 {
@@ -104,11 +83,11 @@ int nb_offload_parse(const struct nb_pkt *pkt, struct nb_l4_info *info)
 
     if (len < ETH_HLEN)
         return -EBADMSG;
-    type = rd16(d + 12);
+    type = nb_rd16(d + 12);
     if (type == ETHERTYPE_8021Q) {
         if (len < ETH_HLEN + VLAN_HLEN)
             return -EBADMSG;
-        type = rd16(d + 16);
+        type = nb_rd16(d + 16);
         off += VLAN_HLEN;
     }
     info->l3_off = (uint16_t)off;
@@ -121,7 +100,7 @@ int nb_offload_parse(const struct nb_pkt *pkt, struct nb_l4_info *info)
         ihl = (d[off] & 0xfu) * 4u;
         if (ihl < 20 || off + ihl > len)
             return -EBADMSG;
-        if (rd16(d + off + 6) & 0x3fff)      /* MF or a fragment offset */
+        if (nb_rd16(d + off + 6) & 0x3fff)      /* MF or a fragment offset */
             return -EPROTONOSUPPORT;
         proto = d[off + 9];
         info->ip_version = 4;
@@ -184,9 +163,9 @@ static int l4_length(const struct nb_pkt *pkt, const struct nb_l4_info *info, ui
     uint32_t end;
 
     if (info->ip_version == 4)
-        end = info->l3_off + (uint32_t)rd16(ip + 2);
+        end = info->l3_off + (uint32_t)nb_rd16(ip + 2);
     else
-        end = info->l3_off + 40u + rd16(ip + 4);
+        end = info->l3_off + 40u + nb_rd16(ip + 4);
     if (end > pkt->len || end < (uint32_t)info->l4_off + info->l4_hdr_len)
         return -EBADMSG;
     *l4_len = end - info->l4_off;
@@ -255,7 +234,7 @@ int nb_offload_csum_verify(const struct nb_pkt *pkt)
     if (info.ip_version == 4 &&
         nb_csum_fold(nb_csum_add(0, d + info.l3_off, info.l4_off - info.l3_off)) != 0)
         return -EBADMSG;
-    if (info.ip_version == 4 && info.l4_proto == IPPROTO_UDP && rd16(d + info.l4_off + 6) == 0)
+    if (info.ip_version == 4 && info.l4_proto == IPPROTO_UDP && nb_rd16(d + info.l4_off + 6) == 0)
         return 0;                                  /* no checksum sent */
     if (nb_csum_fold(nb_csum_add(pseudo_sum(d, &info, l4_len), d + info.l4_off, l4_len)) != 0)
         return -EBADMSG;
@@ -276,13 +255,13 @@ static void set_ip_header(uint8_t *d, const struct nb_l4_info *info, uint32_t fr
 
     if (info->ip_version == 4) {
         uint16_t zero = 0, v;
-        wr16(ip + 2, (uint16_t)(frame_len - info->l3_off));
-        wr16(ip + 4, (uint16_t)(rd16(ip + 4) + id_delta));
+        nb_wr16(ip + 2, (uint16_t)(frame_len - info->l3_off));
+        nb_wr16(ip + 4, (uint16_t)(nb_rd16(ip + 4) + id_delta));
         memcpy(ip + 10, &zero, 2);
         v = nb_csum_fold(nb_csum_add(0, ip, info->l4_off - info->l3_off));
         memcpy(ip + 10, &v, 2);
     } else {
-        wr16(ip + 4, (uint16_t)(frame_len - info->l3_off - 40u));
+        nb_wr16(ip + 4, (uint16_t)(frame_len - info->l3_off - 40u));
     }
 }
 
@@ -309,7 +288,7 @@ int nb_offload_tso_segment(const struct nb_pkt *pkt, struct nb_pkt **out, unsign
     nseg = (payload + mss - 1) / mss;
     if (nseg > max)
         return -ENOSPC;
-    seq = rd32(pkt->data + info.l4_off + 4);
+    seq = nb_rd32(pkt->data + info.l4_off + 4);
     flags = pkt->data[info.l4_off + 13];
 
     for (i = 0; i < nseg; i++) {
@@ -326,7 +305,7 @@ int nb_offload_tso_segment(const struct nb_pkt *pkt, struct nb_pkt **out, unsign
         memcpy(s->data + hdr_len, pkt->data + hdr_len + off, chunk);
         set_ip_header(s->data, &info, s->len, (uint16_t)i);
         tcp = s->data + info.l4_off;
-        wr32(tcp + 4, seq + off);
+        nb_wr32(tcp + 4, seq + off);
         if (i != nseg - 1)
             f &= (uint8_t)~(TCP_FIN | TCP_PSH);
         if (i != 0)

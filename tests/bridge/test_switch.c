@@ -448,6 +448,33 @@ static void nb_bridge_input_segments_then_tags_for_trunk(void **state)
     }
 }
 
+static void nb_bridge_input_drops_bad_offload_metadata(void **state)
+{
+    struct fixture *f = *state;
+    struct nb_port_stats s;
+    struct nb_pkt *bad_csum = make_tcp(f->pool, 0, 100, 1);
+    struct nb_pkt *no_mss = make_tcp(f->pool, 0, 3000, 1);
+    struct nb_pkt *tiny_mss = make_tcp(f->pool, 0, 60000, 1);
+    struct nb_pkt *burst[3] = { bad_csum, no_mss, tiny_mss };
+
+    bad_csum->flags = NB_PKT_CSUM_PARTIAL;
+    bad_csum->csum_start = (uint16_t)(bad_csum->len + 10);   /* outside the frame */
+    no_mss->flags = NB_PKT_CSUM_PARTIAL;
+    no_mss->csum_start = 34;
+    no_mss->csum_offset = 16;
+    no_mss->gso_type = NB_GSO_TCPV4;                         /* without a size */
+    tiny_mss->gso_type = NB_GSO_TCPV4;
+    tiny_mss->gso_size = 100;                                /* 600 segments */
+    nb_bridge_input(f->br, f->a, burst, 3);
+    assert_int_equal(nb_dummy_port_count(f->b), 0);
+    assert_int_equal(nb_dummy_port_count(f->c), 0);
+    nb_port_stats_read(f->b, &s);
+    assert_int_equal(s.drops[NB_DROP_OFFLOAD], 3);
+    assert_int_equal(s.tx_packets, 0);
+    nb_port_stats_read(f->a, &s);
+    assert_int_equal(s.rx_packets, 3);
+}
+
 /* ---- ports ---- */
 
 static void nb_bridge_add_port_rejects_duplicates(void **state)
@@ -664,6 +691,7 @@ int main(void)
         T(nb_bridge_input_completes_checksum_for_port_without_csum),
         T(nb_bridge_input_segments_for_port_without_tso),
         T(nb_bridge_input_segments_then_tags_for_trunk),
+        T(nb_bridge_input_drops_bad_offload_metadata),
         T(nb_bridge_add_port_rejects_duplicates),
         T(nb_bridge_del_port_forgets_its_macs),
         T(nb_bridge_del_port_under_traffic),
