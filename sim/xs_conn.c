@@ -97,8 +97,7 @@ void xs_conn_kill(struct xs_conn *conn, const char *why)
 	if (conn->dead)
 		return;
 	if (why)
-		fprintf(stderr, "xenstored: dropping domain %u connection: %s\n",
-			conn->domid, why);
+		xs_log(srv, "dropping domain %u connection: %s", conn->domid, why);
 	conn->dead = true;
 	epoll_ctl(srv->epfd, EPOLL_CTL_DEL, conn->fd, NULL);
 	close(conn->fd);
@@ -214,8 +213,8 @@ void xs_conn_event(struct xs_conn *conn, const char *path, const char *token)
 				conn->srv->limits.out_hard)) {
 		conn->srv->stats.events_dropped++;
 		if (!conn->events_dropped++)
-			fprintf(stderr, "xenstored: domain %u does not read its "
-				"watch events, dropping them\n", conn->domid);
+			xs_log(conn->srv, "domain %u does not read its watch "
+			       "events, dropping them", conn->domid);
 		return;
 	}
 	queue(conn, true, XS_WATCH_EVENT, 0, 0, path, (unsigned)plen, token,

@@ -1,6 +1,7 @@
 /* Server lifecycle, the epoll loop, one listening socket per domain, and
  * the privileged direct API the emulator's toolstack uses. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,26 @@ void xs_server_free(struct xs_server *xs)
 	free(xs);
 }
 
+void xs_server_set_log(struct xs_server *xs, xs_server_log_fn *fn, void *ctx)
+{
+	xs->log_fn = fn;
+	xs->log_ctx = ctx;
+}
+
+void xs_log(struct xs_server *srv, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (srv->log_fn)
+		srv->log_fn(srv->log_ctx, line);
+	else
+		fprintf(stderr, "xenstored: %s\n", line);
+}
+
 void xs_server_get_stats(const struct xs_server *xs, struct xs_server_stats *out)
 {
 	*out = xs->stats;
@@ -133,8 +154,8 @@ static void accept_clients(struct xs_domain *d)
 			return;
 		if (d->nconns >= srv->limits.conns_per_domain) {
 			srv->stats.conns_refused++;
-			fprintf(stderr, "xenstored: domain %u has too many "
-				"connections, refusing one\n", d->domid);
+			xs_log(srv, "domain %u has too many connections, "
+			       "refusing one", d->domid);
 			close(fd);
 			continue;
 		}

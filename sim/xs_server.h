@@ -45,6 +45,10 @@ struct xs_server_stats {
 	unsigned long conns_refused;     /* over the per-domain connection cap */
 };
 void xs_server_get_stats(const struct xs_server *xs, struct xs_server_stats *out);
+/* Where the server reports dropped clients and events (one line, no
+ * newline); by default "xenstored: <line>" on stderr. */
+typedef void xs_server_log_fn(void *ctx, const char *line);
+void xs_server_set_log(struct xs_server *xs, xs_server_log_fn *fn, void *ctx);
 
 /* Privileged direct access for the emulator's toolstack role (no transaction,
  * watches fire as for a client write). Return 0 or -errno. */

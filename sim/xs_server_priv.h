@@ -101,6 +101,8 @@ struct xs_server {
 	struct xs_perms release_perms;    /* who sees @releaseDomain */
 	struct xs_limits limits;
 	struct xs_server_stats stats;
+	xs_server_log_fn *log_fn;
+	void *log_ctx;
 };
 
 /* One request: who asks, through which connection (NULL for the API's
@@ -163,6 +165,8 @@ void xs_req_fire(struct xs_req *req, const char *name, bool exact,
 		 const struct xs_perms *node_perms);
 
 /* xs_server.c */
+void xs_log(struct xs_server *srv, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void xs_server_flush_all(struct xs_server *srv);
 void xs_server_reap(struct xs_server *srv);
 

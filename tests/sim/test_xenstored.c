@@ -533,6 +533,17 @@ static void get_stats(struct fixture *f, void *arg)
 	xs_server_get_stats(f->xs, arg);
 }
 
+/* Runs on the server thread; read after a locked call. */
+static void keep_last_line(void *ctx, const char *line)
+{
+	snprintf(ctx, 128, "%s", line);
+}
+
+static void capture_log(struct fixture *f, void *arg)
+{
+	xs_server_set_log(f->xs, arg ? keep_last_line : NULL, arg);
+}
+
 static void add_domain7(struct fixture *f, void *arg)
 {
 	char path[128];
@@ -976,8 +987,9 @@ static void xs_dispatch_oversized_disconnects_only_it(void **state)
 	struct xs_handle *good = open_as(f, 0);
 	int fd = raw_connect(f->sock5);
 	struct xs_server_stats st;
-	char c;
+	char c, line[128] = "";
 
+	server_locked(f, capture_log, line);
 	write_str(good, XBT_NULL, "/before", "1");
 	raw_send(fd, XS_WRITE, 1, NULL, 0, XENSTORE_PAYLOAD_MAX + 1);
 	/* The server hangs up on it... */
@@ -988,6 +1000,8 @@ static void xs_dispatch_oversized_disconnects_only_it(void **state)
 	expect_read(good, XBT_NULL, "/before", "1", 0);
 	server_locked(f, get_stats, &st);
 	assert_int_equal(st.protocol_drops, 1);
+	assert_string_equal(line, "dropping domain 5 connection: oversized request");
+	server_locked(f, capture_log, NULL);
 	xs_close(good);
 }
 
