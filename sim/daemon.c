@@ -380,6 +380,7 @@ static void admin_request(struct xensim *x, struct sim_conn *c, const struct sim
 static void conn_readable(struct xensim *x, struct sim_conn *c)
 {
 	char *buf = malloc(SIM_MSG_MAX);
+	struct sim_msg hdr = { 0 };
 	int fds[SIM_MAX_FDS];
 	unsigned nfds;
 	long n;
@@ -387,23 +388,23 @@ static void conn_readable(struct xensim *x, struct sim_conn *c)
 	if (!buf)
 		return;
 	n = sim_msg_recv(c->fd, buf, SIM_MSG_MAX, fds, &nfds);
+	if (n == -EAGAIN) {
+		free(buf);
+		return;
+	}
 	if (n <= 0 && n != -EMSGSIZE) {
 		free(buf);
 		xensim_conn_close(x, c);
 		return;
 	}
-	{
-		struct sim_msg hdr = { 0 };
-
-		if (n >= (long)sizeof(hdr))
-			memcpy(&hdr, buf, sizeof(hdr));
-		if (n < (long)sizeof(hdr) || hdr.magic != SIM_PROTO_MAGIC)
-			refuse(x, c, &hdr, EPROTO, "malformed message");
-		else if (c->dom)
-			dom_request(x, c, (const struct sim_msg *)buf, (size_t)n, fds, nfds);
-		else
-			admin_request(x, c, (const struct sim_msg *)buf, (size_t)n);
-	}
+	if (n >= (long)sizeof(hdr))
+		memcpy(&hdr, buf, sizeof(hdr));
+	if (n < (long)sizeof(hdr) || hdr.magic != SIM_PROTO_MAGIC)
+		refuse(x, c, &hdr, EPROTO, "malformed message");
+	else if (c->dom)
+		dom_request(x, c, (const struct sim_msg *)buf, (size_t)n, fds, nfds);
+	else
+		admin_request(x, c, (const struct sim_msg *)buf, (size_t)n);
 	for (unsigned i = 0; i < nfds; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

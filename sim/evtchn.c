@@ -88,6 +88,7 @@ xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger, unsigned int 
 		return NULL;
 	}
 	h->efd = -1;
+	h->c.sock = -1; /* nothing to close if we fail before connecting */
 	h->restrict_domid = UNRESTRICTED;
 	pthread_mutex_init(&h->lock, NULL);
 	h->peers = calloc(SIM_NR_DOMIDS, sizeof(*h->peers));
