@@ -34,6 +34,7 @@ struct nb_capture {
     pthread_cond_t drained;     /* flushers: queue written */
     struct frame *head, *tail;
     unsigned queued;
+    size_t queued_bytes;
     bool stop, opening;
     uint64_t enqueued, written, dropped;
     pthread_t writer;
@@ -95,6 +96,7 @@ static void *writer_main(void *arg)
         unsigned n = cap->queued;
         cap->head = cap->tail = NULL;
         cap->queued = 0;
+        cap->queued_bytes = 0;
         if (!cap->dumper)
             cap->dropped += n;
         pthread_mutex_unlock(&cap->lock);
@@ -164,6 +166,7 @@ void nb_capture_frames(struct nb_capture *cap, struct nb_pkt *const *pkts, unsig
 {
     struct frame *first = NULL, **link = &first, *last = NULL;
     unsigned made = 0;
+    size_t bytes = 0;
     struct timeval now;
 
     gettimeofday(&now, NULL);
@@ -180,10 +183,12 @@ void nb_capture_frames(struct nb_capture *cap, struct nb_pkt *const *pkts, unsig
         *link = last = f;
         link = &f->next;
         made++;
+        bytes += caplen;
     }
     pthread_mutex_lock(&cap->lock);
     cap->dropped += n - made;
-    if (cap->queued + made > NB_CAPTURE_QUEUE_MAX || cap->stop) {
+    if (cap->queued + made > NB_CAPTURE_QUEUE_MAX ||
+        cap->queued_bytes + bytes > NB_CAPTURE_QUEUE_BYTES || cap->stop) {
         cap->dropped += made;
         pthread_mutex_unlock(&cap->lock);
         while (first) {
@@ -200,6 +205,7 @@ void nb_capture_frames(struct nb_capture *cap, struct nb_pkt *const *pkts, unsig
             cap->head = first;
         cap->tail = last;
         cap->queued += made;
+        cap->queued_bytes += bytes;
         cap->enqueued += made;
         pthread_cond_signal(&cap->wake);
     }

@@ -11,7 +11,8 @@
 #include <stdint.h>
 #include "bridge/pkt.h"
 
-#define NB_CAPTURE_QUEUE_MAX 4096u   /* frames waiting for the writer */
+#define NB_CAPTURE_QUEUE_MAX 4096u          /* frames waiting for the writer */
+#define NB_CAPTURE_QUEUE_BYTES (16u << 20)  /* and their bytes */
 
 struct nb_capture;
 

@@ -172,6 +172,13 @@ static int l4_length(const struct nb_pkt *pkt, const struct nb_l4_info *info, ui
     return 0;
 }
 
+/* Parses pkt down to L4 and the L4 length its IP header states. */
+static int parse_l4(const struct nb_pkt *pkt, struct nb_l4_info *info, uint32_t *l4_len)
+{
+    int rc = nb_offload_parse(pkt, info);
+    return rc ? rc : l4_length(pkt, info, l4_len);
+}
+
 static uint16_t csum_field_offset(uint8_t proto)
 {
     return proto == IPPROTO_TCP ? 16 : 6;
@@ -181,11 +188,8 @@ int nb_offload_csum_setup(struct nb_pkt *pkt, bool fill_pseudo)
 {
     struct nb_l4_info info;
     uint32_t l4_len;
-    int rc = nb_offload_parse(pkt, &info);
+    int rc = parse_l4(pkt, &info, &l4_len);
 
-    if (rc)
-        return rc;
-    rc = l4_length(pkt, &info, &l4_len);
     if (rc)
         return rc;
     pkt->csum_start = info.l4_off;
@@ -224,11 +228,8 @@ int nb_offload_csum_verify(const struct nb_pkt *pkt)
     struct nb_l4_info info;
     uint32_t l4_len;
     const uint8_t *d = pkt->data;
-    int rc = nb_offload_parse(pkt, &info);
+    int rc = parse_l4(pkt, &info, &l4_len);
 
-    if (rc)
-        return rc;
-    rc = l4_length(pkt, &info, &l4_len);
     if (rc)
         return rc;
     if (info.ip_version == 4 &&

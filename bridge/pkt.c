@@ -71,9 +71,14 @@ void nb_pkt_pool_free(struct nb_pkt_pool *pool)
         pool_destroy(pool);
 }
 
-unsigned nb_pkt_pool_in_use(const struct nb_pkt_pool *pool)
+unsigned nb_pkt_pool_in_use(struct nb_pkt_pool *pool)
 {
-    return __atomic_load_n(&pool->in_use, __ATOMIC_RELAXED);
+    unsigned n;
+
+    pthread_mutex_lock(&pool->lock);
+    n = pool->in_use;
+    pthread_mutex_unlock(&pool->lock);
+    return n;
 }
 
 static int class_of(uint32_t len)

@@ -68,7 +68,7 @@ struct nb_pkt *nb_pkt_unshare(struct nb_pkt *pkt);
  * the headroom is too small. */
 uint8_t *nb_pkt_push(struct nb_pkt *pkt, uint32_t n);
 /* Packets currently handed out (for tests and statistics). */
-unsigned nb_pkt_pool_in_use(const struct nb_pkt_pool *pool);
+unsigned nb_pkt_pool_in_use(struct nb_pkt_pool *pool);
 
 static inline void nb_pkt_ref(struct nb_pkt *pkt)
 {

@@ -41,6 +41,7 @@ struct dpdk_port {
     char devname[RTE_DEV_NAME_MAX_LEN];
     bool busy_poll;
     uint64_t tx_offload_capa;
+    bool multi_seg;               /* the device sends chained mbufs */
     struct rte_device *rdev;      /* removed again when the port goes */
     pthread_mutex_t tx_lock;      /* one TX queue, many ingress threads */
     struct nb_bridge *bridge;
@@ -163,11 +164,16 @@ static void dpdk_tx_burst(struct nb_port *port, struct nb_pkt **pkts, unsigned n
 {
     struct dpdk_port *dp = dp_of(port);
     struct rte_mbuf *m[NB_BURST];
-    unsigned nm = 0, no_mbuf = 0;
+    unsigned nm = 0, no_mbuf = 0, too_big = 0;
     uint16_t sent;
 
     for (unsigned i = 0; i < n; i++) {
-        struct rte_mbuf *mb = pkt2mbuf(dp, pkts[i]);
+        struct rte_mbuf *mb;
+        if (pkts[i]->len > MBUF_DATA - RTE_PKTMBUF_HEADROOM && !dp->multi_seg) {
+            too_big++;          /* would need a chain the device cannot send */
+            continue;
+        }
+        mb = pkt2mbuf(dp, pkts[i]);
         if (!mb) {
             no_mbuf++;
             continue;
@@ -183,6 +189,8 @@ static void dpdk_tx_burst(struct nb_port *port, struct nb_pkt **pkts, unsigned n
         rte_pktmbuf_free(m[i]);
     if (no_mbuf + (nm - sent))
         nb_port_count_drop(port, NB_DROP_NO_BUFFER, no_mbuf + (nm - sent));
+    if (too_big)
+        nb_port_count_drop(port, NB_DROP_MALFORMED, too_big);
 }
 
 /* ---- RX: mbuf -> nb_pkt ------------------------------------------------- */
@@ -279,14 +287,16 @@ static int dpdk_configure(struct dpdk_port *dp, unsigned ring)
         return rc;
     dp->tx_offload_capa = info.tx_offload_capa;
     dp->rdev = info.device;
+    if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+        conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+        dp->multi_seg = true;
+    }
     if ((info.tx_offload_capa & want) == want) {
         conf.txmode.offloads |= want;
         dp->port.offloads |= NB_PORT_OFF_CSUM;
         if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO &&
-            info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM &&
-            info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
-            conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
-                                    RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+            info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM && dp->multi_seg) {
+            conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
             dp->port.offloads |= NB_PORT_OFF_TSO4 | NB_PORT_OFF_TSO6;
         }
     }
