@@ -702,6 +702,10 @@ void nb_bridge_input(struct nb_bridge *br, struct nb_port *in, struct nb_pkt **p
 
     if (n == 0)
         return;
+    if (!br) {                        /* a receive side still running after detach */
+        nb_pkt_free_burst(pkts, n);
+        return;
+    }
     if (n > NB_BURST) {               /* a caller bug; still keep the contract */
         nb_bridge_input(br, in, pkts, NB_BURST);
         nb_bridge_input(br, in, pkts + NB_BURST, n - NB_BURST);

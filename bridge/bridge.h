@@ -53,7 +53,9 @@ int nb_bridge_foreach_port(struct nb_bridge *br,
 /* Forwards a burst (n <= NB_BURST) received on port in; takes ownership
  * of every packet. Learning, lookup, flooding, VLAN and offload fallbacks
  * happen here; each egress port gets its packets in one tx_burst call per
- * input burst (more only when software segmentation multiplies them). */
+ * input burst (more only when software segmentation multiplies them).
+ * Packets from a port no longer attached to br, or with br NULL (as
+ * port->bridge is after nb_bridge_del_port), are freed. */
 void nb_bridge_input(struct nb_bridge *br, struct nb_port *in, struct nb_pkt **pkts, unsigned n);
 
 /* The port a (mac, vid) was last seen on and is not aged out, or NULL. */

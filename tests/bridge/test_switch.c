@@ -514,6 +514,23 @@ static void nb_bridge_del_port_forgets_its_macs(void **state)
     assert_int_equal(nb_dummy_port_count(f->b), 1);                 /* flooded */
 }
 
+static void nb_bridge_input_from_detached_port_frees(void **state)
+{
+    struct fixture *f = *state;
+    struct nb_port *gone = nb_dummy_port_new("gone", 0);
+    struct nb_pkt *p;
+
+    /* Never attached, and attached elsewhere: nothing forwarded, all freed
+     * (teardown checks the pool). */
+    p = make_frame(f->pool, BCAST, MAC_X, 0x0800, 46, 1);
+    nb_bridge_input(f->br, gone, &p, 1);
+    p = make_frame(f->pool, BCAST, MAC_X, 0x0800, 46, 1);
+    nb_bridge_input(NULL, gone, &p, 1);
+    assert_int_equal(nb_dummy_port_count(f->b), 0);
+    assert_int_equal(nb_pkt_pool_in_use(f->pool), 0);
+    nb_dummy_port_free(gone);
+}
+
 struct sender {
     struct fixture *f;
     struct nb_pkt_pool *pool;   /* its own, so its backlog cannot starve the test */
@@ -695,6 +712,7 @@ int main(void)
         T(nb_bridge_add_port_rejects_duplicates),
         T(nb_bridge_del_port_forgets_its_macs),
         T(nb_bridge_del_port_under_traffic),
+        T(nb_bridge_input_from_detached_port_frees),
         T(nb_pkt_free_burst_from_other_thread),
         cmocka_unit_test(nb_pkt_alloc_respects_pool_limit),
         T(nb_pkt_unshare_copies_only_when_shared),
