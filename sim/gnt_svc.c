@@ -100,24 +100,32 @@ static void run_notify(struct xensim *x, struct sim_dom *page_dom, uint32_t ref,
 		evt_svc_notify(x, port_dom, port);
 }
 
-/* Ends the grant: no new map or copy; the page is reused only when unmapped. */
-static void ref_revoke(struct xensim *x, struct sim_dom *d, uint32_t ref)
+/* Ends grants: no new map or copy; a page is reused once nobody maps it
+ * and no copy that saw the grant can still be running. */
+static void refs_revoke(struct xensim *x, struct sim_dom *d, const uint32_t *refs, uint32_t n)
 {
-	struct sim_ref *r = &d->refs[ref];
-	uint32_t w = atomic_load(&d->gt->ent[ref].word);
+	if (!n)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		struct sim_ref *r = &d->refs[refs[i]];
+		uint32_t w = atomic_load(&d->gt->ent[refs[i]].word);
 
-	if (r->notify_offset != SIM_NO_NOTIFY || r->notify_port != SIM_NO_NOTIFY)
-		run_notify(x, d, ref, d, r->notify_offset, r->notify_port);
-	r->sharer = NULL;
-	atomic_store(&d->gt->ent[ref].word,
-		     SIM_GNT_WORD(SIM_GNT_DOMID(w), SIM_GNT_REVOKING, SIM_GNT_RO(w), SIM_GNT_GEN(w)));
-	if (!wait_copies(x)) {
-		fprintf(stderr, "xensim: dom%u ref %u: a grant copy never finished (process "
-			"stopped?); page kept out of use\n", d->domid, ref);
-		r->maps++; /* leak it rather than hand out a page being copied */
+		if (r->notify_offset != SIM_NO_NOTIFY || r->notify_port != SIM_NO_NOTIFY)
+			run_notify(x, d, refs[i], d, r->notify_offset, r->notify_port);
+		r->sharer = NULL;
+		atomic_store(&d->gt->ent[refs[i]].word,
+			     SIM_GNT_WORD(SIM_GNT_DOMID(w), SIM_GNT_REVOKING, SIM_GNT_RO(w),
+					  SIM_GNT_GEN(w)));
 	}
-	if (!r->maps)
-		ref_free(d, ref);
+	if (!wait_copies(x)) {
+		fprintf(stderr, "xensim: dom%u: a grant copy never finished (process stopped?); "
+			"%u revoked pages kept out of use\n", d->domid, n);
+		for (uint32_t i = 0; i < n; i++)
+			d->refs[refs[i]].maps++; /* leak rather than hand out a page being copied */
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (!d->refs[refs[i]].maps)
+			ref_free(d, refs[i]);
 }
 
 int gnt_svc_share(struct xensim *x, struct sim_conn *c, const struct sim_msg *m,
@@ -149,15 +157,21 @@ int gnt_svc_share(struct xensim *x, struct sim_conn *c, const struct sim_msg *m,
 int gnt_svc_unshare(struct xensim *x, struct sim_conn *c, const uint32_t *refs, uint32_t n)
 {
 	struct sim_dom *d = c->dom;
+	uint32_t *mine = malloc((n ? n : 1) * sizeof(*mine)), k = 0;
 	int rc = 0;
 
+	if (!mine)
+		return ENOMEM;
 	for (uint32_t i = 0; i < n; i++) {
 		if (refs[i] >= SIM_NR_GREFS || d->refs[refs[i]].sharer != c) {
-			rc = EINVAL;
+			rc = EINVAL; /* not this handle's grant: the others still end */
 			continue;
 		}
-		ref_revoke(x, d, refs[i]);
+		d->refs[refs[i]].sharer = NULL; /* a ref listed twice ends once */
+		mine[k++] = refs[i];
 	}
+	refs_revoke(x, d, mine, k);
+	free(mine);
 	return rc;
 }
 
@@ -251,7 +265,16 @@ void gnt_svc_conn_closed(struct xensim *x, struct sim_conn *c)
 		free(mp);
 	}
 	/* gntalloc ends every grant of a closed handle. */
-	for (uint32_t ref = SIM_GREF_RESERVED; ref < SIM_NR_GREFS; ref++)
-		if (d->refs[ref].sharer == c)
-			ref_revoke(x, d, ref);
+	uint32_t *mine = malloc(SIM_NR_GREFS * sizeof(*mine)), n = 0;
+
+	for (uint32_t ref = SIM_GREF_RESERVED; ref < SIM_NR_GREFS; ref++) {
+		if (d->refs[ref].sharer != c)
+			continue;
+		if (mine)
+			mine[n++] = ref;
+		else
+			refs_revoke(x, d, &ref, 1); /* no memory for a batch: one by one */
+	}
+	refs_revoke(x, d, mine, n);
+	free(mine);
 }
