@@ -2,8 +2,14 @@
  * `ping` pings an address that a responder port on the same nb_bridge
  * owns (it answers ARP and ICMP echo), and a capture on the tap port shows
  * the exchange. Needs root, `ip` and `ping`. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <pcap/pcap.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +21,7 @@
 
 #include "bridge/bridge.h"
 #include "bridge/capture.h"
+#include "bridge/offload.h"
 #include "bridge/port_dummy.h"
 #include "bridge/port_tap.h"
 #include "bridge/vnet_hdr.h"
@@ -53,7 +60,7 @@ static void answer_arp(struct responder *r, struct nb_port *port, const uint8_t 
     memcpy(p->data + 22, RESP_MAC, 6);
     memcpy(p->data + 28, RESP_IP, 4);
     memcpy(p->data + 32, arp + 8, 10);           /* their MAC and IP */
-    r->arp_replies++;
+    __atomic_fetch_add(&r->arp_replies, 1, __ATOMIC_RELAXED);   /* the tap's thread */
     answer(r, port, p);
 }
 
@@ -84,7 +91,7 @@ static void answer_echo(struct responder *r, struct nb_port *port, const struct 
     icmp[0] = 0;                                 /* echo reply */
     put16(icmp + 2, 0);
     put16(icmp + 2, (uint16_t)~ref_sum(0, icmp, tot - ihl));
-    r->echo_replies++;
+    __atomic_fetch_add(&r->echo_replies, 1, __ATOMIC_RELAXED);
     answer(r, port, p);
 }
 
@@ -124,55 +131,105 @@ static int run(const char *cmd)
     return rc == -1 ? -1 : WEXITSTATUS(rc);
 }
 
-static void nb_tap_port_new_ping_through_linux_bridge(void **state)
-{
+/* A private namespace with the Linux bridge nbtbr0 (192.0.2.1/24), our
+ * tap nbtap0 in it, and the responder (192.0.2.2) on the same nb_bridge. */
+struct netns {
     struct nb_pkt_pool *pool;
     struct nb_bridge *br;
     struct nb_port *tap, *resp;
-    struct responder r = { 0 };
-    struct nb_capture *cap, *old;
+    struct responder r;
+    struct udp_seen {
+        unsigned n, csum_ok;
+    } udp;
+};
+
+static void udp_hook(struct nb_port *port, struct nb_pkt *pkt, void *ctx);
+
+static int netns_setup(void **state)
+{
+    struct netns *ns = calloc(1, sizeof(*ns));
     struct nb_tap_config cfg = { .ifname = "nbtap0", .linux_bridge = "nbtbr0" };
+
+    *state = ns;
+    /* Without root, iproute2, ping, namespaces or tun the tests skip. */
+    if (geteuid() != 0 || run("command -v ip >/dev/null && command -v ping >/dev/null") != 0 ||
+        unshare(CLONE_NEWNET) != 0 || access("/dev/net/tun", R_OK | W_OK) != 0)
+        return 0;
+    if (run("ip link add nbtbr0 type bridge && "
+            "ip addr add 192.0.2.1/24 dev nbtbr0 && ip link set nbtbr0 up") != 0)
+        return -1;
+    ns->pool = nb_pkt_pool_new("tap", 4096);
+    ns->br = nb_bridge_new("nb0", NULL);
+    ns->r.br = ns->br;
+    ns->r.pool = ns->pool;
+    if (nb_tap_port_new(&cfg, ns->pool, &ns->tap) != 0)
+        return -1;
+    ns->resp = nb_dummy_port_new("responder", 0);
+    nb_dummy_port_set_hook(ns->resp, udp_hook, ns);
+    if (nb_bridge_add_port(ns->br, ns->tap) || nb_bridge_add_port(ns->br, ns->resp) ||
+        nb_tap_port_start(ns->tap))
+        return -1;
+    return 0;
+}
+
+static int netns_teardown(void **state)
+{
+    struct netns *ns = *state;
+
+    if (ns->br) {
+        assert_int_equal(nb_bridge_del_port(ns->br, ns->tap), 0);
+        nb_bridge_free(ns->br);
+        assert_int_equal(nb_pkt_pool_in_use(ns->pool), 0);
+        nb_pkt_pool_free(ns->pool);
+    }
+    free(ns);
+    return 0;
+}
+
+/* The responder's hook: answers ARP/ping, and checks UDP datagrams to
+ * 192.0.2.2:7777 arrive with a correct checksum (the port takes no
+ * offloads, so the bridge must have completed any the kernel left). */
+static void udp_hook(struct nb_port *port, struct nb_pkt *pkt, void *ctx)
+{
+    struct netns *ns = ctx;
+    const uint8_t *ip = pkt->data + 14;
+
+    responder_hook(port, pkt, &ns->r);
+    if (pkt->len >= 14 + 28 && get16(pkt->data + 12) == 0x0800 && ip[9] == 17 &&
+        memcmp(ip + 16, RESP_IP, 4) == 0 && get16(ip + (ip[0] & 0xf) * 4 + 2) == 7777) {
+        if (!(pkt->flags & NB_PKT_CSUM_PARTIAL) && nb_offload_csum_verify(pkt) == 0)
+            __atomic_fetch_add(&ns->udp.csum_ok, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&ns->udp.n, 1, __ATOMIC_RELEASE);
+    }
+}
+
+static void nb_tap_port_new_ping_through_linux_bridge(void **state)
+{
+    struct netns *ns = *state;
+    struct nb_capture *cap, *old;
     char dir[] = "/tmp/nb-tap-XXXXXX", path[64];
     int err = 0;
-    (void)state;
 
-    if (geteuid() != 0)
-        skip();                                  /* needs root: namespaces and taps */
-    if (run("command -v ip >/dev/null && command -v ping >/dev/null") != 0)
-        skip();                                  /* needs iproute2 and iputils-ping */
-    if (unshare(CLONE_NEWNET) != 0 || access("/dev/net/tun", R_OK | W_OK) != 0)
-        skip();                                  /* no network namespaces or no tun */
-    assert_int_equal(run("ip link add nbtbr0 type bridge && "
-                         "ip addr add 192.0.2.1/24 dev nbtbr0 && ip link set nbtbr0 up"), 0);
-
-    pool = nb_pkt_pool_new("tap", 4096);
-    br = nb_bridge_new("nb0", NULL);
-    r.br = br;
-    r.pool = pool;
-    assert_int_equal(nb_tap_port_new(&cfg, pool, &tap), 0);
-    assert_string_equal(nb_tap_port_ifname(tap), "nbtap0");
+    if (!ns->br)
+        skip();                                  /* needs root, ip, ping, netns, tun */
     /* (sysfs still shows the old namespace: ask iproute2.) */
+    assert_string_equal(nb_tap_port_ifname(ns->tap), "nbtap0");
     assert_int_equal(run("ip -o link show nbtap0 | grep -q 'master nbtbr0'"), 0);
-    resp = nb_dummy_port_new("responder", 0);
-    nb_dummy_port_set_hook(resp, responder_hook, &r);
-    assert_int_equal(nb_bridge_add_port(br, tap), 0);
-    assert_int_equal(nb_bridge_add_port(br, resp), 0);
-    assert_int_equal(nb_tap_port_start(tap), 0);
 
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/tap.pcap", dir);
     cap = nb_capture_open(path, 0, &err);
     assert_non_null(cap);
-    assert_int_equal(nb_bridge_set_capture(br, tap, cap, &old), 0);
+    assert_int_equal(nb_bridge_set_capture(ns->br, ns->tap, cap, &old), 0);
 
     /* -W bounds a lost reply, it is not a speed check. */
     assert_int_equal(run("ping -c 3 -i 0.2 -W 5 192.0.2.2 >/dev/null"), 0);
 
-    assert_int_equal(nb_bridge_set_capture(br, tap, NULL, &old), 0);
+    assert_int_equal(nb_bridge_set_capture(ns->br, ns->tap, NULL, &old), 0);
     nb_capture_close(cap);
-    assert_true(r.arp_replies >= 1);
-    assert_true(r.echo_replies >= 3);
-    assert_ptr_equal(nb_bridge_fdb_lookup(br, RESP_MAC, 0), resp);
+    assert_true(__atomic_load_n(&ns->r.arp_replies, __ATOMIC_RELAXED) >= 1);
+    assert_true(__atomic_load_n(&ns->r.echo_replies, __ATOMIC_RELAXED) >= 3);
+    assert_ptr_equal(nb_bridge_fdb_lookup(ns->br, RESP_MAC, 0), ns->resp);
     /* Both directions are in the capture. */
     assert_true(count_icmp(path, 8) >= 3);
     assert_true(count_icmp(path, 0) >= 3);
@@ -183,13 +240,81 @@ static void nb_tap_port_new_ping_through_linux_bridge(void **state)
                  " | wc -l) -ge 3", path);
         assert_int_equal(run(cmd), 0);
     }
-
-    assert_int_equal(nb_bridge_del_port(br, tap), 0);
-    nb_bridge_free(br);
-    assert_int_equal(nb_pkt_pool_in_use(pool), 0);
-    nb_pkt_pool_free(pool);
     unlink(path);
     rmdir(dir);
+}
+
+/* A UDP datagram with its checksum left to the receiver (CSUM_PARTIAL),
+ * from the responder to the namespace's socket at 192.0.2.1:9999. */
+static struct nb_pkt *udp_to_namespace(struct netns *ns, const uint8_t dst_mac[6],
+                                       const uint8_t *payload, unsigned len)
+{
+    struct nb_pkt *p = nb_pkt_alloc(ns->pool, 14 + 20 + 8 + len);
+    uint8_t *ip = p->data + 14, *udp = ip + 20;
+
+    memset(p->data, 0, 14 + 28);
+    memcpy(p->data, dst_mac, 6);
+    memcpy(p->data + 6, RESP_MAC, 6);
+    put16(p->data + 12, 0x0800);
+    ip[0] = 0x45;
+    put16(ip + 2, (uint16_t)(28 + len));
+    ip[8] = 64;
+    ip[9] = 17;
+    memcpy(ip + 12, RESP_IP, 4);
+    ip[16] = 192; ip[17] = 0; ip[18] = 2; ip[19] = 1;
+    put16(ip + 10, (uint16_t)~ref_sum(0, ip, 20));
+    put16(udp, 5555);
+    put16(udp + 2, 9999);
+    put16(udp + 4, (uint16_t)(8 + len));
+    memcpy(udp + 8, payload, len);
+    assert_int_equal(nb_offload_csum_setup(p, true), 0);
+    return p;
+}
+
+static void nb_tap_port_new_checksum_offload_both_ways(void **state)
+{
+    struct netns *ns = *state;
+    struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(9999) };
+    struct sockaddr_in peer = { .sin_family = AF_INET, .sin_port = htons(7777) };
+    struct ifreq ifr = { 0 };
+    uint8_t payload[1000], got[2000];
+    struct pollfd pfd;
+    int s;
+
+    if (!ns->br)
+        skip();                                  /* needs root, ip, ping, netns, tun */
+    for (unsigned i = 0; i < sizeof(payload); i++)
+        payload[i] = (uint8_t)(i * 13);
+    s = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(s >= 0);
+    inet_pton(AF_INET, "192.0.2.1", &me.sin_addr);
+    assert_int_equal(bind(s, (struct sockaddr *)&me, sizeof(me)), 0);
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "nbtbr0");
+    assert_int_equal(ioctl(s, SIOCGIFHWADDR, &ifr), 0);
+
+    /* Into the kernel: the vnet header tells it where the sum goes; a
+     * wrong csum_start/offset would make it drop the datagram. */
+    struct nb_pkt *p = udp_to_namespace(ns, (const uint8_t *)ifr.ifr_hwaddr.sa_data, payload,
+                                        sizeof(payload));
+    nb_bridge_input(ns->br, ns->resp, &p, 1);
+    pfd = (struct pollfd){ .fd = s, .events = POLLIN };
+    assert_int_equal(poll(&pfd, 1, 5000), 1);      /* bounds a lost datagram */
+    assert_int_equal(recv(s, got, sizeof(got), 0), (ssize_t)sizeof(payload));
+    assert_memory_equal(got, payload, sizeof(payload));
+
+    /* Out of the kernel: whatever it leaves partial, the responder (no
+     * offloads) receives complete and correct. The responder answers the
+     * ARP the kernel sends first. */
+    inet_pton(AF_INET, "192.0.2.2", &peer.sin_addr);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sendto(s, payload, sizeof(payload), 0, (struct sockaddr *)&peer,
+                                sizeof(peer)), (ssize_t)sizeof(payload));
+    for (int waited = 0; __atomic_load_n(&ns->udp.n, __ATOMIC_ACQUIRE) < 3 && waited < 5000;
+         waited++)
+        poll(NULL, 0, 1);                          /* bounds lost datagrams */
+    assert_int_equal(__atomic_load_n(&ns->udp.n, __ATOMIC_ACQUIRE), 3);
+    assert_int_equal(ns->udp.csum_ok, 3);
+    close(s);
 }
 
 static void nb_vnethdr2pkt_maps_offloads(void **state)
@@ -237,6 +362,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nb_vnethdr2pkt_maps_offloads),
         cmocka_unit_test(nb_tap_port_new_ping_through_linux_bridge),
+        cmocka_unit_test(nb_tap_port_new_checksum_offload_both_ways),
     };
-    return cmocka_run_group_tests_name("bridge_tap", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("bridge_tap", tests, netns_setup, netns_teardown);
 }
