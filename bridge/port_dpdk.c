@@ -27,6 +27,9 @@
 #define MBUF_DATA (2048 + RTE_PKTMBUF_HEADROOM)
 /* The receive thread sleeps this long after an empty poll (event mode). */
 #define IDLE_SLEEP_NS 100000
+/* ... and refreshes the link state this often: asking the device is slow
+ * on some PMDs, so egress reads a cached flag. */
+#define LINK_POLL_NS 100000000ull
 
 struct nb_dpdk {
     struct rte_mempool *mbufs;
@@ -47,6 +50,7 @@ struct dpdk_port {
     struct nb_bridge *bridge;
     pthread_t rx_thread;
     atomic_bool stop;
+    atomic_bool link_up;
     bool running, started;
 };
 
@@ -195,12 +199,34 @@ static void dpdk_tx_burst(struct nb_port *port, struct nb_pkt **pkts, unsigned n
 
 /* ---- RX: mbuf -> nb_pkt ------------------------------------------------- */
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void refresh_link(struct dpdk_port *dp)
+{
+    struct rte_eth_link link;
+
+    if (rte_eth_link_get_nowait(dp->port_id, &link) == 0)
+        atomic_store_explicit(&dp->link_up, link.link_status == RTE_ETH_LINK_UP,
+                              memory_order_relaxed);
+}
+
 static void *dpdk_rx_main(void *arg)
 {
     struct dpdk_port *dp = arg;
     struct timespec idle = { 0, IDLE_SLEEP_NS };
+    uint64_t next_link = 0;
 
     while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
+        uint64_t t = now_ns();
+        if (t >= next_link) {
+            refresh_link(dp);
+            next_link = t + LINK_POLL_NS;
+        }
         struct rte_mbuf *m[NB_BURST];
         struct nb_pkt *pkts[NB_BURST];
         unsigned n = 0, no_buf = 0;
@@ -261,11 +287,7 @@ static void dpdk_destroy(struct nb_port *port)
 
 static int dpdk_link_up(struct nb_port *port)
 {
-    struct rte_eth_link link;
-
-    if (rte_eth_link_get_nowait(dp_of(port)->port_id, &link) != 0)
-        return 1;
-    return link.link_status == RTE_ETH_LINK_UP;
+    return atomic_load_explicit(&dp_of(port)->link_up, memory_order_relaxed);
 }
 
 static const struct nb_port_ops dpdk_ops = {
@@ -364,6 +386,9 @@ int nb_dpdk_port_new(struct nb_dpdk *dpdk, const struct nb_dpdk_port_config *cfg
         goto fail;
     }
     dp->started = true;
+    /* Up unless the device says otherwise (vdevs without a link report up). */
+    atomic_store(&dp->link_up, true);
+    refresh_link(dp);
     *out = &dp->port;
     return 0;
 fail:
