@@ -13,3 +13,11 @@ bench: build-all
 	bench/bench.sh --build $(O) $(BENCH_ARGS)
 
 .PHONY: bench
+
+# ---- bridge and port benchmark (bench/bridge_*.sh, kept with tests/integration) ----
+#   make bench-bridge BENCH_BRIDGE_ARGS="--runs 3 --seconds 3 --sizes '64 1500'"
+bench-bridge: build-all
+	bench/bridge_bench.sh --build $(O) $(BENCH_BRIDGE_ARGS)
+
+.PHONY: bench-bridge
+# ---- end of bridge and port benchmark ----

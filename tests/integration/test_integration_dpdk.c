@@ -124,14 +124,14 @@ static void write_config(struct world *w)
 
     assert_non_null(f);
     fprintf(f,
-            "eal = [ \"--no-huge\", \"-m\", \"128\", \"--no-pci\", \"--file-prefix\", \"nbit%u\",\n"
-            "        \"--log-level\", \"*:warning\" ];\n"
+            "eal = [ \"--no-huge\", \"-m\", \"256\", \"--no-pci\", \"--no-shconf\", \"-l\", \"0\",\n"
+            "        \"--log-level\", \"*:error\" ];\n"
             "bridges = ( { name = \"itbr\"; } );\n"
             "ports = (\n"
             "  { name = \"dpdk0\"; kind = \"dpdk\"; bridge = \"itbr\";\n"
-            "    devargs = \"net_pcap_it%u,rx_pcap=%s,tx_pcap=%s\"; }\n"
+            "    devargs = \"net_pcap0,rx_pcap=%s,tx_pcap=%s\"; }\n"
             ");\n",
-            (unsigned)getpid(), (unsigned)getpid(), w->rx_fifo, w->tx_pcap);
+            w->rx_fifo, w->tx_pcap);
     assert_int_equal(fclose(f), 0);
 }
 
