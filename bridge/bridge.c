@@ -643,13 +643,14 @@ static void forward_to(struct fwd_burst *fb, unsigned slot, struct nb_port *port
         stat_add(&port->stats.drops[r], eg.drops[r]);
 }
 
-/* Classifies, learns and looks up each packet; fills fb. */
-static void ingress(struct fwd_burst *fb, struct nb_port *in, struct nb_pkt **pkts, unsigned n)
+/* Classifies, learns (as coming from self, the ingress slot and its
+ * generation) and looks up each packet; fills fb. */
+static void ingress(struct fwd_burst *fb, struct nb_port *in, uint64_t self, struct nb_pkt **pkts,
+                    unsigned n)
 {
     struct nb_bridge *br = fb->br;
     uint64_t now = br->clock_ns(br->clock_ctx);
     uint64_t aging = atomic_load(&br->aging_ns);
-    uint64_t self = (uint64_t)atomic_load(&br->slot_gen[in->bridge_slot]) << 16 | in->bridge_slot;
     uint64_t rx_bytes = 0, drops[NB_DROP__COUNT] = { 0 };
     struct nb_pkt *dropped[NB_BURST];
     unsigned nd = 0;
@@ -699,6 +700,7 @@ void nb_bridge_input(struct nb_bridge *br, struct nb_port *in, struct nb_pkt **p
     struct nb_epoch_token tok;
     struct nb_capture *cap;
     unsigned in_slot = in->bridge_slot, end;
+    uint64_t self;
 
     if (n == 0)
         return;
@@ -712,6 +714,10 @@ void nb_bridge_input(struct nb_bridge *br, struct nb_port *in, struct nb_pkt **p
         return;
     }
     tok = nb_epoch_enter(&br->epoch);
+    /* The generation is read before the slot is checked: del_port empties
+     * the slot before bumping it, so a port seen in its slot comes with its
+     * own generation, and nothing is learnt for a later occupant. */
+    self = in_slot < NB_BRIDGE_MAX_PORTS ? atomic_load(&br->slot_gen[in_slot]) : 0;
     if (in_slot >= NB_BRIDGE_MAX_PORTS || atomic_load(&br->slot[in_slot]) != in) {
         /* Detached while its receive thread was still running. */
         nb_epoch_leave(&br->epoch, tok);
@@ -722,7 +728,7 @@ void nb_bridge_input(struct nb_bridge *br, struct nb_port *in, struct nb_pkt **p
     if (cap)
         nb_capture_frames(cap, pkts, n);
 
-    ingress(&fb, in, pkts, n);
+    ingress(&fb, in, self << 16 | in_slot, pkts, n);
 
     end = atomic_load(&br->slot_end);
     if (fb.any_flood) {
