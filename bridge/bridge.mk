@@ -30,4 +30,3 @@ VALGRIND_TESTS += $(BRIDGE_PURE_TESTS)
 $(O)/tests/test_bridge_%: $(O)/tests/bridge/test_%.o $(O)/libbridge.a
 	$(call link,$(BRIDGE_LIBS) $(CMOCKA_LIBS))
 build-all: $(O)/libbridge.a
-.PRECIOUS: $(O)/tests/bridge/%.o
