@@ -88,11 +88,15 @@ prev_t=$(date +%s.%N)
 snapshot >"$DIR/snap.prev"
 printf '\n%-6s %-10s %-9s %12s %10s %12s %10s %8s\n' time vif state "from-guest/s" Mbit/s \
     "to-guest/s" Mbit/s drops
+t0=$prev_t
 for i in $(seq "$((SECS + 1))"); do
-    sleep 1
+    # tick on whole seconds since the start, whatever the stats call cost
+    sleep "$(awk -v t0="$t0" -v i="$i" -v now="$(date +%s.%N)" \
+        'BEGIN { d = t0 + i - now; print (d > 0 ? d : 0) }')"
     now=$(date +%s.%N)
     snapshot >"$DIR/snap.now"
-    awk -v dt="$(awk -v a="$now" -v b="$prev_t" 'BEGIN { print a - b }')" -v t="$i" -F'\t' '
+    awk -v dt="$(awk -v a="$now" -v b="$prev_t" 'BEGIN { print a - b }')" \
+        -v t="$(awk -v a="$now" -v b="$t0" 'BEGIN { printf "%.1f", a - b }')" -F'\t' '
         NR == FNR { tp[$1] = $3; tb[$1] = $4; rp[$1] = $5; rb[$1] = $6; next }
         { printf "%-6s %-10s %-9s %12.0f %10.1f %12.0f %10.1f %8d\n", t "s", $1, $2,
                  ($3 - tp[$1]) / dt, ($4 - tb[$1]) * 8 / dt / 1e6,
