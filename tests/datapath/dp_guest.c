@@ -191,7 +191,8 @@ out:;
 }
 
 /* Is rx packet k exactly what the sender built? */
-static bool check_packet(const struct dp_flow *f, unsigned k, const struct nf_rxpkt *p)
+static bool check_packet(const struct dp_flow *f, unsigned k, const struct nf_rxpkt *p,
+                         uint8_t *ref)
 {
     uint32_t want = f->n ? f->sizes[k] : f->sizes[0];
     if (p->len != want)
@@ -202,7 +203,6 @@ static bool check_packet(const struct dp_flow *f, unsigned k, const struct nf_rx
         /* Rebuild the frame as the sender did, with a full checksum: the
          * backend's completion must have produced exactly these bytes. A
          * receiver taking the offload gets the partial frame and the flag. */
-        static uint8_t ref[NF_MAX_PKT];
         bool partial = f->rx_expect_partial;
         nf_build_udp4(ref, want, f->rx_mac, f->tx_mac, htonl(0x0a000001), htonl(0x0a000002), k,
                       partial, NULL, NULL);
@@ -211,7 +211,6 @@ static bool check_packet(const struct dp_flow *f, unsigned k, const struct nf_rx
         return nf_l4_csum_ok(p->buf, p->len) && memcmp(ref, p->buf, want) == 0;
     }
     if (f->udp_flows) {
-        static uint8_t ref[NF_MAX_PKT];
         nf_build_udp4(ref, want, f->rx_mac, f->tx_mac, flow_src(k), htonl(0x0a000002), k, false,
                       NULL, NULL);
         return memcmp(ref, p->buf, want) == 0;
@@ -231,7 +230,8 @@ int dp_guest_recv(void *arg)
     if (!nf)
         return 20;
     struct nf_rxpkt rx[16];
-    uint8_t *mem = malloc(16 * (size_t)NF_MAX_PKT);
+    uint8_t *mem = malloc(17 * (size_t)NF_MAX_PKT);
+    uint8_t *ref = mem + 16 * (size_t)NF_MAX_PKT;   /* the expected frame, rebuilt */
     for (unsigned i = 0; i < 16; i++) {
         rx[i].buf = mem + (size_t)i * NF_MAX_PKT;
         rx[i].cap = NF_MAX_PKT;
@@ -280,7 +280,7 @@ int dp_guest_recv(void *arg)
                     f->rx_csum_blank_seen++;
                 if (rx[i].slots > f->rx_slots_max)
                     f->rx_slots_max = rx[i].slots;
-                if (!check_packet(f, idx, &rx[i])) {
+                if (!check_packet(f, idx, &rx[i], ref)) {
                     if (f->first_bad < 0) {
                         f->first_bad = (int)k;
                         f->first_bad_len = rx[i].len;

@@ -160,7 +160,7 @@ static int mcast_request(struct netfront *nf, uint8_t type, const uint8_t addr[6
 /* Receives until a unicast frame (the end marker of a step) arrives. */
 static void mcast_drain_to_marker(struct netfront *nf, struct mcast *m)
 {
-    static uint8_t buf[2048];
+    uint8_t buf[2048];
     struct nf_rxpkt p = {.buf = buf, .cap = sizeof(buf)};
     for (int idle = 0; idle < 500;) {
         if (netfront_rx_burst(nf, 0, &p, 1) != 1) {

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -18,7 +19,8 @@ static const uint8_t B[6] = {0x00, 0x16, 0x3e, 0x00, 0x00, 0x02};
 static void nf_pattern_check_accepts_every_length(void **state)
 {
     (void)state;
-    static uint8_t buf[65535];
+    uint8_t *buf = malloc(65535);
+    assert_non_null(buf);
     const size_t lens[] = {14, 15, 25, 26, 27, 60, 1514, 4097, 65535};
     for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
         uint64_t seq = 99;
@@ -26,12 +28,13 @@ static void nf_pattern_check_accepts_every_length(void **state)
         assert_true(nf_pattern_check(buf, lens[i], &seq));
         assert_int_equal(seq, lens[i] >= 26 ? 1234567 : 0);
     }
+    free(buf);
 }
 
 static void nf_pattern_check_catches_a_flipped_byte_anywhere(void **state)
 {
     (void)state;
-    static uint8_t buf[4097];
+    uint8_t buf[4097];
     nf_pattern_fill(buf, sizeof(buf), B, A, 7);
     for (size_t pos = 12; pos < sizeof(buf); pos += 37) {
         buf[pos] ^= 0x01;

@@ -83,7 +83,9 @@ static int gso_sender(void *arg)
         return 40;
     if (!dp_wait_flag(&c->rx_ready, 1, 30))
         return 41;
-    static uint8_t frame[GSO_LEN];
+    uint8_t *frame = malloc(GSO_LEN);
+    if (!frame)
+        return 43;
     build_gso(c, frame);
     struct nf_txpkt p;
     memset(&p, 0, sizeof(p));
@@ -104,6 +106,7 @@ static int gso_sender(void *arg)
     __atomic_store_n(&c->sent, 1, __ATOMIC_RELEASE);
     netfront_close(nf);
     netfront_free(nf);
+    free(frame);
     return status;
 }
 
@@ -116,11 +119,14 @@ static int gso_receiver(void *arg)
     struct netfront *nf = dp_netfront_up(&cfg);
     if (!nf)
         return 50;
-    static uint8_t mem[4][NF_MAX_PKT], sent[GSO_LEN];
+    uint8_t *mem = malloc(4 * (size_t)NF_MAX_PKT + GSO_LEN);
+    if (!mem)
+        return 51;
+    uint8_t *sent = mem + 4 * (size_t)NF_MAX_PKT;
     build_gso(c, sent);
     struct nf_rxpkt rx[4];
     for (int i = 0; i < 4; i++) {
-        rx[i].buf = mem[i];
+        rx[i].buf = mem + (size_t)i * NF_MAX_PKT;
         rx[i].cap = NF_MAX_PKT;
     }
     __atomic_store_n(&c->rx_ready, 1, __ATOMIC_RELEASE);
@@ -154,6 +160,7 @@ static int gso_receiver(void *arg)
     }
     netfront_close(nf);
     netfront_free(nf);
+    free(mem);
     return 0;
 }
 
