@@ -2,12 +2,15 @@
  * frontend that asks and one that doesn't): split event channels, checksum
  * offload towards the guest, multicast control (filter, add, delete,
  * overflow). */
+#include <arpa/inet.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -277,6 +280,122 @@ static void datapath_multicast_control_filter_add_del_overflow(void **state)
     dp_shared_free(m, sizeof(*m));
 }
 
+/* ---- the netfront tool's responder (used by the ping tests and the demo) ---- */
+
+struct responder_case {
+    const struct dp_env *e;
+    uint8_t a_mac[6], b_mac[6];
+    bool arp_ok, ping_ok;
+    uint8_t arp_sender_mac[6];
+};
+
+static int exec_responder(void *arg)
+{
+    struct responder_case *r = arg;
+    char path[300];
+    snprintf(path, sizeof(path), "%s/netfront", r->e->bindir);
+    execl(path, "netfront", "--responder", "10.0.0.1", "--duration", "60", "--quiet", (char *)NULL);
+    return 127;
+}
+
+static bool wait_frame(struct netfront *nf, uint8_t *buf, uint16_t ethertype, struct nf_rxpkt *p)
+{
+    p->buf = buf;
+    p->cap = 2048;
+    for (int idle = 0; idle < 10;) {
+        if (netfront_rx_burst(nf, 0, p, 1) == 1) {
+            if (p->len >= 14 && (buf[12] << 8 | buf[13]) == ethertype)
+                return true;
+            continue;
+        }
+        idle++;
+        netfront_tx_reap(nf, 0);   /* else TX responses count as work and wait() returns at once */
+        netfront_wait(nf, 0, NF_WAIT_EVENT, 20);
+    }
+    return false;
+}
+
+static int responder_client(void *arg)
+{
+    struct responder_case *r = arg;
+    struct nf_config cfg;
+    nf_config_init(&cfg);
+    struct netfront *nf = dp_netfront_up(&cfg);
+    if (!nf)
+        return 80;
+    uint32_t me = htonl(0x0a000002), him = htonl(0x0a000001);
+    uint8_t req[60] = {0}, buf[2048];
+    struct nf_rxpkt p;
+    memset(req, 0xff, 6);
+    memcpy(req + 6, r->b_mac, 6);
+    req[12] = 0x08; req[13] = 0x06;
+    const uint8_t arp[] = {0, 1, 8, 0, 6, 4, 0, 1};
+    memcpy(req + 14, arp, 8);
+    memcpy(req + 22, r->b_mac, 6);
+    memcpy(req + 28, &me, 4);
+    memcpy(req + 38, &him, 4);
+    /* ARP until the responder (another process) is up */
+    for (int i = 0; i < 100 && !r->arp_ok; i++) {
+        struct nf_txpkt t = {.data = req, .len = sizeof(req)};
+        netfront_tx_burst(nf, 0, &t, 1);
+        if (wait_frame(nf, buf, 0x0806, &p) && buf[21] == 2 && !memcmp(buf + 28, &him, 4) &&
+            !memcmp(buf + 32, r->b_mac, 6) && !memcmp(buf + 38, &me, 4)) {
+            memcpy(r->arp_sender_mac, buf + 22, 6);
+            r->arp_ok = true;
+        }
+    }
+    /* one ICMP echo request with 56 bytes of payload */
+    uint8_t ping[98] = {0};
+    memcpy(ping, r->arp_sender_mac, 6);
+    memcpy(ping + 6, r->b_mac, 6);
+    ping[12] = 0x08;
+    uint8_t *ip = ping + 14;
+    ip[0] = 0x45; ip[3] = 84; ip[8] = 64; ip[9] = 1;
+    memcpy(ip + 12, &me, 4);
+    memcpy(ip + 16, &him, 4);
+    uint16_t c = (uint16_t)~nf_csum_fold(nf_csum_add(0, ip, 20));
+    ip[10] = (uint8_t)(c >> 8); ip[11] = (uint8_t)c;
+    uint8_t *icmp = ip + 20;
+    icmp[0] = 8; icmp[4] = 0x12; icmp[5] = 0x34; icmp[7] = 1;
+    for (int i = 8; i < 64; i++)
+        icmp[i] = (uint8_t)(i * 3);
+    c = (uint16_t)~nf_csum_fold(nf_csum_add(0, icmp, 64));
+    icmp[2] = (uint8_t)(c >> 8); icmp[3] = (uint8_t)c;
+    struct nf_txpkt t = {.data = ping, .len = sizeof(ping)};
+    if (r->arp_ok && netfront_tx_burst(nf, 0, &t, 1) == 1 && wait_frame(nf, buf, 0x0800, &p)) {
+        const uint8_t *rip = buf + 14, *ricmp = rip + 20;
+        r->ping_ok = p.len >= 98 && !memcmp(buf, r->b_mac, 6) && ricmp[0] == 0 &&
+                     !memcmp(rip + 12, &him, 4) && !memcmp(rip + 16, &me, 4) &&
+                     nf_csum_fold(nf_csum_add(0, rip, 20)) == 0xffff &&
+                     nf_csum_fold(nf_csum_add(0, ricmp, 64)) == 0xffff &&
+                     !memcmp(ricmp + 4, icmp + 4, 60);
+    }
+    netfront_close(nf);
+    netfront_free(nf);
+    return 0;
+}
+
+static void netfront_tool_responder_answers_arp_and_ping(void **state)
+{
+    struct dp_env *e = env_or_skip(state);
+    unsigned a, b;
+    pair(state, &a, &b);
+    struct responder_case *r = dp_shared_alloc(sizeof(*r));
+    memset(r, 0, sizeof(*r));
+    r->e = e;
+    dp_guest_mac(a, 0, r->a_mac);
+    dp_guest_mac(b, 0, r->b_mac);
+    pid_t resp = dp_spawn(e, a, exec_responder, r);
+    pid_t cli = dp_spawn(e, b, responder_client, r);
+    assert_int_equal(dp_wait(cli, 60), 0);
+    kill(resp, SIGTERM);
+    assert_int_equal(dp_wait(resp, 30), 0);    /* the tool closes cleanly on SIGTERM */
+    assert_true(r->arp_ok);
+    assert_memory_equal(r->arp_sender_mac, r->a_mac, 6);
+    assert_true(r->ping_ok);
+    dp_shared_free(r, sizeof(*r));
+}
+
 int main(void)
 {
     if (getenv("DP_FILTER"))
@@ -286,6 +405,7 @@ int main(void)
         cmocka_unit_test(datapath_single_event_channel_when_not_asked),
         cmocka_unit_test(datapath_csum_blank_passed_to_guest_with_offload),
         cmocka_unit_test(datapath_multicast_control_filter_add_del_overflow),
+        cmocka_unit_test(netfront_tool_responder_answers_arp_and_ping),
     };
     return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
 }
