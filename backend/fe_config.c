@@ -162,6 +162,26 @@ static int read_ctrl_ring(struct reader *r, const struct nbd_fe_offer *offer,
     return 0;
 }
 
+static int read_xdp(struct reader *r, uint16_t *headroom)
+{
+    uint32_t v = 0;
+
+    if (read_u32(r, "xdp-headroom", UINT16_MAX, &v) < 0)
+        return -EINVAL;
+    *headroom = (uint16_t)(v > NBD_MAX_XDP_HEADROOM ? NBD_MAX_XDP_HEADROOM : v);
+    return 0;
+}
+
+int nbd_fe_read_xdp_headroom(uint16_t *headroom, nbd_key_reader read, void *arg,
+                             char *err, size_t errlen)
+{
+    struct reader r = { read, arg, err, errlen };
+
+    if (errlen)
+        err[0] = '\0';
+    return read_xdp(&r, headroom);
+}
+
 int nbd_fe_config_read(struct nbd_fe_config *cfg, const struct nbd_fe_offer *offer,
                        nbd_key_reader read, void *arg, char *err, size_t errlen)
 {
@@ -184,7 +204,8 @@ int nbd_fe_config_read(struct nbd_fe_config *cfg, const struct nbd_fe_offer *off
         (rc = read_bool(&r, "feature-no-csum-offload", false, &no_csum)) ||
         (rc = read_bool(&r, "feature-ipv6-csum-offload", false, &cfg->ipv6_csum)) ||
         (rc = read_bool(&r, "request-multicast-control", false, &cfg->mcast_control)) ||
-        (rc = read_ctrl_ring(&r, offer, cfg)))
+        (rc = read_ctrl_ring(&r, offer, cfg)) ||
+        (offer->xdp_headroom && (rc = read_xdp(&r, &cfg->xdp_headroom))))
         return rc;
     cfg->ipv4_csum = !no_csum;
     if (!offer->mcast_control)

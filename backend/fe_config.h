@@ -28,6 +28,7 @@ struct nbd_fe_config {
     bool mcast_control;      /* request-multicast-control */
     bool ctrl_ring;
     uint32_t ctrl_ring_ref, evtchn_ctrl;
+    uint16_t xdp_headroom;   /* RX data offset the frontend asked for (clamped) */
 };
 
 /* What this backend offered: anything beyond it is refused or ignored. */
@@ -36,7 +37,11 @@ struct nbd_fe_offer {
     bool split_evtchn;
     bool ctrl_ring;
     bool mcast_control;
+    bool xdp_headroom;       /* feature-xdp-headroom */
 };
+
+/* Most RX headroom granted; larger requests are clamped (Linux clamps too). */
+#define NBD_MAX_XDP_HEADROOM 512u
 
 /* Returns the value of key (relative to the frontend dir, e.g.
  * "queue-1/tx-ring-ref") as a malloc'd string, or NULL when absent. */
@@ -48,5 +53,10 @@ typedef char *(*nbd_key_reader)(void *arg, const char *key);
  * holds a one-line reason naming the key (for the xenbus error node). */
 int nbd_fe_config_read(struct nbd_fe_config *cfg, const struct nbd_fe_offer *offer,
                        nbd_key_reader read, void *arg, char *err, size_t errlen);
+
+/* Just xdp-headroom (for the Reconfiguring handshake): absent = 0,
+ * clamped to NBD_MAX_XDP_HEADROOM; 0 or -EINVAL with err. */
+int nbd_fe_read_xdp_headroom(uint16_t *headroom, nbd_key_reader read, void *arg,
+                             char *err, size_t errlen);
 
 #endif

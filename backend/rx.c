@@ -193,13 +193,13 @@ static unsigned add_segments(struct nbd_queue *q, const struct nbd_rx_entry *e,
 }
 
 static void stall_check(struct nbd_queue *q, const struct nbd_rx_entry *head,
-                        unsigned avail, uint64_t now)
+                        const struct netif_rx_caps *caps, unsigned avail, uint64_t now)
 {
     struct nbd_vif *vif = q->vif;
     struct netif_rx_pkt_desc d;
 
     describe(head, &d);
-    if (avail >= netif_rx_slots_needed(&d, &vif->rx_caps))
+    if (avail >= netif_rx_slots_needed(&d, caps))
         return;
     if (!q->rx_stall_since_ns) {
         q->rx_stall_since_ns = now;
@@ -224,6 +224,7 @@ unsigned nbd_rx_burst(struct nbd_queue *q)
 {
     struct nbd_vif *vif = q->vif;
     struct nbd_rx_entry e[NB_BURST];
+    struct netif_rx_caps caps = nbd_vif_rx_caps(vif);
     unsigned produced, used = 0, np = 0, nseg = 0, done = 0, k;
     uint64_t now = nbd_now_ns();
     RING_IDX idx;
@@ -248,9 +249,9 @@ unsigned nbd_rx_burst(struct nbd_queue *q)
 
         describe(&e[i], &d);
         enum netif_rx_verdict v = netif_rx_plan(q->rxreq + used, (unsigned)n - used,
-                                                &d, &vif->rx_caps, &p->plan);
+                                                &d, &caps, &p->plan);
         if (v == NETIF_RX_NO_SPACE) {
-            stall_check(q, &e[i], (unsigned)n - used, now);
+            stall_check(q, &e[i], &caps, (unsigned)n - used, now);
             break;
         }
         if (v == NETIF_RX_DROP) {
@@ -307,7 +308,8 @@ bool nbd_rx_final_check(struct nbd_queue *q)
     if (!q->vif->fe.rx_notify)
         return false;   /* the guest won't tell us: the worker polls */
     describe(&e, &d);
-    needed = netif_rx_slots_needed(&d, &q->vif->rx_caps);
+    struct netif_rx_caps caps = nbd_vif_rx_caps(q->vif);
+    needed = netif_rx_slots_needed(&d, &caps);
     if (!needed)
         return true;    /* undeliverable: the burst drops it */
     /* the guest notifies once req_prod passes req_event */

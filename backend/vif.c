@@ -59,6 +59,14 @@ void nbd_vif_set_mode(struct nbd_vif *vif, enum nbd_worker_mode mode)
             nbd_queue_wake(vif->queues[i]);
 }
 
+void nbd_vif_set_headroom(struct nbd_vif *vif, uint16_t headroom)
+{
+    /* workers take a snapshot of rx_caps per burst (nbd_vif_rx_caps) */
+    __atomic_store_n(&vif->rx_caps.headroom, headroom, __ATOMIC_RELAXED);
+    vif->fe.xdp_headroom = headroom;
+    nbd_log(NBD_LOG_INFO, "%s: RX headroom %u", vif->name, headroom);
+}
+
 void nbd_vif_sum_stats(struct nbd_vif *vif, uint64_t *sum)
 {
     nbd_queue_stats_accumulate(&vif->retired, sum);
@@ -261,7 +269,7 @@ int nbd_vif_connect(struct nbd_vif *vif, char *err, size_t errlen)
         .sg = vif->fe.sg,
         .gso_tcpv4 = vif->fe.sg && vif->fe.gso_tcpv4,
         .gso_tcpv6 = vif->fe.sg && vif->fe.gso_tcpv6,
-        .headroom = 0,
+        .headroom = vif->fe.xdp_headroom,
     };
     atomic_store(&vif->disabled, false);
     atomic_store(&vif->disable_claimed, false);

@@ -193,6 +193,19 @@ void nbd_vif_disconnect(struct nbd_vif *vif);
 /* Marks the vif disabled from any thread (first reason wins). */
 void nbd_vif_disable(struct nbd_vif *vif, const char *reason);
 void nbd_vif_set_mode(struct nbd_vif *vif, enum nbd_worker_mode mode);
+/* The frontend's new XDP headroom (Reconfiguring), applied live. */
+void nbd_vif_set_headroom(struct nbd_vif *vif, uint16_t headroom);
+
+/* The negotiated RX capabilities as a worker sees them for one burst. */
+static inline struct netif_rx_caps nbd_vif_rx_caps(const struct nbd_vif *vif)
+{
+    return (struct netif_rx_caps){
+        .sg = vif->rx_caps.sg,
+        .gso_tcpv4 = vif->rx_caps.gso_tcpv4,
+        .gso_tcpv6 = vif->rx_caps.gso_tcpv6,
+        .headroom = __atomic_load_n(&vif->rx_caps.headroom, __ATOMIC_RELAXED),
+    };
+}
 /* Sums counters of all queues (live and retired) into sum[]. */
 void nbd_vif_sum_stats(struct nbd_vif *vif, uint64_t *sum);
 

@@ -75,18 +75,18 @@ static void remove_error_node(struct nbd_vif *vif)
  *                  probe
  *                    |
  *                    v
- *       +------> InitWait ---------------------> Connected
- *       |          |    frontend Initialised/       |
- *       |          |    Connected, rings mapped     |
- *       |          |    (and hotplug-status         |
- *       |          |    "connected" if a script     |
- *       |          |    is configured)              |
- *       |          |                                |
- *       |          | frontend Closing, bad keys,    |
- *       |          | toolstack detach               |
- *       |          v                                |
- *       |       Closing <---------------------------+
- *       |       |    ^
+ *       +------> InitWait ---------------------> Connected <------+
+ *       |          |    frontend Initialised/     |    |          |
+ *       |          |    Connected, rings mapped   |    | frontend | frontend
+ *       |          |    (and hotplug-status       |    | Recon-   | Connected
+ *       |          |    "connected" if a script   |    | figuring |
+ *       |          |    is configured)            |    v          |
+ *       |          |                              |  Reconfigured-+
+ *       |          | frontend Closing, bad keys,  |  (xdp-headroom
+ *       |          | toolstack detach             |   re-read)
+ *       |          v                              |
+ *       |       Closing <-------------------------+ (also from
+ *       |       |    ^                              Reconfigured)
  *       |       |    | frontend Closing again
  *       |       v    |
  *       +---- Closed ----> unregistered (frontend Unknown or gone,
@@ -100,7 +100,9 @@ static int next_state(int cur, int target)
     case XenbusStateInitWait:
         return target == XenbusStateConnected ? XenbusStateConnected : XenbusStateClosing;
     case XenbusStateConnected:
-        return XenbusStateClosing;
+        return target == XenbusStateReconfigured ? XenbusStateReconfigured : XenbusStateClosing;
+    case XenbusStateReconfigured:
+        return target == XenbusStateConnected ? XenbusStateConnected : XenbusStateClosing;
     case XenbusStateClosing:
         return target == XenbusStateClosed ? XenbusStateClosed : XenbusStateInitWait;
     case XenbusStateClosed:
@@ -149,6 +151,7 @@ static struct nbd_fe_offer offer_of(const struct nbd_ctx *ctx)
         .split_evtchn = true,
         .ctrl_ring = true,
         .mcast_control = true,
+        .xdp_headroom = true,
     };
 }
 
@@ -168,6 +171,7 @@ static int write_features(struct nbd_vif *vif)
         { "feature-split-event-channels", offer.split_evtchn },
         { "multi-queue-max-queues", offer.max_queues },
         { "feature-ctrl-ring", offer.ctrl_ring },
+        { "feature-xdp-headroom", offer.xdp_headroom },
     };
 
     for (int attempt = 0; attempt < 16; attempt++) {
@@ -499,6 +503,20 @@ static void vif_update(struct nbd_vif *vif)
     case XenbusStateConnected:
         vif_try_connect(vif);
         break;
+    case XenbusStateReconfiguring:
+        /* the frontend changed its XDP headroom (xdp-headroom) */
+        if (vif->data_up && vif->be_state == XenbusStateConnected) {
+            char msg[160];
+            uint16_t headroom;
+            if (nbd_fe_read_xdp_headroom(&headroom, fe_key_reader, vif, msg, sizeof(msg))) {
+                ctx->xs_garbage++;
+                vif_fail(vif, EINVAL, msg);
+                break;
+            }
+            nbd_vif_set_headroom(vif, headroom);
+            set_backend_state(vif, XenbusStateReconfigured);
+        }
+        break;
     case XenbusStateClosing:
         if (vif->data_up)
             vif->stats.disconnects++;
@@ -519,7 +537,7 @@ static void vif_update(struct nbd_vif *vif)
         set_backend_state(vif, XenbusStateClosed);
         vif_unregister(vif);
         break;
-    default:   /* InitWait, Reconfiguring, Reconfigured: nothing for us */
+    default:   /* InitWait, Reconfigured: nothing for us */
         break;
     }
 }

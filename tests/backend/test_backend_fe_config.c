@@ -22,7 +22,8 @@ static char *table_read(void *arg, const char *key)
 }
 
 static const struct nbd_fe_offer offer4 = { .max_queues = 4, .split_evtchn = true,
-                                            .ctrl_ring = true, .mcast_control = true };
+                                            .ctrl_ring = true, .mcast_control = true,
+                                            .xdp_headroom = true };
 
 static int read_table(const struct kv *t, struct nbd_fe_config *cfg, char *err)
 {
@@ -235,6 +236,34 @@ static void nbd_fe_config_read_ctrl_ring(void **state)
     assert_false(cfg.mcast_control);
 }
 
+static void nbd_fe_config_read_xdp_headroom(void **state)
+{
+    static const struct { const char *v; int rc; unsigned want; } cases[] = {
+        { NULL, 0, 0 }, { "0", 0, 0 }, { "256", 0, 256 }, { "512", 0, 512 },
+        { "1000", 0, NBD_MAX_XDP_HEADROOM }, { "65535", 0, NBD_MAX_XDP_HEADROOM },
+        { "65536", -EINVAL, 0 }, { "-1", -EINVAL, 0 }, { "x", -EINVAL, 0 },
+    };
+    struct nbd_fe_config cfg;
+    char err[128];
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const struct kv t[] = {
+            {"tx-ring-ref", "8"}, {"rx-ring-ref", "9"}, {"event-channel", "5"},
+            {"request-rx-copy", "1"}, {cases[i].v ? "xdp-headroom" : "unrelated", cases[i].v ? cases[i].v : "1"},
+            {NULL, NULL} };
+        assert_int_equal(read_table(t, &cfg, err), cases[i].rc);
+        if (!cases[i].rc)
+            assert_int_equal(cfg.xdp_headroom, cases[i].want);
+        else
+            assert_non_null(strstr(err, "xdp-headroom"));
+        uint16_t h = 7;
+        assert_int_equal(nbd_fe_read_xdp_headroom(&h, table_read, (void *)t, err, sizeof(err)),
+                         cases[i].rc);
+        if (!cases[i].rc)
+            assert_int_equal(h, cases[i].want);
+    }
+}
+
 static void nbd_parse_u32_cases(void **state)
 {
     uint32_t v = 7;
@@ -291,6 +320,7 @@ int main(void)
         cmocka_unit_test(nbd_fe_config_read_mixed_top_level_and_queue_keys),
         cmocka_unit_test(nbd_fe_config_read_missing_queue_dir),
         cmocka_unit_test(nbd_fe_config_read_ctrl_ring),
+        cmocka_unit_test(nbd_fe_config_read_xdp_headroom),
         cmocka_unit_test(nbd_parse_u32_cases),
         cmocka_unit_test(nbd_parse_mac_cases),
         cmocka_unit_test(nbd_parse_rate_cases),

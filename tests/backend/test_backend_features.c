@@ -5,6 +5,7 @@
  * the worker mode switch from the control socket. The guest side builds
  * requests by hand on real shared rings; netbackd runs as a child. */
 #include <errno.h>
+#include <poll.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -410,8 +411,8 @@ static int setup(void **state)
     snprintf(conf, sizeof(conf),
              "netbackd: { rx_stall_timeout_ms = %d; rx_drain_timeout_ms = %d; };\n",
              STALL_MS, DRAIN_MS);
-    *state = t = nbd_testenv_start(7, args, conf);
-    for (unsigned d = 1; t && d <= 7; d++) {
+    *state = t = nbd_testenv_start(10, args, conf);
+    for (unsigned d = 1; t && d <= 10; d++) {
         struct nbd_vif_spec spec = { .domid = d, .devid = 0, .mtu = 1500,
                                      .mac = { 0x00, 0x16, 0x3e, 0, 0, (uint8_t)d } };
         char err[256];
@@ -500,7 +501,7 @@ static void nbd_vif_set_mode_from_control_socket(void **state)
     json_decref(req);
     assert_non_null(r);
     assert_true(json_is_true(json_object_get(r, "ok")));
-    assert_int_equal(json_integer_value(json_object_get(r, "changed")), 7);
+    assert_int_equal(json_integer_value(json_object_get(r, "changed")), 10);
     json_decref(r);
     v = nbd_test_vif(w, "vif1.0");
     assert_string_equal(json_string_value(json_object_get(v, "mode")), "poll");
@@ -613,6 +614,108 @@ static void nbd_rx_burst_queued_packets_expire(void **state)
     close(sync.go[1]);
 }
 
+struct xdp_sync {
+    int go[2];       /* parent -> receiver: the frame was sent */
+    int ready[2];    /* receiver -> parent: reconfigured, buffers posted */
+};
+
+/* Waits for the two responses of one BIG_FRAME and checks where the data
+ * starts (the headroom) and that it arrived whole. */
+static int receive_big(struct raw_fe *f, unsigned first_page, uint16_t headroom)
+{
+    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+    unsigned room = 4096u - headroom;
+
+    while (f->rx.sring->rsp_prod - f->rx.rsp_cons < 2) {
+        if (nbd_test_now_ms() > deadline)
+            return 1;
+        usleep(1000);
+    }
+    xen_rmb();
+    netif_rx_response_t r0 = *RING_GET_RESPONSE(&f->rx, f->rx.rsp_cons);
+    netif_rx_response_t r1 = *RING_GET_RESPONSE(&f->rx, f->rx.rsp_cons + 1);
+    f->rx.rsp_cons += 2;
+    if (r0.offset != headroom || r1.offset != headroom || r0.status != (int16_t)room ||
+        r1.status != (int16_t)(BIG_FRAME - room) || !(r0.flags & NETRXF_more_data))
+        return 2;
+    const uint8_t *p0 = (uint8_t *)fe_page(f, first_page) + headroom;
+    const uint8_t *p1 = (uint8_t *)fe_page(f, first_page + 1) + headroom;
+    if (p0[0] != 0xff || p0[12] != 0x88 || p0[room - 1] != 0xa5 || p1[BIG_FRAME - room - 1] != 0xa5)
+        return 3;
+    return 0;
+}
+
+/* A frontend with XDP headroom 200 that then reconfigures it to 64. */
+static int guest_xdp(void *arg)
+{
+    struct xdp_sync *sync = arg;
+    struct raw_fe f = { .domid = 8, .devid = 0 };
+    char c;
+    int rc;
+
+    f.xsh = xs_open(0);
+    fe_write(&f, "xdp-headroom", "200");
+    xs_close(f.xsh);
+    if ((rc = fe_connect(&f, false, false)))
+        return rc;
+    post_rx(&f, 3, 2);
+    if (read(sync->go[0], &c, 1) != 1)
+        return 70;
+    if ((rc = receive_big(&f, 3, 200)))
+        return 70 + rc;
+    /* Reconfiguring: new headroom, backend answers Reconfigured */
+    fe_write(&f, "xdp-headroom", "64");
+    fe_write(&f, "state", "%d", XenbusStateReconfiguring);
+    if (!nbd_test_wait_be_state(f.xsh, 8, 0, XenbusStateReconfigured))
+        return 80;
+    fe_write(&f, "state", "%d", XenbusStateConnected);
+    if (!nbd_test_wait_be_state(f.xsh, 8, 0, XenbusStateConnected))
+        return 81;
+    post_rx(&f, 3, 2);
+    if (write(sync->ready[1], "r", 1) != 1)   /* tell the parent we are ready again */
+        return 82;
+    if (read(sync->go[0], &c, 1) != 1)
+        return 83;
+    if ((rc = receive_big(&f, 3, 64)))
+        return 90 + rc;
+    fe_close(&f);
+    return 0;
+}
+
+static void nbd_rx_burst_xdp_headroom_and_reconfigure(void **state)
+{
+    NEED_WORLD(state);
+    struct xdp_sync sync;
+    char c;
+
+    assert_int_equal(pipe(sync.go), 0);
+    assert_int_equal(pipe(sync.ready), 0);
+    pid_t rx = simenv_spawn(w->env, 8, guest_xdp, &sync);
+    assert_true(rx > 0);
+    assert_true(nbd_test_wait_be_state(w->xsh, 8, 0, XenbusStateConnected));
+    pid_t tx = simenv_spawn(w->env, 9, guest_big_sender, (void *)(uintptr_t)9);
+    assert_true(tx > 0);
+    assert_int_equal(simenv_wait(tx), 0);
+    assert_int_equal(write(sync.go[1], "g", 1), 1);
+    /* the guest reconfigures, then says so */
+    struct pollfd pfd = { .fd = sync.ready[0], .events = POLLIN };
+    assert_int_equal(poll(&pfd, 1, NBD_TEST_WAIT_MS), 1);
+    assert_int_equal(read(sync.ready[0], &c, 1), 1);
+    assert_int_equal(c, 'r');
+    char *v = xs_read(w->xsh, XBT_NULL, "/local/domain/0/backend/vif/8/0/state", NULL);
+    assert_string_equal(v, "4");
+    free(v);
+    tx = simenv_spawn(w->env, 10, guest_big_sender, (void *)(uintptr_t)10);
+    assert_true(tx > 0);
+    assert_int_equal(simenv_wait(tx), 0);
+    assert_int_equal(write(sync.go[1], "g", 1), 1);
+    assert_int_equal(simenv_wait(rx), 0);
+    close(sync.go[0]);
+    close(sync.go[1]);
+    close(sync.ready[0]);
+    close(sync.ready[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -621,6 +724,7 @@ int main(void)
         cmocka_unit_test(nbd_tx_burst_rogue_producer_disables_only_that_vif),
         cmocka_unit_test(nbd_rx_burst_stall_with_one_free_slot),
         cmocka_unit_test(nbd_rx_burst_queued_packets_expire),
+        cmocka_unit_test(nbd_rx_burst_xdp_headroom_and_reconfigure),
         cmocka_unit_test(nbd_vif_set_mode_from_control_socket),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
