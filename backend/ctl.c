@@ -91,11 +91,12 @@ static json_t *vif_json(struct nbd_vif *v, bool with_stats)
         json_object_set_new(o, "disable_reason", json_string(v->disable_reason));
     if (v->data_up) {
         json_object_set_new(o, "features", json_pack(
-            "{s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b}",
+            "{s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:b,s:i}",
             "sg", v->fe.sg, "gso_tcpv4", v->rx_caps.gso_tcpv4, "gso_tcpv6", v->rx_caps.gso_tcpv6,
             "ipv4_csum", v->fe.ipv4_csum, "ipv6_csum", v->fe.ipv6_csum,
             "rx_notify", v->fe.rx_notify, "split_event_channels", v->fe.q[0].split,
-            "multicast_control", v->fe.mcast_control, "ctrl_ring", v->has_ctrl));
+            "multicast_control", v->fe.mcast_control, "ctrl_ring", v->has_ctrl,
+            "xdp_headroom", v->fe.xdp_headroom));
     }
     if (with_stats) {
         uint64_t sum[NBD_QUEUE_COUNTER_COUNT] = { 0 };

@@ -331,7 +331,7 @@ static void xenbus_probe_advertises_features(void **state)
         { "feature-rx-flip", "0" }, { "feature-multicast-control", "1" },
         { "feature-dynamic-multicast-control", "1" },
         { "feature-split-event-channels", "1" }, { "multi-queue-max-queues", "4" },
-        { "feature-ctrl-ring", "1" },
+        { "feature-ctrl-ring", "1" }, { "feature-xdp-headroom", "1" },
     };
 
     assert_int_equal(add_vif(w, 1, 0), 0);
