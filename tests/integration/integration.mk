@@ -2,7 +2,7 @@
 # emulator, netbackd, bridge ports, userspace netfront guests — and, for
 # the tap and DPDK ones, real Linux networking (they skip without root).
 # They reuse the datapath tests' emulated host (tests/datapath/dp_env).
-IT_HELPER_OBJS := $(O)/tests/integration/it_probe.o $(O)/tests/integration/it_sys.o \
+IT_HELPER_OBJS := $(O)/tests/integration/it_probe.o $(O)/tests/integration/it_world.o $(O)/tests/integration/it_sys.o \
 	$(O)/tests/integration/it_pcap.o
 ALL_OBJS += $(IT_HELPER_OBJS)
 IT_DEPS := $(IT_HELPER_OBJS) $(DP_HELPER_OBJS) $(O)/libnetfront.a $(SIMLIBS) \
