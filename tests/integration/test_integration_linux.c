@@ -3,7 +3,10 @@
  * that bridge; an emulated guest runs the netfront tool as an ARP/ICMP
  * responder. The real `ping` from the namespace gets every answer, and the
  * capture netbackd writes for the tap port shows the echo requests and
- * replies in `tshark`. Needs root, ip, ping and tshark; skips otherwise. */
+ * replies in `tshark`. Both ways a vif reaches Linux: a tap port of a
+ * netbackd bridge (config file), and xl's vif-bridge layout (the vif's
+ * bridge key names the Linux bridge). Needs root, ip, ping and tshark;
+ * skips otherwise. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,7 +17,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
+#include "backend/ctl_client.h"
 #include "tests/datapath/dp_env.h"
 #include "tests/integration/it_sys.h"
 
@@ -28,6 +33,7 @@ struct world {
     char config[128];
     char capture[128];
     char tap[16];
+    unsigned domid;            /* the guest */
     struct it_linuxnet net;
     struct dp_env env;
     bool env_up;
@@ -90,11 +96,12 @@ static void write_config(struct world *w)
     assert_int_equal(fclose(f), 0);
 }
 
-static void linux_ping_through_tap_port_answered_and_captured(void **state)
+/* Root, the tools and /dev/net/tun, the scratch directory, and the
+ * namespace on its Linux bridge. */
+static void prepare(struct world *w, const char *tag)
 {
     static const char *const tools[] = { "ip", "ping", "tshark", NULL };
-    struct world *w = *state;
-    char why[256], args[256], out[8192];
+    char why[256];
 
     if (!it_need(why, sizeof(why), tools, true)) {
         fprintf(stderr, "skip: %s\n", why);
@@ -107,58 +114,77 @@ static void linux_ping_through_tap_port_answered_and_captured(void **state)
     snprintf(w->dir, sizeof(w->dir), "/tmp/nb-it-linux-XXXXXX");
     assert_non_null(mkdtemp(w->dir));
     snprintf(w->config, sizeof(w->config), "%s/netbackd.conf", w->dir);
-    snprintf(w->capture, sizeof(w->capture), "%s/tap.pcap", w->dir);
-    snprintf(w->tap, sizeof(w->tap), "nbtap%u", (unsigned)getpid() % 100000u);
+    snprintf(w->capture, sizeof(w->capture), "%s/capture.pcap", w->dir);
+    /* a domid of our own: the vif-bridge tap is named after it */
+    w->domid = 100 + (unsigned)getpid() % 20000u;
+    assert_int_equal(it_linuxnet_up(&w->net, tag, NS_ADDR "/24"), 0);
+}
 
-    assert_int_equal(it_linuxnet_up(&w->net, "png", NS_ADDR "/24"), 0);
-    write_config(w);
-    snprintf(args, sizeof(args), "--config %s --bridge itbr", w->config);
+static void start_netbackd(struct world *w, const char *args)
+{
     if (dp_env_start(&w->env, args) != 0) {
         w->env_up = w->env.dir[0] != 0;
         fail_msg("%s", w->env.skip_reason);
     }
     w->env_up = true;
-    if (!it_link_wait(w->tap, LIVENESS_S))
-        fail_msg("netbackd created no tap device %s (log %s)", w->tap, w->env.netbackd_log);
-    assert_int_equal(it_sh(out, sizeof(out), "ip -o link show dev %s", w->tap), 0);
-    if (!strstr(out, w->net.br))
-        fail_msg("tap %s is not enslaved to %s: %s", w->tap, w->net.br, out);
+}
 
-    assert_int_equal(dp_guest_add(&w->env, 1, 0, "--bridge itbr"), 0);
-    w->responder = dp_spawn(&w->env, 1, responder_main, NULL);
-    assert_true(w->responder > 0);
+/* The tap exists and is a port of the namespace's Linux bridge. */
+static void assert_enslaved(struct world *w, const char *tap)
+{
+    char out[1024];
+
+    if (!it_link_wait(tap, LIVENESS_S))
+        fail_msg("netbackd created no tap device %s (log %s)", tap, w->env.netbackd_log);
+    assert_int_equal(it_sh(out, sizeof(out), "ip -o link show dev %s", tap), 0);
+    if (!strstr(out, w->net.br))
+        fail_msg("tap %s is not enslaved to %s: %s", tap, w->net.br, out);
+}
+
+/* The guest's vif joins `bridge`; the responder runs and connects. */
+static void start_responder(struct world *w, const char *bridge)
+{
+    char args[128];
     bool connected = false;
+
+    snprintf(args, sizeof(args), "--bridge %s", bridge);
+    assert_int_equal(dp_guest_add(&w->env, w->domid, 0, args), 0);
+    w->responder = dp_spawn(&w->env, w->domid, responder_main, NULL);
+    assert_true(w->responder > 0);
     for (unsigned i = 0; i < LIVENESS_S * 50 && !connected; i++) {
-        connected = dp_xs_read_long(&w->env, "/local/domain/0/backend/vif/1/0/state") == 4;
+        connected = dp_xs_read_long(&w->env, "/local/domain/0/backend/vif/%u/0/state", w->domid) == 4;
         if (!connected)
             usleep(20000);
     }
     if (!connected)
         fail_msg("guest vif never connected (log %s)", w->env.netbackd_log);
+}
 
+static void ping_from_namespace(struct world *w)
+{
+    char out[4096], want[64];
     int rc = it_sh(out, sizeof(out), "ip netns exec %s ping -n -c %d -i 0.2 -W 5 %s 2>&1",
                    w->net.ns, PINGS, GUEST_ADDR);
+
     fprintf(stderr, "%s", out);
     assert_int_equal(rc, 0);
-    char want[64];
     snprintf(want, sizeof(want), "%d packets transmitted, %d received, 0%% packet loss",
              PINGS, PINGS);
     if (!strstr(out, want))
         fail_msg("ping: expected \"%s\"", want);
+}
 
-    /* Stopping netbackd closes the capture, so every frame is on disk. */
-    kill(w->responder, SIGTERM);
-    assert_int_equal(dp_wait(w->responder, LIVENESS_S), 0);
-    w->responder = -1;
-    dp_env_stop(&w->env);
-    w->env_up = false;
+/* The capture, read by tshark, holds every echo request and reply. */
+static void assert_capture_has_pings(struct world *w)
+{
+    char out[8192];
+    unsigned requests = 0, replies = 0;
+    int rc = it_sh(out, sizeof(out),
+                   "tshark -n -r %s -Y icmp -T fields -e icmp.type -e ip.src -e ip.dst 2>/dev/null",
+                   w->capture);
 
-    rc = it_sh(out, sizeof(out),
-               "tshark -n -r %s -Y icmp -T fields -e icmp.type -e ip.src -e ip.dst 2>/dev/null",
-               w->capture);
     fprintf(stderr, "tshark:\n%s", out);
     assert_int_equal(rc, 0);
-    unsigned requests = 0, replies = 0;
     for (char *save = NULL, *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
         unsigned type;
         char src[32], dst[32];
@@ -173,10 +199,65 @@ static void linux_ping_through_tap_port_answered_and_captured(void **state)
     assert_int_equal(replies, PINGS);
 }
 
+/* A tap port from the config file, enslaved to the Linux bridge, captured
+ * from the start; the guest's vif is on the same netbackd bridge. */
+static void linux_ping_through_tap_port_answered_and_captured(void **state)
+{
+    struct world *w = *state;
+    char args[256];
+
+    prepare(w, "tap");
+    snprintf(w->tap, sizeof(w->tap), "nbtap%u", (unsigned)getpid() % 100000u);
+    write_config(w);
+    snprintf(args, sizeof(args), "--config %s --bridge itbr", w->config);
+    start_netbackd(w, args);
+    assert_enslaved(w, w->tap);
+    start_responder(w, "itbr");
+    ping_from_namespace(w);
+    /* Stopping netbackd closes the capture, so every frame is on disk. */
+    kill(w->responder, SIGTERM);
+    assert_int_equal(dp_wait(w->responder, LIVENESS_S), 0);
+    w->responder = -1;
+    dp_env_stop(&w->env);
+    w->env_up = false;
+    assert_capture_has_pings(w);
+}
+
+/* xl's layout: the vif's `bridge` key names the Linux bridge itself, so
+ * netbackd makes the tap vif<domid>.<devid> and enslaves it, as the kernel
+ * netback and the vif-bridge script do. The capture is switched on and off
+ * at runtime on the vif's port through the control socket. */
+static void linux_ping_through_vif_bridge_layout_answered_and_captured(void **state)
+{
+    struct world *w = *state;
+    char ctl[160], port[32];
+
+    prepare(w, "vbr");
+    start_netbackd(w, "--bridge itdefault");
+    snprintf(w->tap, sizeof(w->tap), "vif%u.0", w->domid);
+    start_responder(w, w->net.br);
+    assert_enslaved(w, w->tap);
+    snprintf(ctl, sizeof(ctl), "%s/netbackd.sock", w->env.dir);
+    snprintf(port, sizeof(port), "vif%u.0", w->domid);
+    json_t *reply = nbd_ctl_call(ctl, json_pack("{s:s,s:s,s:s}", "cmd", "capture", "port", port,
+                                                "file", w->capture));
+    if (!json_is_true(json_object_get(reply, "ok")))
+        fail_msg("capture on %s: %s", port,
+                 json_string_value(json_object_get(reply, "error")) ?: "no reply");
+    json_decref(reply);
+    ping_from_namespace(w);
+    reply = nbd_ctl_call(ctl, json_pack("{s:s,s:s,s:n}", "cmd", "capture", "port", port, "file"));
+    assert_true(json_is_true(json_object_get(reply, "ok")));
+    json_decref(reply);
+    assert_capture_has_pings(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(linux_ping_through_tap_port_answered_and_captured,
+                                        world_new, world_free),
+        cmocka_unit_test_setup_teardown(linux_ping_through_vif_bridge_layout_answered_and_captured,
                                         world_new, world_free),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
