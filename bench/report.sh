@@ -65,13 +65,14 @@ if command -v gnuplot >/dev/null; then
 set terminal pngcairo size 1000,500 noenhanced
 set output "$OUT/results.png"
 set title "Packet rate, median of runs (bars: min..max)"
-set ylabel "Mpps"
+set ylabel "Mpps (log scale)"
 set style data histogram
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.6 border -1
 set xtics rotate by -30
 set grid ytics
-set yrange [0:*]
+set logscale y
+set yrange [0.01:*]
 plot "$DAT" using 2:3:4:xtic(1) title "Mpps"
 GP
 else
