@@ -7,7 +7,8 @@ $(O)/libbackend_pure.a: $(BACKEND_PURE_OBJS)
 
 BACKEND_SRCS := backend/log.c backend/stats.c backend/xs_util.c backend/xenbus.c \
 	backend/vif.c backend/worker.c backend/tx.c backend/rx.c backend/ctrl.c \
-	backend/vif_port.c backend/bridges.c backend/ctl.c backend/settings.c
+	backend/vif_port.c backend/bridges.c backend/ctl.c backend/settings.c \
+	backend/plane.c
 BACKEND_OBJS := $(BACKEND_SRCS:%.c=$(O)/%.o)
 $(O)/libbackend.a: $(BACKEND_OBJS)
 ALL_OBJS += $(BACKEND_PURE_OBJS) $(BACKEND_OBJS)

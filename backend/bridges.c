@@ -1,10 +1,32 @@
-/* The bridges vifs join: a vif's `bridge` key names one in the daemon's
- * switchboard; it is created the first time a vif names it. */
+/* The bridges vifs join. A vif's `bridge` key (what xl writes from
+ * `bridge=` in the vif spec) names either one of netbackd's bridges, or a
+ * Linux bridge in dom0 as it does for the kernel netback. For the latter,
+ * netbackd plays the kernel's part and xl's vif-bridge script's at once: a
+ * tap named vif<domid>.<devid> like the kernel's netdev, enslaved to the
+ * Linux bridge and up, joined to the vif through a private bridge of two
+ * ports. Anything else becomes a netbackd bridge on first use. */
 #include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "backend/log.h"
 #include "backend/netbackd.h"
+#include "backend/plane.h"
+#include "backend/vif.h"
+#include "bridge/port_tap.h"
 #include "bridge/switchboard.h"
+
+/* One vif on a Linux bridge: the tap and the private bridge joining them. */
+struct nbd_vif_tap {
+    struct nbd_vif_tap *next;
+    char vif[32];                    /* the vif's name, vif<domid>.<devid> */
+    char bridge[NB_BRIDGE_NAME_MAX]; /* private: "<vif>@<linux bridge>" */
+    struct nb_bridge *br;
+    struct nb_port *tap;
+};
 
 struct nb_bridge *nbd_bridge_get(struct nbd_ctx *ctx, const char *name)
 {
@@ -21,4 +43,131 @@ struct nb_bridge *nbd_bridge_get(struct nbd_ctx *ctx, const char *name)
     if (!rc)
         nbd_log(NBD_LOG_INFO, "bridge %s created", name);
     return br;
+}
+
+/* Whether dom0 has a Linux bridge of that name. The name comes from
+ * xenstore: only something that can be an interface name is looked up. */
+static bool linux_bridge_exists(const char *name)
+{
+    char path[64];
+
+    if (!name[0] || strlen(name) >= IFNAMSIZ || strchr(name, '/') || !strcmp(name, ".") ||
+        !strcmp(name, ".."))
+        return false;
+    snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", name);
+    return access(path, F_OK) == 0;
+}
+
+static void vif_tap_free(struct nbd_ctx *ctx, struct nbd_vif_tap *vt)
+{
+    int rc;
+
+    if (vt->tap)
+        nb_bridge_del_port(vt->br, vt->tap);   /* closing the tap takes it off the Linux bridge */
+    if (vt->br && (rc = nb_switchboard_remove(ctx->sb, vt->bridge)))
+        nbd_log(NBD_LOG_WARN, "bridge %s: cannot remove: %s", vt->bridge, strerror(-rc));
+    free(vt);
+}
+
+/* The tap vif<domid>.<devid> on Linux bridge lbr and the private bridge it
+ * shares with vif. */
+static struct nb_bridge *vif_tap_new(struct nbd_ctx *ctx, struct nbd_vif *vif, const char *lbr,
+                                     char *err, size_t errlen)
+{
+    struct nbd_vif_tap *vt = calloc(1, sizeof(*vt));
+    struct nb_tap_config tc = { .ifname = vif->name, .linux_bridge = lbr };
+    int rc;
+
+    if (!vt) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    snprintf(vt->vif, sizeof(vt->vif), "%s", vif->name);
+    snprintf(vt->bridge, sizeof(vt->bridge), "%s@%s", vif->name, lbr);
+    if (strlen(vif->name) >= IFNAMSIZ) {
+        snprintf(err, errlen, "tap %s for Linux bridge %s: longer than an interface name",
+                 vif->name, lbr);
+        free(vt);
+        return NULL;
+    }
+    if ((rc = nb_switchboard_create(ctx->sb, vt->bridge, NULL, &vt->br))) {
+        snprintf(err, errlen, "bridge %s: %s", vt->bridge,
+                 rc == -EEXIST ? "exists already" : strerror(-rc));
+        vt->br = NULL;   /* someone else's */
+        vif_tap_free(ctx, vt);
+        return NULL;
+    }
+    if ((rc = nb_tap_port_new(&tc, ctx->plane->pool, &vt->tap))) {
+        snprintf(err, errlen, "tap %s on Linux bridge %s: %s", vif->name, lbr, strerror(-rc));
+        vt->tap = NULL;
+        vif_tap_free(ctx, vt);
+        return NULL;
+    }
+    /* The vif's own port is named vif<domid>.<devid> too. */
+    snprintf(vt->tap->name, sizeof(vt->tap->name), "%s-tap", vif->name);
+    if ((rc = nb_bridge_add_port(vt->br, vt->tap))) {
+        snprintf(err, errlen, "bridge %s: adding tap %s: %s", vt->bridge, vif->name,
+                 strerror(-rc));
+        nb_tap_port_free(vt->tap);
+        vt->tap = NULL;
+        vif_tap_free(ctx, vt);
+        return NULL;
+    }
+    if ((rc = nb_tap_port_start(vt->tap))) {
+        snprintf(err, errlen, "tap %s: cannot start: %s", vif->name, strerror(-rc));
+        vif_tap_free(ctx, vt);
+        return NULL;
+    }
+    vt->next = ctx->plane->vif_taps;
+    ctx->plane->vif_taps = vt;
+    return vt->br;
+}
+
+struct nb_bridge *nbd_bridge_for_vif(struct nbd_ctx *ctx, struct nbd_vif *vif, char *err,
+                                     size_t errlen)
+{
+    const char *name = vif->bridge_name;
+    struct nb_bridge *br;
+
+    nbd_bridge_vif_left(ctx, vif);   /* a reconnect starts afresh */
+    if ((br = nb_switchboard_find(ctx->sb, name))) {
+        nbd_log(NBD_LOG_INFO, "%s: joins netbackd bridge %s", vif->name, name);
+        return br;
+    }
+    if (ctx->set.linux_bridge_taps && ctx->plane && linux_bridge_exists(name)) {
+        if ((br = vif_tap_new(ctx, vif, name, err, errlen)))
+            nbd_log(NBD_LOG_INFO, "%s: Linux bridge %s: tap %s enslaved to it, bridge %s",
+                    vif->name, name, vif->name, nb_bridge_name(br));
+        return br;
+    }
+    if (!(br = nbd_bridge_get(ctx, name))) {
+        snprintf(err, errlen, "bridge %s: %s", name, strerror(errno));
+        return NULL;
+    }
+    nbd_log(NBD_LOG_INFO, "%s: joins netbackd bridge %s (new)", vif->name, name);
+    return br;
+}
+
+void nbd_bridge_vif_left(struct nbd_ctx *ctx, struct nbd_vif *vif)
+{
+    if (!ctx->plane)
+        return;
+    for (struct nbd_vif_tap **pp = &ctx->plane->vif_taps; *pp; pp = &(*pp)->next)
+        if (!strcmp((*pp)->vif, vif->name)) {
+            struct nbd_vif_tap *vt = *pp;
+            *pp = vt->next;
+            nbd_log(NBD_LOG_INFO, "%s: tap %s and bridge %s removed", vif->name, vif->name,
+                    vt->bridge);
+            vif_tap_free(ctx, vt);
+            return;
+        }
+}
+
+void nbd_bridge_vif_taps_free(struct nbd_ctx *ctx)
+{
+    while (ctx->plane && ctx->plane->vif_taps) {
+        struct nbd_vif_tap *vt = ctx->plane->vif_taps;
+        ctx->plane->vif_taps = vt->next;
+        vif_tap_free(ctx, vt);
+    }
 }

@@ -18,7 +18,9 @@
 #include "backend/ctl.h"
 #include "backend/log.h"
 #include "backend/netbackd.h"
+#include "backend/plane.h"
 #include "bridge/bridge.h"
+#include "bridge/bridge_ctl.h"
 #include "bridge/switchboard.h"
 
 #define CTL_LINE_MAX 65536
@@ -214,6 +216,45 @@ static json_t *cmd_bridge_list(struct nbd_ctx *ctx, json_t *req)
     return r;
 }
 
+/* The forwarding plane's commands (bridge/bridge_ctl.h). */
+static json_t *plane_cmd(struct nbd_ctx *ctx, json_t *req,
+                         json_t *(*fn)(struct nb_plane *plane, json_t *req))
+{
+    if (!ctx->plane)
+        return error_reply("the forwarding plane is not running");
+    return fn(ctx->plane->nb, req);
+}
+
+static json_t *cmd_bridge_add(struct nbd_ctx *ctx, json_t *req)
+{
+    return plane_cmd(ctx, req, nb_ctl_bridge_add);
+}
+
+static json_t *cmd_bridge_del(struct nbd_ctx *ctx, json_t *req)
+{
+    return plane_cmd(ctx, req, nb_ctl_bridge_del);
+}
+
+static json_t *cmd_port_add(struct nbd_ctx *ctx, json_t *req)
+{
+    return plane_cmd(ctx, req, nb_ctl_port_add);
+}
+
+static json_t *cmd_port_del(struct nbd_ctx *ctx, json_t *req)
+{
+    return plane_cmd(ctx, req, nb_ctl_port_del);
+}
+
+static json_t *cmd_capture(struct nbd_ctx *ctx, json_t *req)
+{
+    return plane_cmd(ctx, req, nb_ctl_capture);
+}
+
+static json_t *cmd_port_list(struct nbd_ctx *ctx, json_t *req)
+{
+    return plane_cmd(ctx, req, nb_ctl_port_list);
+}
+
 static const struct {
     const char *name;
     json_t *(*fn)(struct nbd_ctx *ctx, json_t *req);
@@ -223,6 +264,12 @@ static const struct {
     { "stats", cmd_stats },
     { "set-mode", cmd_set_mode },
     { "bridge-list", cmd_bridge_list },
+    { "bridge-add", cmd_bridge_add },
+    { "bridge-del", cmd_bridge_del },
+    { "port-add", cmd_port_add },
+    { "port-del", cmd_port_del },
+    { "capture", cmd_capture },
+    { "port-list", cmd_port_list },
 };
 
 json_t *nbd_ctl_handle(struct nbd_ctx *ctx, json_t *req)

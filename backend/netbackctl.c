@@ -5,6 +5,12 @@
  *   netbackctl [--ctl PATH] list [--json]
  *   netbackctl [--ctl PATH] set-mode VIF|all|default event|poll
  *   netbackctl [--ctl PATH] bridge-list
+ *   netbackctl [--ctl PATH] bridge-add NAME [--aging SECONDS]
+ *   netbackctl [--ctl PATH] bridge-del NAME
+ *   netbackctl [--ctl PATH] port-add --bridge B --kind tap|dpdk --name N [options]
+ *   netbackctl [--ctl PATH] port-del NAME
+ *   netbackctl [--ctl PATH] capture PORT --file F|--off
+ *   netbackctl [--ctl PATH] ports [--bridge B] [--json]
  *   netbackctl vif-add --domid D --devid N [--mac M] [--bridge B]
  *                      [--backend-domid 0] [--mtu 1500] [--script PATH]
  *                      [--rate BYTES,USECS]
@@ -39,6 +45,14 @@ static void usage(FILE *f)
         "  list [--json]               vifs and their state\n"
         "  set-mode VIF|all|default event|poll\n"
         "  bridge-list                 bridges and ports (JSON)\n"
+        "  bridge-add NAME [--aging SECONDS]\n"
+        "  bridge-del NAME             (a bridge without ports)\n"
+        "  port-add --bridge B --kind tap|dpdk --name N [--linux-bridge BR] [--mtu M]\n"
+        "           [--no-offload] [--devargs ARGS] [--busy-poll] [--capture FILE]\n"
+        "           [--access VID | --trunk VID,... [--untagged]]\n"
+        "  port-del NAME               a tap or dpdk port\n"
+        "  capture PORT --file F|--off pcap of a port's traffic, both directions\n"
+        "  ports [--bridge B] [--json] every port with its counters\n"
         "  vif-add --domid D --devid N [--mac M] [--bridge B] [--backend-domid 0]\n"
         "          [--mtu 1500] [--script PATH] [--rate BYTES,USECS]\n"
         "  vif-del --domid D --devid N [--backend-domid 0] [--timeout MS]\n"
@@ -185,6 +199,202 @@ static int cmd_set_mode(const char *ctl, int argc, char **argv)
     if (!(reply = call(ctl, json_pack("{s:s,s:s,s:s}", "cmd", "set-mode", "vif", argv[1],
                                       "mode", argv[2]))))
         return 1;
+    json_decref(reply);
+    return 0;
+}
+
+/* ---- forwarding plane commands (bridges, tap/dpdk ports, captures) ---- */
+
+/* Sends req; prints nothing but errors. */
+static int call_done(const char *ctl, json_t *req)
+{
+    json_t *reply = call(ctl, req);
+
+    json_decref(reply);
+    return reply ? 0 : 1;
+}
+
+static int cmd_bridge_add(const char *ctl, int argc, char **argv)
+{
+    json_t *req;
+    uint32_t aging = 0;
+
+    if (argc == 4 && !strcmp(argv[2], "--aging")) {
+        if (nbd_parse_u32(argv[3], 1000000, &aging) || aging == 0)
+            return fail("--aging: seconds, 1..1000000");
+    } else if (argc != 2) {
+        return fail("usage: bridge-add NAME [--aging SECONDS]");
+    }
+    req = json_pack("{s:s,s:s}", "cmd", "bridge-add", "name", argv[1]);
+    if (aging)
+        json_object_set_new(req, "aging", json_integer(aging));
+    return call_done(ctl, req);
+}
+
+/* "bridge-del NAME", "port-del NAME": the request {"cmd", "name"}. */
+static int cmd_named(const char *ctl, int argc, char **argv)
+{
+    if (argc != 2)
+        return fail("usage: %s NAME", argv[0]);
+    return call_done(ctl, json_pack("{s:s,s:s}", "cmd", argv[0], "name", argv[1]));
+}
+
+/* "10,20,30" into a JSON array of VLAN ids. */
+static json_t *vid_list(const char *s)
+{
+    json_t *arr = json_array();
+    char *copy = strdup(s), *save = NULL;
+
+    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        uint32_t vid;
+        if (nbd_parse_u32(tok, 4094, &vid) || vid == 0) {
+            json_decref(arr);
+            arr = NULL;
+            break;
+        }
+        json_array_append_new(arr, json_integer(vid));
+    }
+    if (!copy || (arr && json_array_size(arr) == 0)) {
+        json_decref(arr);
+        arr = NULL;
+    }
+    free(copy);
+    return arr;
+}
+
+static int cmd_port_add(const char *ctl, int argc, char **argv)
+{
+    enum { O_BRIDGE = 1, O_KIND, O_NAME, O_LBR, O_MTU, O_NOOFF, O_DEVARGS, O_BUSY,
+           O_CAPTURE, O_ACCESS, O_TRUNK, O_UNTAGGED };
+    static const struct option opts[] = {
+        { "bridge", required_argument, NULL, O_BRIDGE },
+        { "kind", required_argument, NULL, O_KIND },
+        { "name", required_argument, NULL, O_NAME },
+        { "linux-bridge", required_argument, NULL, O_LBR },
+        { "mtu", required_argument, NULL, O_MTU },
+        { "no-offload", no_argument, NULL, O_NOOFF },
+        { "devargs", required_argument, NULL, O_DEVARGS },
+        { "busy-poll", no_argument, NULL, O_BUSY },
+        { "capture", required_argument, NULL, O_CAPTURE },
+        { "access", required_argument, NULL, O_ACCESS },
+        { "trunk", required_argument, NULL, O_TRUNK },
+        { "untagged", no_argument, NULL, O_UNTAGGED },
+        { NULL, 0, NULL, 0 },
+    };
+    json_t *req = json_pack("{s:s}", "cmd", "port-add"), *vlan = NULL, *vids;
+    bool untagged = false;
+    uint32_t v;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_BRIDGE: json_object_set_new(req, "bridge", json_string(optarg)); break;
+        case O_KIND: json_object_set_new(req, "kind", json_string(optarg)); break;
+        case O_NAME: json_object_set_new(req, "name", json_string(optarg)); break;
+        case O_LBR: json_object_set_new(req, "linux_bridge", json_string(optarg)); break;
+        case O_DEVARGS: json_object_set_new(req, "devargs", json_string(optarg)); break;
+        case O_CAPTURE: json_object_set_new(req, "capture", json_string(optarg)); break;
+        case O_NOOFF: json_object_set_new(req, "offload", json_false()); break;
+        case O_BUSY: json_object_set_new(req, "busy_poll", json_true()); break;
+        case O_UNTAGGED: untagged = true; break;
+        case O_MTU:
+            if (nbd_parse_u32(optarg, 65535, &v) || v < 68)
+                goto bad_mtu;
+            json_object_set_new(req, "mtu", json_integer(v));
+            break;
+        case O_ACCESS:
+            if (nbd_parse_u32(optarg, 4094, &v) || v == 0)
+                goto bad_vlan;
+            json_decref(vlan);
+            vlan = json_pack("{s:s,s:i}", "mode", "access", "tag", (int)v);
+            break;
+        case O_TRUNK:
+            if (!(vids = vid_list(optarg)))
+                goto bad_vlan;
+            json_decref(vlan);
+            vlan = json_pack("{s:s,s:o}", "mode", "trunk", "allowed", vids);
+            break;
+        default:
+            json_decref(req);
+            json_decref(vlan);
+            return fail("port-add: unknown option (netbackctl help)");
+        }
+    }
+    if (optind != argc || !json_object_get(req, "bridge") || !json_object_get(req, "kind") ||
+        !json_object_get(req, "name")) {
+        json_decref(req);
+        json_decref(vlan);
+        return fail("usage: port-add --bridge B --kind tap|dpdk --name N [options]");
+    }
+    if (untagged && vlan && json_object_get(vlan, "allowed"))
+        json_object_set_new(vlan, "untagged", json_true());
+    if (vlan)
+        json_object_set_new(req, "vlan", vlan);
+    return call_done(ctl, req);
+bad_mtu:
+    json_decref(req);
+    json_decref(vlan);
+    return fail("--mtu: 68..65535");
+bad_vlan:
+    json_decref(req);
+    json_decref(vlan);
+    return fail("--access VID / --trunk VID,...: VLAN ids 1..4094");
+}
+
+static int cmd_capture(const char *ctl, int argc, char **argv)
+{
+    if (argc == 4 && !strcmp(argv[2], "--file"))
+        return call_done(ctl, json_pack("{s:s,s:s,s:s}", "cmd", "capture", "port", argv[1],
+                                        "file", argv[3]));
+    if (argc == 3 && !strcmp(argv[2], "--off"))
+        return call_done(ctl, json_pack("{s:s,s:s,s:n}", "cmd", "capture", "port", argv[1],
+                                        "file"));
+    return fail("usage: capture PORT --file F|--off");
+}
+
+static void print_ports_table(json_t *reply)
+{
+    json_t *bridges = json_object_get(reply, "bridges"), *b, *p;
+    size_t i, j;
+
+    printf("%-16s %-14s %-5s %-4s %12s %14s %12s %14s %8s %s\n", "bridge", "port", "kind",
+           "link", "rx_pkts", "rx_bytes", "tx_pkts", "tx_bytes", "drops", "capture");
+    json_array_foreach(bridges, i, b)
+        json_array_foreach(json_object_get(b, "ports"), j, p)
+            printf("%-16s %-14s %-5s %-4s %12llu %14llu %12llu %14llu %8llu %s\n",
+                   json_string_value(json_object_get(b, "name")),
+                   json_string_value(json_object_get(p, "name")),
+                   json_string_value(json_object_get(p, "kind")),
+                   json_is_true(json_object_get(p, "link")) ? "up" : "down",
+                   counter(p, "rx_packets"), counter(p, "rx_bytes"),
+                   counter(p, "tx_packets"), counter(p, "tx_bytes"),
+                   counter_sum(json_object_get(p, "drops"), ""),
+                   json_string_value(json_object_get(p, "capture")) ?: "-");
+}
+
+static int cmd_ports(const char *ctl, int argc, char **argv)
+{
+    json_t *req = json_pack("{s:s}", "cmd", "port-list"), *reply;
+    bool as_json = false;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            as_json = true;
+        } else if (!strcmp(argv[i], "--bridge") && i + 1 < argc) {
+            json_object_set_new(req, "bridge", json_string(argv[++i]));
+        } else {
+            json_decref(req);
+            return fail("usage: ports [--bridge B] [--json]");
+        }
+    }
+    if (!(reply = call(ctl, req)))
+        return 1;
+    if (as_json)
+        print_json(reply);
+    else
+        print_ports_table(reply);
     json_decref(reply);
     return 0;
 }
@@ -351,6 +561,16 @@ int main(int argc, char **argv)
         return cmd_query(ctl, "bridge-list", sub_argc, sub_argv, NULL);
     if (!strcmp(cmd, "set-mode"))
         return cmd_set_mode(ctl, sub_argc, sub_argv);
+    if (!strcmp(cmd, "bridge-add"))
+        return cmd_bridge_add(ctl, sub_argc, sub_argv);
+    if (!strcmp(cmd, "bridge-del") || !strcmp(cmd, "port-del"))
+        return cmd_named(ctl, sub_argc, sub_argv);
+    if (!strcmp(cmd, "port-add"))
+        return cmd_port_add(ctl, sub_argc, sub_argv);
+    if (!strcmp(cmd, "capture"))
+        return cmd_capture(ctl, sub_argc, sub_argv);
+    if (!strcmp(cmd, "ports") || !strcmp(cmd, "port-list"))
+        return cmd_ports(ctl, sub_argc, sub_argv);
     if (!strcmp(cmd, "vif-add"))
         return cmd_vif(sub_argc, sub_argv, false);
     if (!strcmp(cmd, "vif-del"))

@@ -22,15 +22,18 @@
 #include "backend/ctl.h"
 #include "backend/log.h"
 #include "backend/netbackd.h"
+#include "backend/plane.h"
 #include "backend/settings.h"
 #include "backend/xs_parse.h"
+#include "bridge/config.h"
 #include "bridge/switchboard.h"
 
 static void usage(FILE *f)
 {
     fprintf(f,
         "usage: netbackd [options]\n"
-        "  --config FILE       settings file (libconfig, group netbackd { })\n"
+        "  --config FILE       config file (libconfig: netbackd { }, eal, bridges, ports;\n"
+        "                      docs/config.md)\n"
         "  --ctl PATH          control socket (default /run/netbackd.sock)\n"
         "  --foreground        don't detach\n"
         "  --log-level L       err, warn, info (default) or debug\n"
@@ -169,6 +172,8 @@ static void run(struct nbd_ctx *ctx)
 int main(int argc, char **argv)
 {
     struct nbd_ctx *ctx = calloc(1, sizeof(*ctx));
+    struct nb_config *plane_cfg = NULL;
+    char err[512];
     bool foreground = false;
     int rc = 1;
 
@@ -178,6 +183,11 @@ int main(int argc, char **argv)
     nbd_settings_default(&ctx->set);
     if (parse_args(ctx, argc, argv, &foreground))
         goto out;
+    /* Parsed before detaching, so a mistake is reported where it was made. */
+    if (nbd_plane_load(ctx->set.config_file, &plane_cfg, err, sizeof(err))) {
+        nbd_log(NBD_LOG_ERR, "%s", err);
+        goto out;
+    }
     if (!foreground && daemon(0, 1)) {
         perror("netbackd: daemon");
         goto out;
@@ -186,6 +196,13 @@ int main(int argc, char **argv)
         nbd_log(NBD_LOG_ERR, "out of memory");
         goto out;
     }
+    /* After daemon(): the ports' receive threads would not survive its fork. */
+    if (nbd_plane_start(ctx, plane_cfg, err, sizeof(err))) {
+        nbd_log(NBD_LOG_ERR, "%s", err);
+        goto out;
+    }
+    nb_config_free(plane_cfg);
+    plane_cfg = NULL;
     if (!(ctx->xsh = xs_open(0))) {
         nbd_log(NBD_LOG_ERR, "cannot open xenstore: %s", strerror(errno));
         goto out;
@@ -204,6 +221,8 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     nbd_xenbus_shutdown(ctx);
+    nbd_plane_stop(ctx);
+    nb_config_free(plane_cfg);
     if (ctx->sb)
         nb_switchboard_free(ctx->sb);
     nbd_ctl_close(ctx->ctl, ctx->set.ctl_path);

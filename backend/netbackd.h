@@ -3,6 +3,7 @@
 #define NBD_NETBACKD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backend/fe_config.h"
@@ -12,6 +13,7 @@ struct xs_handle;
 struct nbd_ctl;
 struct nb_bridge;
 struct nb_switchboard;
+struct nbd_plane;
 
 struct nbd_settings {
     enum nbd_worker_mode mode;      /* default for new vifs */
@@ -24,6 +26,7 @@ struct nbd_settings {
     unsigned pool_pkts;             /* TX buffers per queue */
     char ctl_path[108];
     char default_bridge[64];        /* for vifs whose `bridge` key is absent */
+    bool linux_bridge_taps;         /* a `bridge` naming a Linux bridge: vifX.Y tap on it */
     char config_file[256];
 };
 
@@ -40,6 +43,7 @@ struct nbd_ctx {
     struct nbd_vif *vifs;
     struct nbd_ctl *ctl;
     struct nb_switchboard *sb;      /* the bridges, by name */
+    struct nbd_plane *plane;        /* config/control ports, vif-bridge taps (plane.h) */
     uint64_t xs_garbage;            /* malformed xenstore input seen */
 };
 
@@ -47,6 +51,18 @@ void nbd_settings_default(struct nbd_settings *s);
 
 /* bridges.c: the bridge of that name, created on first use (NULL, errno). */
 struct nb_bridge *nbd_bridge_get(struct nbd_ctx *ctx, const char *name);
+/* The bridge vif joins, from vif->bridge_name, in this order: a netbackd
+ * bridge of that name; else (settings.linux_bridge_taps) a Linux bridge of
+ * that name in dom0, reached through a tap vif<domid>.<devid> enslaved to
+ * it and a private netbackd bridge (xl's vif-bridge layout); else a new
+ * netbackd bridge of that name. NULL with the reason in err. */
+struct nb_bridge *nbd_bridge_for_vif(struct nbd_ctx *ctx, struct nbd_vif *vif, char *err,
+                                     size_t errlen);
+/* Undoes what nbd_bridge_for_vif made for vif alone (its tap and private
+ * bridge), once the vif's port has left. Harmless when there is nothing. */
+void nbd_bridge_vif_left(struct nbd_ctx *ctx, struct nbd_vif *vif);
+/* Removes every vif-bridge tap still there (shutdown). */
+void nbd_bridge_vif_taps_free(struct nbd_ctx *ctx);
 
 /* xenbus.c: everything driven by xenstore watches (main thread). */
 int nbd_xenbus_start(struct nbd_ctx *ctx);

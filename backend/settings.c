@@ -11,6 +11,8 @@
  *     pool_packets = 2048;         # TX buffers per queue
  *     ctl = "/run/netbackd.sock";
  *     default_bridge = "xenbr0";
+ *     linux_bridge_taps = true;    # a vif's bridge naming a Linux bridge:
+ *                                  # tap vif<domid>.<devid> enslaved to it
  *     log_level = "info";
  *   };
  */
@@ -38,6 +40,7 @@ void nbd_settings_default(struct nbd_settings *s)
     s->pool_pkts = 2 * NBD_BACKLOG_SLOTS;   /* one full receiver backlog never starves a sender */
     snprintf(s->ctl_path, sizeof(s->ctl_path), "/run/netbackd.sock");
     snprintf(s->default_bridge, sizeof(s->default_bridge), "xenbr0");
+    s->linux_bridge_taps = true;
 }
 
 int nbd_parse_mode(const char *s, enum nbd_worker_mode *mode)
@@ -113,6 +116,9 @@ int nbd_settings_load(struct nbd_settings *s, const char *path)
         snprintf(s->ctl_path, sizeof(s->ctl_path), "%s", str);
     if (config_setting_lookup_string(g, "default_bridge", &str))
         snprintf(s->default_bridge, sizeof(s->default_bridge), "%s", str);
+    int taps;
+    if (config_setting_lookup_bool(g, "linux_bridge_taps", &taps))
+        s->linux_bridge_taps = taps != 0;
     if (config_setting_lookup_string(g, "log_level", &str)) {
         int lvl = nbd_log_level_parse(str);
         if (lvl < 0) {

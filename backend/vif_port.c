@@ -114,13 +114,11 @@ static const struct nb_port_ops vif_port_ops = {
 int nbd_vif_port_attach(struct nbd_vif *vif, char *err, size_t errlen)
 {
     struct nb_port *port = &vif->port;
-    struct nb_bridge *br = nbd_bridge_get(vif->ctx, vif->bridge_name);
+    struct nb_bridge *br = nbd_bridge_for_vif(vif->ctx, vif, err, errlen);
     int rc;
 
-    if (!br) {
-        snprintf(err, errlen, "bridge %s: %s", vif->bridge_name, strerror(errno));
-        return -errno ? -errno : -ENOENT;
-    }
+    if (!br)
+        return -ENOENT;
     memset(port, 0, sizeof(*port));
     port->ops = &vif_port_ops;
     snprintf(port->name, sizeof(port->name), "%s", vif->name);
@@ -135,6 +133,7 @@ int nbd_vif_port_attach(struct nbd_vif *vif, char *err, size_t errlen)
     if ((rc = nb_bridge_add_port(br, port))) {
         snprintf(err, errlen, "bridge %s: adding port %s: %s", vif->bridge_name,
                  vif->name, strerror(-rc));
+        nbd_bridge_vif_left(vif->ctx, vif);
         return rc;
     }
     vif->port_added = true;
@@ -147,6 +146,7 @@ void nbd_vif_port_detach(struct nbd_vif *vif)
         return;
     nb_bridge_del_port(vif->port.bridge, &vif->port);
     vif->port_added = false;
+    nbd_bridge_vif_left(vif->ctx, vif);
 }
 
 void nbd_vif_port_input(struct nbd_vif *vif, struct nb_pkt **pkts, unsigned n)
