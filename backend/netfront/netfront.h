@@ -49,6 +49,9 @@ struct nf_config {
     bool request_multicast_control; /* write request-multicast-control=1 (the
                                      backend then filters multicast by our
                                      MCAST_ADD/MCAST_DEL extras) */
+    bool ctrl_ring;               /* set up the control ring if the backend offers
+                                     feature-ctrl-ring (ctrl-ring-ref,
+                                     event-channel-ctrl) */
     unsigned timeout_ms;          /* per xenbus wait; 0 = 10000 */
 };
 
@@ -149,6 +152,17 @@ int netfront_event_fd(const struct netfront *nf, unsigned q);
 
 void netfront_get_stats(const struct netfront *nf, struct nf_stats *out);
 void netfront_get_queue_stats(const struct netfront *nf, unsigned q, struct nf_stats *out);
+
+/* ---- Control ring (cfg.ctrl_ring and the backend's feature-ctrl-ring) ---- */
+bool netfront_has_ctrl(const struct netfront *nf);
+/* Sends one control request and waits (timeout_ms) for its answer. Returns
+ * 0 with the wire status (XEN_NETIF_CTRL_STATUS_*) and data, -ENOTCONN
+ * without a control ring, -ETIMEDOUT without an answer. */
+int netfront_ctrl(struct netfront *nf, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2,
+                  uint32_t *status, uint32_t *data, int timeout_ms);
+/* A page granted read-only to the backend, for the tables SET_HASH_KEY and
+ * SET_HASH_MAPPING point at (its grant ref in *gref). */
+void *netfront_ctrl_page(struct netfront *nf, uint32_t *gref);
 
 /* ---- Hostile raw API (tests only): put arbitrary bytes into queue q's TX
  * ring, bypassing every check, to play a malicious frontend. ---- */

@@ -30,6 +30,16 @@ struct nf_queue {
     struct nf_stats stats;
 };
 
+/* The control ring, its event channel and one table page. */
+struct nf_ctrl {
+    xen_netif_ctrl_front_ring_t ring;
+    void *sring, *page;
+    uint32_t ring_ref, page_ref;
+    xenevtchn_handle *xce;
+    int port;
+    uint16_t next_id;
+};
+
 struct netfront {
     struct nf_config cfg;
     struct xs_handle *xs;
@@ -42,6 +52,8 @@ struct netfront {
     bool split;
     bool connected;                     /* rings shared: close must revoke them */
     bool be_sg, be_gso4, be_gso6;
+    bool has_ctrl;
+    struct nf_ctrl ctrl;
     struct nf_queue q[NF_MAX_QUEUES];
 };
 
@@ -55,5 +67,9 @@ int nf_queue_setup(struct netfront *nf, struct nf_queue *q);
 void nf_queue_teardown(struct netfront *nf, struct nf_queue *q);
 void nf_rx_post_all(struct netfront *nf, struct nf_queue *q);
 void nf_notify(struct nf_queue *q, int port, uint64_t *counter);
+
+/* nf_ctrl.c */
+int nf_ctrl_setup(struct netfront *nf);
+void nf_ctrl_teardown(struct netfront *nf);
 
 #endif

@@ -177,9 +177,12 @@ void netfront_free(struct netfront *nf)
 {
     if (!nf)
         return;
-    if (nf->connected)
+    if (nf->connected) {
         for (unsigned i = 0; i < nf->num_queues; i++)
             nf_queue_teardown(nf, &nf->q[i]);
+        if (nf->has_ctrl)
+            nf_ctrl_teardown(nf);
+    }
     if (nf->xgs)
         xengntshr_close(nf->xgs);
     if (nf->xs)
@@ -293,6 +296,9 @@ static int write_frontend_keys(struct netfront *nf)
                 ok = write_queue_keys(nf, t, &nf->q[i], dir);
             }
         }
+        if (nf->has_ctrl)
+            ok = ok && xs_printf_t(nf, t, fe, "ctrl-ring-ref", "%lu", nf->ctrl.ring_ref) &&
+                 xs_printf_t(nf, t, fe, "event-channel-ctrl", "%lu", (unsigned long)nf->ctrl.port);
         ok = ok && xs_printf_t(nf, t, fe, "xdp-headroom", "%lu", 0) &&
              xs_printf_t(nf, t, fe, "request-rx-copy", "%lu", 1);
         if (!c->no_rx_notify)
@@ -356,6 +362,13 @@ int netfront_connect(struct netfront *nf)
         if (rc < 0)
             goto undo;
     }
+    nf->has_ctrl = false;
+    if (nf->cfg.ctrl_ring && be_feature(nf, "feature-ctrl-ring")) {
+        rc = nf_ctrl_setup(nf);
+        if (rc < 0)
+            goto undo;
+        nf->has_ctrl = true;
+    }
     nf->connected = true;
     rc = write_frontend_keys(nf);
     if (rc < 0)
@@ -377,6 +390,9 @@ undo_connected:
     nf->connected = false;
     done = nf->num_queues;
 undo:
+    if (nf->has_ctrl)
+        nf_ctrl_teardown(nf);
+    nf->has_ctrl = false;
     while (done-- > 0)
         nf_queue_teardown(nf, &nf->q[done]);
     return rc;
@@ -399,6 +415,9 @@ int netfront_close(struct netfront *nf)
     if (nf->connected) {
         for (unsigned i = 0; i < nf->num_queues; i++)
             nf_queue_teardown(nf, &nf->q[i]);
+        if (nf->has_ctrl)
+            nf_ctrl_teardown(nf);
+        nf->has_ctrl = false;
         nf->connected = false;
     }
     return rc;
