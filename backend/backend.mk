@@ -55,5 +55,12 @@ $(O)/tests/test_backend_features: $(O)/tests/backend/test_backend_features.o $(B
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
 TESTS += $(O)/tests/test_backend_features
 
+# ---- static grants and the carrier key (issue 6) ----
+SGRANT_OBJS := $(O)/backend/sgrant.o $(O)/backend/carrier.o
+BACKEND_OBJS += $(SGRANT_OBJS)
+$(O)/libbackend.a: $(SGRANT_OBJS)
+ALL_OBJS += $(SGRANT_OBJS)
+# ---- end static grants ----
+
 # The userspace netfront library, its tool, and the emulator end-to-end tests.
 -include backend/netfront/netfront.mk

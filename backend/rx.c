@@ -158,9 +158,9 @@ static void rx_flush(struct nbd_queue *q, struct nbd_rx_entry *e, unsigned np, u
         struct nbd_rx_pending *p = &q->rxp[i];
         bool failed = false;
 
-        for (unsigned s = 0; s < p->plan.nr_segs; s++)
+        for (unsigned s = 0; s < p->nr_gsegs; s++)
             if (rc || q->seg[p->first_seg + s].status != GNTST_okay) {
-                netif_rx_plan_fail_seg(&p->plan, s);
+                netif_rx_plan_fail_seg(&p->plan, p->gseg_plan[s]);
                 failed = true;
             }
         netif_rx_respond(&q->rx, p->req_idx, &p->plan);
@@ -177,10 +177,15 @@ static void rx_flush(struct nbd_queue *q, struct nbd_rx_entry *e, unsigned np, u
 static unsigned add_segments(struct nbd_queue *q, const struct nbd_rx_entry *e,
                              struct nbd_rx_pending *p, unsigned nseg)
 {
+    unsigned ng = 0;
+
     p->first_seg = nseg;
     for (unsigned i = 0; i < p->plan.nr_segs; i++) {
         const struct netif_rx_seg *ps = &p->plan.seg[i];
-        xengnttab_grant_copy_segment_t *s = &q->seg[nseg + i];
+        if (nbd_sgrant_copy_to(q, ps->gref, ps->dst_off, ps->len, e->pkt->data + ps->src_off))
+            continue;   /* a static grant: copied already */
+        p->gseg_plan[ng] = (uint8_t)i;
+        xengnttab_grant_copy_segment_t *s = &q->seg[nseg + ng++];
         s->source.virt = e->pkt->data + ps->src_off;
         s->dest.foreign.ref = ps->gref;
         s->dest.foreign.offset = ps->dst_off;
@@ -189,7 +194,8 @@ static unsigned add_segments(struct nbd_queue *q, const struct nbd_rx_entry *e,
         s->flags = GNTCOPY_dest_gref;
         s->status = 0;
     }
-    return p->plan.nr_segs;
+    p->nr_gsegs = ng;
+    return ng;
 }
 
 static void stall_check(struct nbd_queue *q, const struct nbd_rx_entry *head,

@@ -19,7 +19,8 @@
     X(tx_errors) X(rx_errors) \
     X(notify_sent) X(notify_recv) X(gcopy_calls) X(gcopy_ops) \
     X(mcast_add) X(mcast_del) X(mcast_overflow) X(ctrl_requests) \
-    X(rx_stalls) X(spurious_events)
+    X(rx_stalls) X(spurious_events) \
+    X(sgrant_copies) X(sgrant_maps) X(sgrant_unmaps)
 
 struct nbd_queue_stats {
 #define NBD_DECLARE_COUNTER(name) uint64_t name;

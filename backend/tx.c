@@ -118,16 +118,19 @@ static void tx_flush(struct nbd_queue *q, unsigned np, unsigned nseg)
         nbd_vif_port_input(vif, out, nout);
 }
 
-/* Turns pkt's copy plan into grant-copy segments at q->seg[nseg..]. */
+/* Turns pkt's copy plan into grant-copy segments at q->seg[nseg..];
+ * slots whose page is a static grant are copied right here instead. */
 static unsigned add_segments(struct nbd_queue *q, struct nbd_tx_pending *p, unsigned nseg)
 {
     struct netif_tx_seg plan[NETIF_TX_MAX_DATA_SLOTS];
-    unsigned n = netif_tx_copy_plan(&p->pkt, plan);
+    unsigned n = netif_tx_copy_plan(&p->pkt, plan), ng = 0;
 
     p->first_seg = nseg;
-    p->nr_segs = n;
     for (unsigned i = 0; i < n; i++) {
-        xengnttab_grant_copy_segment_t *s = &q->seg[nseg + i];
+        if (nbd_sgrant_copy_from(q, plan[i].gref, plan[i].src_off, plan[i].len,
+                                 p->buf->data + plan[i].dst_off))
+            continue;
+        xengnttab_grant_copy_segment_t *s = &q->seg[nseg + ng++];
         s->source.foreign.ref = plan[i].gref;
         s->source.foreign.offset = plan[i].src_off;
         s->source.foreign.domid = (uint16_t)q->vif->domid;
@@ -136,7 +139,8 @@ static unsigned add_segments(struct nbd_queue *q, struct nbd_tx_pending *p, unsi
         s->flags = GNTCOPY_source_gref;
         s->status = 0;
     }
-    return n;
+    p->nr_segs = ng;
+    return ng;
 }
 
 unsigned nbd_tx_burst(struct nbd_queue *q)

@@ -23,7 +23,8 @@ struct nbd_vif *nbd_vif_new(struct nbd_ctx *ctx, unsigned domid, unsigned devid,
     vif->ctx = ctx;
     vif->domid = domid;
     vif->devid = devid;
-    vif->be_state = 1;   /* XenbusStateInitialising, as the toolstack wrote it */
+    vif->be_state = 1;
+    vif->carrier_written = -1;   /* XenbusStateInitialising, as the toolstack wrote it */
     snprintf(vif->name, sizeof(vif->name), "vif%u.%u", domid, devid);
     snprintf(vif->be_path, sizeof(vif->be_path), "%s", be_path);
     atomic_init(&vif->mode, ctx->set.mode);
@@ -98,6 +99,7 @@ static void queue_free(struct nbd_queue *q)
     if (q->pool)
         nb_pkt_pool_free(q->pool);
     pthread_mutex_destroy(&q->backlog.lock);
+    nbd_sgrant_table_destroy(&q->sgrants);
     free(q);
 }
 
@@ -184,6 +186,7 @@ static int queue_setup(struct nbd_vif *vif, unsigned id, char *err, size_t errle
     q->cpu = id < ctx->set.n_cpus ? ctx->set.cpus[id] : -1;
     snprintf(q->name, sizeof(q->name), "%s-q%u", vif->name, id);
     pthread_mutex_init(&q->backlog.lock, NULL);
+    nbd_sgrant_table_init(&q->sgrants);
     vif->queues[id] = q;
 
     if (!(q->xgt = xengnttab_open(NULL, 0))) {
@@ -239,6 +242,12 @@ static int ctrl_setup(struct nbd_vif *vif, char *err, size_t errlen)
         return -errno ? -errno : -EIO;
     }
     c->port = (evtchn_port_t)p;
+    /* static grants get a handle of their own: its mappings live until
+     * disconnect, across whatever the workers' handles do */
+    if (!(vif->sgrant_xgt = xengnttab_open(NULL, 0))) {
+        snprintf(err, errlen, "static grants: xengnttab_open: %s", strerror(errno));
+        return -errno ? -errno : -EIO;
+    }
     vif->has_ctrl = true;
     return 0;
 }
@@ -248,6 +257,11 @@ static void ctrl_teardown(struct nbd_vif *vif)
     struct nbd_ctrl_ring *c = &vif->ctrl_ring;
     struct nbd_queue *q0 = vif->queues[0];
 
+    if (vif->sgrant_xgt) {
+        nbd_sgrant_unmap_all(vif);
+        xengnttab_close(vif->sgrant_xgt);
+        vif->sgrant_xgt = NULL;
+    }
     if (q0 && c->port)
         xenevtchn_unbind(q0->xce, c->port);
     if (q0 && c->page)

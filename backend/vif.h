@@ -24,6 +24,7 @@
 #include "backend/fe_config.h"
 #include "backend/rate.h"
 #include "backend/stats.h"
+#include "backend/sgrant.h"
 
 struct nbd_ctx;
 struct nbd_vif;
@@ -64,6 +65,9 @@ struct nbd_rx_pending {
     struct netif_rx_plan plan;
     RING_IDX req_idx;
     unsigned first_seg;
+    unsigned nr_gsegs;              /* grant-copy segments at q->seg[first_seg..] */
+    uint8_t gseg_plan[NETIF_RX_MAX_SEGS];  /* their plan.seg[] indices (the
+                                       others went to static grants) */
 };
 
 struct nbd_queue {
@@ -88,6 +92,7 @@ struct nbd_queue {
     atomic_bool sleeping;           /* worker is (about to be) in epoll_wait */
     struct nbd_rx_backlog backlog;
     struct nbd_queue_stats stats;
+    struct nbd_sgrant_table sgrants; /* static grants of this queue (sgrant.h) */
 
     /* ---- worker only ---- */
     bool rx_stalled;                /* the guest posted too few RX slots */
@@ -158,6 +163,9 @@ struct nbd_vif {
     struct nbd_ctrl_ring ctrl_ring;
     pthread_mutex_t ctrl_lock;
     struct netif_ctrl_state ctrl;
+    xengnttab_handle *sgrant_xgt;   /* maps static grants (sgrant.h) */
+
+    int carrier_written;            /* `carrier` key last written: -1 none */
 };
 
 static inline uint64_t nbd_now_ns(void)

@@ -14,6 +14,7 @@
 
 #include <xen/io/xenbus.h>
 
+#include "backend/carrier.h"
 #include "backend/log.h"
 #include "backend/netbackd.h"
 #include "backend/xs_parse.h"
@@ -715,6 +716,7 @@ void nbd_xenbus_handle_watch(struct nbd_ctx *ctx)
 void nbd_xenbus_housekeeping(struct nbd_ctx *ctx)
 {
     for (struct nbd_vif *v = ctx->vifs; v; v = v->next) {
+        nbd_vif_carrier_sync(v);
         if (v->gone || !atomic_load(&v->disabled) || atomic_exchange(&v->disable_reported, true))
             continue;
         v->stats.disables++;
