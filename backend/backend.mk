@@ -64,3 +64,11 @@ ALL_OBJS += $(SGRANT_OBJS)
 
 # The userspace netfront library, its tool, and the emulator end-to-end tests.
 -include backend/netfront/netfront.mk
+
+# ---- test_backend_plane: config apply, control commands, vif-bridge layout ----
+$(O)/tests/test_backend_plane: $(O)/tests/backend/test_backend_plane.o $(BACKEND_TESTENV) \
+		$(O)/backend/vif_nodes.o $(O)/backend/ctl_client.o $(O)/libtestlib.a $(O)/libbackend_pure.a \
+		| $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd $(O)/bin/netbackctl $(O)/bin/netfront
+	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
+TESTS += $(O)/tests/test_backend_plane
+# ---- end test_backend_plane ----
