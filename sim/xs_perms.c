@@ -114,6 +114,16 @@ int xs_perms_copy(struct xs_perms *dst, const struct xs_perms *src)
 	return 0;
 }
 
+void xs_perms_drop_domid(struct xs_perms *perms, unsigned domid)
+{
+	unsigned out = 1;
+
+	for (unsigned i = 1; i < perms->num; i++)
+		if (perms->p[i].id != domid)
+			perms->p[out++] = perms->p[i];
+	perms->num = out;
+}
+
 void xs_perms_free(struct xs_perms *perms)
 {
 	free(perms->p);

@@ -30,6 +30,8 @@ unsigned xs_perms_for(const struct xs_perms *perms, unsigned domid);
 /* One-entry list. Returns 0 or ENOMEM. */
 int xs_perms_single(struct xs_perms *out, unsigned owner, unsigned access);
 int xs_perms_copy(struct xs_perms *dst, const struct xs_perms *src);
+/* Drops the entries (after the owner's) that name domid. */
+void xs_perms_drop_domid(struct xs_perms *perms, unsigned domid);
 void xs_perms_free(struct xs_perms *perms);
 
 #endif

@@ -299,14 +299,9 @@ int xs_server_add_domain(struct xs_server *xs, unsigned domid, const char *sock_
 
 static void forget_special(struct xs_perms *perms, unsigned domid)
 {
-	unsigned out = 1;
-
 	if (perms->p[0].id == domid)
 		perms->p[0].id = 0;
-	for (unsigned i = 1; i < perms->num; i++)
-		if (perms->p[i].id != domid)
-			perms->p[out++] = perms->p[i];
-	perms->num = out;
+	xs_perms_drop_domid(perms, domid);
 }
 
 /* What xenstored does when a domain goes: the nodes it still owns are
@@ -385,7 +380,8 @@ int xs_server_write(struct xs_server *xs, const char *path, const char *value)
 	return -err;
 }
 
-int xs_server_rm(struct xs_server *xs, const char *path)
+static int direct_op(struct xs_server *xs, const char *path,
+		     int (*op)(struct xs_req *req, const char *name))
 {
 	struct xs_req req;
 	char *name;
@@ -394,25 +390,20 @@ int xs_server_rm(struct xs_server *xs, const char *path)
 	if (err)
 		return -err;
 	xs_req_init(&req, xs, NULL, NULL);
-	err = xs_op_rm(&req, name);
+	err = op(&req, name);
 	free(name);
 	xs_server_flush_all(xs);
 	return -err;
 }
 
+int xs_server_rm(struct xs_server *xs, const char *path)
+{
+	return direct_op(xs, path, xs_op_rm);
+}
+
 int xs_server_mkdir(struct xs_server *xs, const char *path)
 {
-	struct xs_req req;
-	char *name;
-	int err = direct_name(path, &name);
-
-	if (err)
-		return -err;
-	xs_req_init(&req, xs, NULL, NULL);
-	err = xs_op_mkdir(&req, name);
-	free(name);
-	xs_server_flush_all(xs);
-	return -err;
+	return direct_op(xs, path, xs_op_mkdir);
 }
 
 int xs_server_set_perms(struct xs_server *xs, const char *path,
@@ -440,23 +431,31 @@ int xs_server_set_perms(struct xs_server *xs, const char *path,
 	return -err;
 }
 
-char *xs_server_read(struct xs_server *xs, const char *path)
+/* The node for a direct read, or NULL with errno set. */
+static const struct xs_node *direct_get(struct xs_server *xs, const char *path)
 {
 	const struct xs_node *node;
 	struct xs_req req;
-	char *copy;
 	int err;
 
-	xs_req_init(&req, xs, NULL, NULL);
 	if (!path || path[0] != '/') {
 		errno = EINVAL;
 		return NULL;
 	}
+	xs_req_init(&req, xs, NULL, NULL);
 	node = xs_op_get(&req, path, XS_PERM_READ, &err);
-	if (!node) {
+	if (!node)
 		errno = err;
+	return node;
+}
+
+char *xs_server_read(struct xs_server *xs, const char *path)
+{
+	const struct xs_node *node = direct_get(xs, path);
+	char *copy;
+
+	if (!node)
 		return NULL;
-	}
 	copy = malloc(node->datalen + 1);
 	if (!copy) {
 		errno = ENOMEM;
@@ -469,22 +468,12 @@ char *xs_server_read(struct xs_server *xs, const char *path)
 
 char **xs_server_directory(struct xs_server *xs, const char *path, unsigned *num)
 {
-	const struct xs_node *node;
-	struct xs_req req;
+	const struct xs_node *node = direct_get(xs, path);
 	unsigned n = 0, i = 0;
 	char **names;
-	int err;
 
-	xs_req_init(&req, xs, NULL, NULL);
-	if (!path || path[0] != '/') {
-		errno = EINVAL;
+	if (!node)
 		return NULL;
-	}
-	node = xs_op_get(&req, path, XS_PERM_READ, &err);
-	if (!node) {
-		errno = err;
-		return NULL;
-	}
 	for (unsigned off = 0; off < node->childlen; off++)
 		n += node->children[off] == '\0';
 	names = calloc(n + 1, sizeof(*names));

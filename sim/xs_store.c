@@ -177,12 +177,8 @@ char **xs_store_owned_by(const struct xs_store *st, unsigned domid, unsigned *n)
 static void forget_in_node(const char *key, void *val, void *ctx)
 {
 	struct xs_node *node = val;
-	unsigned domid = *(unsigned *)ctx, out = 1;
 
-	for (unsigned i = 1; i < node->perms.num; i++)
-		if (node->perms.p[i].id != domid)
-			node->perms.p[out++] = node->perms.p[i];
-	node->perms.num = out;
+	xs_perms_drop_domid(&node->perms, *(unsigned *)ctx);
 }
 
 void xs_store_forget_domid(struct xs_store *st, unsigned domid)
