@@ -7,12 +7,10 @@ IT_HELPER_OBJS := $(O)/tests/integration/it_probe.o $(O)/tests/integration/it_wo
 ALL_OBJS += $(IT_HELPER_OBJS)
 IT_DEPS := $(IT_HELPER_OBJS) $(DP_HELPER_OBJS) $(O)/backend/ctl_client.o $(O)/libnetfront.a $(SIMLIBS) \
 	$(O)/bin/xensim $(O)/bin/netbackd $(O)/bin/netbackctl $(O)/bin/netfront
-IT_TESTS := $(O)/tests/test_integration_bridge
-# built, not yet run: wait for the tap and dpdk ports in netbackd's config
-IT_PENDING := $(O)/tests/test_integration_linux $(O)/tests/test_integration_dpdk \
-	$(O)/tests/test_integration_runtime
+IT_TESTS := $(O)/tests/test_integration_bridge $(O)/tests/test_integration_linux \
+	$(O)/tests/test_integration_dpdk $(O)/tests/test_integration_runtime
 
-$(IT_TESTS) $(IT_PENDING): $(O)/tests/test_integration_%: $(O)/tests/integration/test_integration_%.o $(IT_DEPS)
+$(IT_TESTS): $(O)/tests/test_integration_%: $(O)/tests/integration/test_integration_%.o $(IT_DEPS)
 	$(call link,$(SIM_RPATH) $(XEN_LIBS) $(CMOCKA_LIBS) -ljansson -lpcap)
 
 TESTS += $(IT_TESTS)

@@ -199,6 +199,24 @@ static void assert_capture_has_pings(struct world *w)
     assert_int_equal(replies, PINGS);
 }
 
+/* Switches the capture of `port` to file (NULL: off) over the control socket. */
+static void set_capture(const char *ctl, const char *port, const char *file)
+{
+    json_t *req = json_pack("{s:s,s:s,s:o}", "cmd", "capture", "port", port, "file",
+                            file ? json_string(file) : json_null());
+    json_t *reply = nbd_ctl_call(ctl, req);
+
+    json_decref(req);
+    if (!json_is_true(json_object_get(reply, "ok"))) {
+        const char *e = json_string_value(json_object_get(reply, "error"));
+        char why[256];
+        snprintf(why, sizeof(why), "%s", e ? e : "no reply");
+        json_decref(reply);
+        fail_msg("capture on %s: %s", port, why);
+    }
+    json_decref(reply);
+}
+
 /* A tap port from the config file, enslaved to the Linux bridge, captured
  * from the start; the guest's vif is on the same netbackd bridge. */
 static void linux_ping_through_tap_port_answered_and_captured(void **state)
@@ -239,16 +257,9 @@ static void linux_ping_through_vif_bridge_layout_answered_and_captured(void **st
     assert_enslaved(w, w->tap);
     snprintf(ctl, sizeof(ctl), "%s/netbackd.sock", w->env.dir);
     snprintf(port, sizeof(port), "vif%u.0", w->domid);
-    json_t *reply = nbd_ctl_call(ctl, json_pack("{s:s,s:s,s:s}", "cmd", "capture", "port", port,
-                                                "file", w->capture));
-    if (!json_is_true(json_object_get(reply, "ok")))
-        fail_msg("capture on %s: %s", port,
-                 json_string_value(json_object_get(reply, "error")) ?: "no reply");
-    json_decref(reply);
+    set_capture(ctl, port, w->capture);
     ping_from_namespace(w);
-    reply = nbd_ctl_call(ctl, json_pack("{s:s,s:s,s:n}", "cmd", "capture", "port", port, "file"));
-    assert_true(json_is_true(json_object_get(reply, "ok")));
-    json_decref(reply);
+    set_capture(ctl, port, NULL);    /* returns once every frame is written */
     assert_capture_has_pings(w);
 }
 
