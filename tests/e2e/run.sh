@@ -91,9 +91,10 @@ rm -rf "$STAGE/guest"
 # boot's own watchdog.
 limit_of() {
 	case "$1" in
-	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 240)) ;;
-	lifecycle|driver-domain) echo 420 ;;
-	*) echo 240 ;;
+	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 300)) ;;
+	lifecycle|sizes) echo 480 ;;
+	*driver-domain) echo 600 ;;
+	*) echo 300 ;;
 	esac
 }
 

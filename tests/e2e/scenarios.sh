@@ -13,9 +13,10 @@ NETBACKD_LOG=/var/log/netbackd.log
 # Seconds each scenario may take before it is killed and reported as FAIL.
 scenario_limit() {
 	case "$1" in
-	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 240)) ;;
-	lifecycle|driver-domain) echo 420 ;;
-	*) echo 240 ;;
+	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 300)) ;;
+	lifecycle|sizes) echo 480 ;;
+	*driver-domain) echo 600 ;;
+	*) echo 300 ;;
 	esac
 }
 
@@ -209,7 +210,10 @@ wait_vif_connected() {
 has_linux_port() { [ -n "$(ls /sys/class/net/$BR/brif 2>/dev/null)" ]; }
 NO_LINUX_PORT="netbackd put no tap port on the Linux bridge $BR (tap port not wired into netbackd yet)"
 
-# ping_ok OUTPUT: true when every probe was answered.
+# ping_ok OUTPUT: true when every probe was answered. Guests run busybox
+# ping with -w (a deadline), not -W: with -W and no timestamp in the payload
+# (-s 0) busybox stops listening as soon as the last probe is sent and
+# reports the last reply lost.
 ping_ok() { grep -qE ' 0(\.0+)?% packet loss' <<< "$1"; }
 ping_rtt() { sed -n 's/.*= [0-9.]*\/\([0-9.]*\)\/.*/avg \1 ms/p' <<< "$1" | head -n1; }
 
@@ -277,7 +281,7 @@ ping_both_ways() {
 	wait_vif_connected "$d" || { result "$s" FAIL "vif not Connected on both ends (backend/frontend states $(vif_states "$d"))"; return; }
 	[ "$backend" = kernel ] || has_linux_port || { result "$s" SKIP "vif Connected 4/4, but $NO_LINUX_PORT"; return; }
 	out1=$(ping -c 5 -W 5 10.0.0.2 2>&1)
-	out2=$(guest_run g1 60 "ping -c 5 -W 5 $DOM0_IP")
+	out2=$(guest_run g1 60 "ping -c 5 -w 30 $DOM0_IP")
 	echo "$out1"; echo "$out2"
 	ping_ok "$out1" || { result "$s" FAIL "dom0→guest: $(grep loss <<< "$out1")"; return; }
 	ping_ok "$out2" || { result "$s" FAIL "guest→dom0: $(grep loss <<< "$out2")"; return; }
@@ -307,14 +311,14 @@ scenario_sizes() {
 		|| { result "$s" FAIL "vifs not Connected"; return; }
 	has_linux_port && where="$where and dom0↔guest"
 	for size in 0 1472 1473 8000 65000; do
-		out=$(guest_run g1 60 "ping -c 3 -W 5 -s $size 10.0.0.3")
+		out=$(guest_run g1 60 "ping -c 3 -w 30 -s $size 10.0.0.3")
 		ping_ok "$out" || { bad="$bad g1→g2:$size"; echo "$out"; }
-		out=$(guest_run g2 60 "ping -c 3 -W 5 -s $size 10.0.0.2")
+		out=$(guest_run g2 60 "ping -c 3 -w 30 -s $size 10.0.0.2")
 		ping_ok "$out" || { bad="$bad g2→g1:$size"; echo "$out"; }
 		has_linux_port || continue
 		out=$(ping -c 3 -W 5 -s $size 10.0.0.2 2>&1)
 		ping_ok "$out" || { bad="$bad dom0→g1:$size"; echo "$out"; }
-		out=$(guest_run g1 60 "ping -c 3 -W 5 -s $size $DOM0_IP")
+		out=$(guest_run g1 60 "ping -c 3 -w 30 -s $size $DOM0_IP")
 		ping_ok "$out" || { bad="$bad g1→dom0:$size"; echo "$out"; }
 	done
 	[ -z "$bad" ] && result "$s" PASS "sizes 0 1472 1473 8000 65000 answered both ways, $where" \
@@ -369,8 +373,8 @@ scenario_two_guests() {
 	guest_create g2 10.0.0.3 netbackd pv || { result "$s" FAIL "g2 did not start"; return; }
 	wait_vif_connected "$(xl domid g1)" && wait_vif_connected "$(xl domid g2)" \
 		|| { result "$s" FAIL "vifs not Connected"; return; }
-	out1=$(guest_run g1 60 "ping -c 5 -W 5 10.0.0.3")
-	out2=$(guest_run g2 60 "ping -c 5 -W 5 10.0.0.2")
+	out1=$(guest_run g1 60 "ping -c 5 -w 30 10.0.0.3")
+	out2=$(guest_run g2 60 "ping -c 5 -w 30 10.0.0.2")
 	echo "$out1"; echo "$out2"
 	ping_ok "$out1" && ping_ok "$out2" || { result "$s" FAIL "g1→g2: $(grep loss <<< "$out1"); g2→g1: $(grep loss <<< "$out2")"; return; }
 	result "$s" PASS "g1→g2 $(ping_rtt "$out1"), g2→g1 $(ping_rtt "$out2"), 0% loss"
@@ -438,7 +442,7 @@ scenario_pci() {
 # clients name it with backend= in their vif line.
 DD_IP=10.0.0.10
 driver_domain_suite() {
-	local s=$1 backend=$2 dd cfg=/tmp/dd.cfg d out1 out2 vif
+	local s=$1 backend=$2 dd cfg=/tmp/dd.cfg d out1 out2 vif peer peer_ip
 	[ -f /e2e/dom0.cpio.gz ] || { result "$s" FAIL "no /e2e/dom0.cpio.gz (the runner adds it when driver-domain is requested)"; return; }
 	cat > "$cfg" <<-EOF
 	name = "dd"
@@ -455,24 +459,37 @@ driver_domain_suite() {
 	dd=$(xl domid dd)
 	out1=$(guest_run dd 30 "cat /tmp/e2e-driver-status")
 	grep -q '^ok' <<< "$out1" || { result "$s" FAIL "driver domain setup: $out1"; return; }
-	vif="mac=00:16:3e:00:00:02,bridge=$BR,backend=dd"
+	vif="bridge=$BR,backend=dd"
 	[ "$backend" = netbackd ] && vif="$vif,script=vif-netbackd"
-	for g in c1 c2; do
-		guest_create_vif "$g" 10.0.0.2 "$vif" || { result "$s" FAIL "client $g did not start"; return; }
-		d=$(xl domid "$g")
-		wait_vif_connected "$d" "$dd" || { result "$s" FAIL "client $g vif not Connected ($(vif_states "$d" "$dd"))"; return; }
-		out1=$(guest_run "$g" 60 "ping -c 5 -W 5 $DD_IP")
-		out2=$(guest_run dd 60 "ping -c 5 -W 5 10.0.0.2")
+	guest_create_vif c1 10.0.0.2 "mac=00:16:3e:00:00:02,$vif" || { result "$s" FAIL "client c1 did not start"; return; }
+	d=$(xl domid c1)
+	wait_vif_connected "$d" "$dd" || { result "$s" FAIL "client c1 vif not Connected ($(vif_states "$d" "$dd"))"; return; }
+	# The client's peer: the driver domain itself through its Linux bridge
+	# (needs netbackd's tap port there), else a second client of the same
+	# driver domain.
+	if [ "$backend" = kernel ] || guest_run dd 30 "ls /sys/class/net/$BR/brif | grep -q ."; then
+		peer=dd peer_ip=$DD_IP
+	else
+		guest_create_vif c2 10.0.0.3 "mac=00:16:3e:00:00:03,$vif" || { result "$s" FAIL "client c2 did not start"; return; }
+		wait_vif_connected "$(xl domid c2)" "$dd" || { result "$s" FAIL "client c2 vif not Connected"; return; }
+		peer=c2 peer_ip=10.0.0.3
+	fi
+	for g in c1 c3; do
+		out1=$(guest_run "$g" 60 "ping -c 5 -w 30 $peer_ip")
+		out2=$(guest_run "$peer" 60 "ping -c 5 -w 30 10.0.0.2")
 		echo "$out1"; echo "$out2"
-		ping_ok "$out1" || { result "$s" FAIL "$g→driver domain: $(grep loss <<< "$out1")"; return; }
-		ping_ok "$out2" || { result "$s" FAIL "driver domain→$g: $(grep loss <<< "$out2")"; return; }
-		[ "$g" = c2 ] && break
-		out1=$(xl destroy "$g" 2>&1)
-		grep -qi "unable to remove" <<< "$out1" && { result "$s" FAIL "xl destroy $g: $out1"; return; }
+		ping_ok "$out1" || { result "$s" FAIL "$g→$peer: $(grep loss <<< "$out1")"; return; }
+		ping_ok "$out2" || { result "$s" FAIL "$peer→$g: $(grep loss <<< "$out2")"; return; }
+		[ "$g" = c3 ] && break
+		out1=$(xl destroy c1 2>&1)
+		grep -qi "unable to remove" <<< "$out1" && { result "$s" FAIL "xl destroy c1: $out1"; return; }
 		sleep 3
 		xenstore-exists /local/domain/$dd/backend/vif/$d 2>/dev/null && { result "$s" FAIL "driver domain kept backend/vif/$d after xl destroy"; return; }
+		guest_create_vif c3 10.0.0.2 "mac=00:16:3e:00:00:04,$vif" || { result "$s" FAIL "client c3 did not start"; return; }
+		d=$(xl domid c3)
+		wait_vif_connected "$d" "$dd" || { result "$s" FAIL "client c3 vif not Connected ($(vif_states "$d" "$dd"))"; return; }
 	done
-	result "$s" PASS "driver domain dom$dd ($backend) served c1, then c2 after c1 was destroyed; pings both ways"
+	result "$s" PASS "driver domain dom$dd ($backend) served c1, then c3 after c1 was destroyed; each pinged $peer both ways"
 }
 
 # guest_create_vif NAME IP VIFSPEC: like guest_create with a full vif spec.
