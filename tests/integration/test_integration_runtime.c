@@ -117,16 +117,10 @@ static void unicast_both_ways(struct it_world *w, uint32_t len)
 
 static void runtime_port_add_del_leaves_guest_traffic_alone(void **state)
 {
-    static const char *const tools[] = { NULL };
     struct rt *r = *state;
     struct it_world *w = &r->w;
-    char why[128];
     bool to[IT_GUESTS];
 
-    if (!it_need(why, sizeof(why), tools, true)) {
-        fprintf(stderr, "skip: %s (DPDK EAL)\n", why);
-        skip();
-    }
     rt_up(r, "eal = [ \"--no-huge\", \"-m\", \"256\", \"--no-pci\", \"--no-shconf\", \"-l\", \"0\",\n"
              "        \"--log-level\", \"*:error\" ];\n"
              "bridges = ( { name = \"itbr\"; } );\n");
