@@ -19,8 +19,9 @@ static void vif_vlan_args(char *buf, size_t cap, unsigned vid)
     (void)buf;
     (void)cap;
     (void)vid;
-    fprintf(stderr, "skip: neither netbackd nor netbackctl can put a vif on a VLAN yet "
-                    "(no vif VLAN key, option or config entry)\n");
+    fprintf(stderr, "skip: a vif cannot be put on a VLAN yet: backend/vif_port.c attaches every "
+                    "vif with VLAN mode none, and there is no xenstore key, vif-add option or "
+                    "config entry for it (port-add --vlan covers tap and dpdk ports only)\n");
     skip();
 }
 
