@@ -60,6 +60,12 @@ SGRANT_OBJS := $(O)/backend/sgrant.o $(O)/backend/carrier.o
 BACKEND_OBJS += $(SGRANT_OBJS)
 $(O)/libbackend.a: $(SGRANT_OBJS)
 ALL_OBJS += $(SGRANT_OBJS)
+# Static grants and the carrier key against raw frontends (emulator).
+$(O)/tests/test_backend_static_grants: $(O)/tests/backend/test_backend_static_grants.o \
+		$(BACKEND_TESTENV) $(O)/backend/vif_nodes.o $(O)/backend/ctl_client.o $(O)/libtestlib.a \
+		$(O)/libbackend_pure.a | $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
+	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
+TESTS += $(O)/tests/test_backend_static_grants
 # ---- end static grants ----
 
 # The userspace netfront library, its tool, and the emulator end-to-end tests.

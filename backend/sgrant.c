@@ -89,6 +89,8 @@ uint32_t nbd_sgrant_add(struct nbd_vif *vif, struct nbd_queue *q,
         void *page = xengnttab_map_grant_ref(vif->sgrant_xgt, vif->domid, ref,
                                              writable ? PROT_READ | PROT_WRITE : PROT_READ);
         if (!page) {
+            nbd_log(NBD_LOG_INFO, "%s: ADD_GREF_MAPPING: ref %u not mappable: %s", q->name,
+                    ref, strerror(errno));
             list[i].status = XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
             all = false;
             continue;
@@ -100,8 +102,6 @@ uint32_t nbd_sgrant_add(struct nbd_vif *vif, struct nbd_queue *q,
     if (!all) {
         for (unsigned i = 0; i < nmapped; i++)
             unmap_page(vif, mapped[i].page);
-        nbd_log_data(NBD_LOG_INFO, "%s: ADD_GREF_MAPPING of %u refs refused: not all granted",
-                     q->name, n);
         return XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
     }
     pthread_mutex_lock(&q->sgrants.lock);

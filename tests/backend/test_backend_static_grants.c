@@ -1,0 +1,810 @@
+/* Static grants (the control ring's GET_GREF_MAPPING_SIZE and
+ * ADD/DEL_GREF_MAPPING) and the backend `carrier` key, against raw,
+ * scripted frontends on the emulator with netbackd as a child.
+ *
+ * Leaks are checked two ways: netbackd's sgrant_maps/sgrant_unmaps
+ * counters, and, where the vif (and its counters) goes away with the
+ * domain, netbackd's own address space: the pages it still maps from the
+ * guest's memory file, read from /proc/<netbackd>/maps. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <xenctrl.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
+#include <xenstore.h>
+#include <xen/io/netif.h>
+#include <xen/io/xenbus.h>
+
+#include "backend/vif_nodes.h"
+#include "tests/backend/nbd_testenv.h"
+#include "tests/lib/simenv.h"
+
+#define NR_PAGES 12      /* tx, rx, ctrl, gref list, then 8 data pages */
+#define LIST_PAGE 3
+#define DATA0 4          /* data pages DATA0..NR_PAGES-1 */
+#define STALL_MS 200     /* the daemon's rx_stall_timeout_ms here */
+#define BIG_FRAME 5000u  /* two RX slots */
+#define SIM_MEM_BYTES (32768ull * 4096)   /* a peer's whole memory, mapped for copies */
+
+enum {   /* domains, one per role */
+    DOM_STATIC = 1, DOM_PLAIN = 2, DOM_HOSTILE = 3, DOM_CROSS_STATIC = 4,
+    DOM_CROSS_PLAIN = 5, DOM_DIES = 6, DOM_CLOSES = 7, DOM_STALLED = 8,
+    DOM_SENDER = 9, NR_DOMS = 9,
+};
+
+static long long vif_counter(struct nbd_testenv *w, const char *name, const char *counter)
+{
+    json_t *v = nbd_test_vif(w, name);
+    long long c = v ? json_integer_value(json_object_get(json_object_get(v, "totals"), counter)) : -1;
+
+    json_decref(v);
+    return c;
+}
+
+static char *vif_str(struct nbd_testenv *w, const char *name, const char *key)
+{
+    json_t *v = nbd_test_vif(w, name);
+    const char *s = v ? json_string_value(json_object_get(v, key)) : NULL;
+    char *out = s ? strdup(s) : NULL;
+
+    json_decref(v);
+    return out;
+}
+
+/* ---- the raw frontend ---- */
+
+struct raw_fe {
+    struct xs_handle *xsh;
+    xengntshr_handle *xgs;
+    xenevtchn_handle *xce;
+    unsigned domid;
+    void *pages;
+    uint32_t refs[NR_PAGES];
+    evtchn_port_t port, ctrl_port;
+    netif_tx_front_ring_t tx;
+    netif_rx_front_ring_t rx;
+    xen_netif_ctrl_front_ring_t ctrl;
+    uint16_t next_ctrl_id;
+};
+
+static void fe_write(struct raw_fe *f, const char *key, const char *fmt, ...)
+{
+    char path[160], val[64];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(val, sizeof(val), fmt, ap);
+    va_end(ap);
+    snprintf(path, sizeof(path), "/local/domain/%u/device/vif/0/%s", f->domid, key);
+    xs_write(f->xsh, XBT_NULL, path, val, (unsigned)strlen(val));
+}
+
+static uint8_t *fe_page(struct raw_fe *f, unsigned i)
+{
+    return (uint8_t *)f->pages + (size_t)i * 4096;
+}
+
+static int fe_connect(struct raw_fe *f, bool ctrl)
+{
+    int p;
+
+    f->xsh = xs_open(0);
+    f->xgs = xengntshr_open(NULL, 0);
+    f->xce = xenevtchn_open(NULL, 0);
+    if (!f->xsh || !f->xgs || !f->xce)
+        return 2;
+    if (!nbd_test_wait_be_state(f->xsh, f->domid, 0, XenbusStateInitWait))
+        return 3;
+    if (!(f->pages = xengntshr_share_pages(f->xgs, 0, NR_PAGES, f->refs, 1)))
+        return 4;
+    netif_tx_sring_t *txs = f->pages;
+    netif_rx_sring_t *rxs = (void *)fe_page(f, 1);
+    xen_netif_ctrl_sring_t *cs = (void *)fe_page(f, 2);
+    SHARED_RING_INIT(txs);
+    SHARED_RING_INIT(rxs);
+    SHARED_RING_INIT(cs);
+    FRONT_RING_INIT(&f->tx, txs, 4096);
+    FRONT_RING_INIT(&f->rx, rxs, 4096);
+    FRONT_RING_INIT(&f->ctrl, cs, 4096);
+    if ((p = xenevtchn_bind_unbound_port(f->xce, 0)) < 0)
+        return 5;
+    f->port = (evtchn_port_t)p;
+    fe_write(f, "tx-ring-ref", "%u", f->refs[0]);
+    fe_write(f, "rx-ring-ref", "%u", f->refs[1]);
+    fe_write(f, "event-channel", "%u", f->port);
+    if (ctrl) {
+        if ((p = xenevtchn_bind_unbound_port(f->xce, 0)) < 0)
+            return 6;
+        f->ctrl_port = (evtchn_port_t)p;
+        fe_write(f, "ctrl-ring-ref", "%u", f->refs[2]);
+        fe_write(f, "event-channel-ctrl", "%u", f->ctrl_port);
+    }
+    fe_write(f, "request-rx-copy", "1");
+    fe_write(f, "feature-rx-notify", "1");
+    fe_write(f, "feature-sg", "1");
+    fe_write(f, "state", "4");
+    return nbd_test_wait_be_state(f->xsh, f->domid, 0, XenbusStateConnected) ? 0 : 7;
+}
+
+static void fe_close(struct raw_fe *f)
+{
+    fe_write(f, "state", "6");
+    nbd_test_wait_be_state(f->xsh, f->domid, 0, XenbusStateClosed);
+    if (f->pages)
+        xengntshr_unshare(f->xgs, f->pages, NR_PAGES);
+    xenevtchn_close(f->xce);
+    xengntshr_close(f->xgs);
+    xs_close(f->xsh);
+}
+
+/* One control request, answered synchronously; -1 on timeout. */
+static int ctrl_call(struct raw_fe *f, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2,
+                     struct xen_netif_ctrl_response *out)
+{
+    struct xen_netif_ctrl_request *req = RING_GET_REQUEST(&f->ctrl, f->ctrl.req_prod_pvt);
+    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+    uint16_t id = ++f->next_ctrl_id;
+    int notify;
+
+    *req = (struct xen_netif_ctrl_request){ .id = id, .type = type, .data = { d0, d1, d2 } };
+    f->ctrl.req_prod_pvt++;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->ctrl, notify);
+    if (notify)
+        xenevtchn_notify(f->xce, f->ctrl_port);
+    while (!RING_HAS_UNCONSUMED_RESPONSES(&f->ctrl)) {
+        if (nbd_test_now_ms() > deadline)
+            return -1;
+        usleep(1000);
+    }
+    xen_rmb();
+    *out = *RING_GET_RESPONSE(&f->ctrl, f->ctrl.rsp_cons);
+    f->ctrl.rsp_cons++;
+    return out->id == id ? 0 : -1;
+}
+
+static struct xen_netif_gref *gref_list(struct raw_fe *f)
+{
+    return (struct xen_netif_gref *)fe_page(f, LIST_PAGE);
+}
+
+/* ADD or DEL of refs[] (flags 0) for queue 0; returns the response. */
+static int gref_op(struct raw_fe *f, uint16_t type, const uint32_t *refs, unsigned n,
+                   struct xen_netif_ctrl_response *r)
+{
+    struct xen_netif_gref *l = gref_list(f);
+
+    for (unsigned i = 0; i < n; i++)
+        l[i] = (struct xen_netif_gref){ .ref = refs[i], .flags = 0, .status = 0xeeee };
+    return ctrl_call(f, type, 0, f->refs[LIST_PAGE], n, r);
+}
+
+/* Registers data pages first..first+n-1 as static grants. */
+static int register_pages(struct raw_fe *f, unsigned first, unsigned n)
+{
+    struct xen_netif_ctrl_response r;
+
+    if (ctrl_call(f, XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, 0, 0, 0, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS || r.data != 256)
+        return 1;
+    if (gref_op(f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, &f->refs[first], n, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
+        return 2;
+    return 0;
+}
+
+static void post_rx(struct raw_fe *f, unsigned first, unsigned n)
+{
+    int notify;
+
+    for (unsigned i = 0; i < n; i++) {
+        netif_rx_request_t *req = RING_GET_REQUEST(&f->rx, f->rx.req_prod_pvt);
+        req->id = (uint16_t)(first + i);
+        req->gref = f->refs[first + i];
+        f->rx.req_prod_pvt++;
+    }
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->rx, notify);
+    if (notify)
+        xenevtchn_notify(f->xce, f->port);
+}
+
+/* Fills len bytes of a broadcast frame from mac_last at p (seeded pattern). */
+static void make_frame(uint8_t *p, uint32_t len, uint8_t mac_last, uint8_t seed)
+{
+    const uint8_t src[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, mac_last };
+
+    memset(p, 0xff, 6);
+    memcpy(p + 6, src, 6);
+    p[12] = 0x88;   /* an ethertype nobody parses */
+    p[13] = 0xb5;
+    for (uint32_t i = 14; i < len; i++)
+        p[i] = (uint8_t)(seed + i * 7);
+}
+
+/* Sends one single-slot frame from data page `page` at off; returns the
+ * slot's status (or a value > 0 on timeout). */
+static int send_one(struct raw_fe *f, unsigned page, uint16_t off, uint16_t size)
+{
+    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+    netif_tx_request_t *r = RING_GET_REQUEST(&f->tx, f->tx.req_prod_pvt);
+    int notify;
+
+    *r = (netif_tx_request_t){ .gref = f->refs[page], .offset = off, .flags = 0,
+                               .id = (uint16_t)f->tx.req_prod_pvt, .size = size };
+    f->tx.req_prod_pvt++;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->tx, notify);
+    if (notify)
+        xenevtchn_notify(f->xce, f->port);
+    while (!RING_HAS_UNCONSUMED_RESPONSES(&f->tx)) {
+        if (nbd_test_now_ms() > deadline)
+            return 1000;
+        usleep(1000);
+    }
+    xen_rmb();
+    int16_t st = RING_GET_RESPONSE(&f->tx, f->tx.rsp_cons)->status;
+    f->tx.rsp_cons++;
+    return st;
+}
+
+/* Waits for one single-slot RX response; checks it against the frame
+ * make_frame(len, mac_last, seed) would build. 0 if byte-exact. */
+static int receive_one(struct raw_fe *f, uint32_t len, uint8_t mac_last, uint8_t seed)
+{
+    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+    uint8_t want[4096];
+
+    while (!RING_HAS_UNCONSUMED_RESPONSES(&f->rx)) {
+        if (nbd_test_now_ms() > deadline)
+            return 1;
+        usleep(1000);
+    }
+    xen_rmb();
+    netif_rx_response_t r = *RING_GET_RESPONSE(&f->rx, f->rx.rsp_cons);
+    f->rx.rsp_cons++;
+    if (r.status != (int16_t)len || (r.flags & NETRXF_more_data) || r.id < DATA0 ||
+        r.id >= NR_PAGES || r.offset + len > 4096)
+        return 2;
+    make_frame(want, len, mac_last, seed);
+    return memcmp(fe_page(f, r.id) + r.offset, want, len) ? 3 : 0;
+}
+
+/* Inode of the memory file behind our own shared pages (for the parent's
+ * look into netbackd's mappings). */
+static unsigned long own_mem_inode(const void *addr)
+{
+    FILE *m = fopen("/proc/self/maps", "r");
+    char line[512];
+    unsigned long inode = 0;
+
+    while (m && fgets(line, sizeof(line), m)) {
+        unsigned long lo, hi, ino;
+        char perms[8];
+        unsigned long long off;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %7s %llx %x:%x %lu", &lo, &hi, perms, &off, &maj, &min, &ino) == 7 &&
+            (uintptr_t)addr >= lo && (uintptr_t)addr < hi)
+            inode = ino;
+    }
+    if (m)
+        fclose(m);
+    return inode;
+}
+
+/* Pages of the memory file `inode` that process pid maps one grant at a
+ * time (not the whole-memory window grant copies use). */
+static long mapped_pages(pid_t pid, unsigned long inode)
+{
+    char path[64], line[512];
+    long pages = 0;
+    FILE *m;
+
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    if (!(m = fopen(path, "r")))
+        return -1;
+    while (fgets(line, sizeof(line), m)) {
+        unsigned long lo, hi, ino;
+        char perms[8];
+        unsigned long long off;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %7s %llx %x:%x %lu", &lo, &hi, perms, &off, &maj, &min, &ino) == 7 &&
+            ino == inode && hi - lo < SIM_MEM_BYTES && strcmp(perms, "---p"))
+            pages += (long)((hi - lo) / 4096);
+    }
+    fclose(m);
+    return pages;
+}
+
+/* ---- guests ---- */
+
+struct sync {
+    unsigned domid;  /* guest_register_and_wait: DOM_DIES or DOM_CLOSES */
+    int ready[2];    /* guest -> parent */
+    int go[2];       /* parent -> guest */
+};
+
+static bool wait_byte(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    char c;
+
+    return poll(&p, 1, 2 * NBD_TEST_WAIT_MS) == 1 && read(fd, &c, 1) == 1;
+}
+
+/* Registers its TX pages 4..7 and RX pages 8..9, posts RX on 8..9, says
+ * ready; receives the plain guest's frame, then sends its own from a
+ * static page at a non-zero offset. */
+static int guest_static(void *arg)
+{
+    struct sync *s = arg;
+    struct raw_fe f = { .domid = DOM_STATIC };
+    int rc;
+
+    if ((rc = fe_connect(&f, true)))
+        return rc;
+    if ((rc = register_pages(&f, DATA0, 6)))
+        return 10 + rc;
+    post_rx(&f, 8, 2);
+    if (write(s->ready[1], "r", 1) != 1)
+        return 13;
+    if ((rc = receive_one(&f, 1000, DOM_PLAIN, 0x21)))
+        return 20 + rc;
+    make_frame(fe_page(&f, 5) + 100, 700, DOM_STATIC, 0x42);
+    if ((rc = send_one(&f, 5, 100, 700)) != NETIF_RSP_OKAY)
+        return 30;
+    if (!wait_byte(s->go[0]))
+        return 31;
+    fe_close(&f);
+    return 0;
+}
+
+/* No control ring: sends a frame to the static guest, receives its answer. */
+static int guest_plain(void *arg)
+{
+    (void)arg;
+    struct raw_fe f = { .domid = DOM_PLAIN };
+    int rc;
+
+    if ((rc = fe_connect(&f, false)))
+        return rc;
+    post_rx(&f, 8, 2);
+    make_frame(fe_page(&f, 4), 1000, DOM_PLAIN, 0x21);
+    if (send_one(&f, 4, 0, 1000) != NETIF_RSP_OKAY)
+        return 40;
+    if ((rc = receive_one(&f, 700, DOM_STATIC, 0x42)))
+        return 40 + rc;
+    fe_close(&f);
+    return 0;
+}
+
+/* Every bound of the static-grant requests; the vif stays up throughout. */
+static int guest_hostile(void *arg)
+{
+    (void)arg;
+    struct raw_fe f = { .domid = DOM_HOSTILE };
+    struct xen_netif_ctrl_response r;
+    struct xen_netif_gref *l;
+    uint32_t refs[257];
+    int rc;
+
+    if ((rc = fe_connect(&f, true)))
+        return rc;
+    l = gref_list(&f);
+    /* queue index past the vif's one queue */
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, 1, 0, 0, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
+        return 10;
+    /* more entries than the table holds (257 > 256): refused before any map */
+    for (unsigned i = 0; i < 257; i++)
+        refs[i] = f.refs[DATA0 + i % 8];
+    if (gref_op(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, refs, 257, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
+        return 11;
+    /* two real pages fit; then 255 more exceed the room left */
+    if (gref_op(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, &f.refs[DATA0], 2, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
+        return 12;
+    if (gref_op(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, refs, 255, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
+        return 13;
+    /* a list naming a ref we never granted: the request fails, the entry
+     * says which; the granted one next to it isn't kept either */
+    uint32_t mixed[2] = { f.refs[DATA0 + 2], f.refs[NR_PAGES - 1] + 100 };
+    if (gref_op(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, mixed, 2, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER ||
+        l[0].status != XEN_NETIF_CTRL_STATUS_SUCCESS ||
+        l[1].status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
+        return 14;
+    if (gref_op(&f, XEN_NETIF_CTRL_TYPE_DEL_GREF_MAPPING, mixed, 1, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS || r.data != 0 ||
+        l[0].status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
+        return 15;
+    /* the same ref twice in one list */
+    uint32_t dup[2] = { f.refs[DATA0 + 3], f.refs[DATA0 + 3] };
+    if (gref_op(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, dup, 2, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
+        return 16;
+    /* a page granted read-only, claimed writable: can't be mapped so */
+    uint32_t ro_ref;
+    void *ro = xengntshr_share_pages(f.xgs, 0, 1, &ro_ref, 0);
+    if (!ro)
+        return 17;
+    if (gref_op(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, &ro_ref, 1, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
+        return 18;
+    l[0] = (struct xen_netif_gref){ .ref = ro_ref, .flags = XEN_NETIF_CTRLF_GREF_readonly };
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, 0, f.refs[LIST_PAGE], 1, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
+        return 19;
+    /* DEL: an unknown ref gets its own error, the known ones go */
+    uint32_t del[4] = { f.refs[DATA0], 12345, f.refs[DATA0 + 1], ro_ref };
+    if (gref_op(&f, XEN_NETIF_CTRL_TYPE_DEL_GREF_MAPPING, del, 4, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS || r.data != 3 ||
+        l[0].status != XEN_NETIF_CTRL_STATUS_SUCCESS ||
+        l[1].status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER ||
+        l[2].status != XEN_NETIF_CTRL_STATUS_SUCCESS ||
+        l[3].status != XEN_NETIF_CTRL_STATUS_SUCCESS)
+        return 20;
+    /* deleting again: nothing left to delete */
+    if (gref_op(&f, XEN_NETIF_CTRL_TYPE_DEL_GREF_MAPPING, del, 1, &r) ||
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS || r.data != 0)
+        return 21;
+    /* still a working vif: a frame from a re-registered page goes out */
+    if (register_pages(&f, DATA0, 1))
+        return 22;
+    make_frame(fe_page(&f, DATA0), 60, DOM_HOSTILE, 1);
+    if (send_one(&f, DATA0, 0, 60) != NETIF_RSP_OKAY)
+        return 23;
+    xengntshr_unshare(f.xgs, ro, 1);
+    fe_close(&f);
+    return 0;
+}
+
+/* A slot that crosses the end of its page, with (arg != NULL) or without
+ * the page statically mapped; stays until killed. */
+static int guest_cross_page(void *arg)
+{
+    struct raw_fe f = { .domid = arg ? DOM_CROSS_STATIC : DOM_CROSS_PLAIN };
+    int rc;
+
+    if ((rc = fe_connect(&f, true)))
+        return rc;
+    if (arg && register_pages(&f, DATA0, 1))
+        return 10;
+    make_frame(fe_page(&f, DATA0) + 4000, 96, (uint8_t)f.domid, 3);
+    netif_tx_request_t *r = RING_GET_REQUEST(&f.tx, f.tx.req_prod_pvt);
+    *r = (netif_tx_request_t){ .gref = f.refs[DATA0], .offset = 4000, .id = 0, .size = 200 };
+    f.tx.req_prod_pvt++;
+    RING_PUSH_REQUESTS(&f.tx);
+    xenevtchn_notify(f.xce, f.port);
+    pause();
+    return 0;
+}
+
+/* Registers 4 pages, tells the parent its memory file's inode, then either
+ * stays until its domain is destroyed (arg NULL) or closes when told. */
+static int guest_register_and_wait(void *arg)
+{
+    struct sync *s = arg;
+    struct raw_fe f = { .domid = s->domid };
+    unsigned long inode;
+    int rc;
+
+    if ((rc = fe_connect(&f, true)))
+        return rc;
+    if ((rc = register_pages(&f, DATA0, 4)))
+        return 10 + rc;
+    inode = own_mem_inode(f.pages);
+    if (write(s->ready[1], &inode, sizeof(inode)) != sizeof(inode))
+        return 13;
+    if (f.domid == DOM_DIES) {
+        pause();
+        return 0;
+    }
+    if (!wait_byte(s->go[0]))
+        return 14;
+    fe_close(&f);
+    return 0;
+}
+
+/* Keeps exactly one RX buffer while the next packet needs two, recovers
+ * when told to (the backend's stall detection and carrier). */
+static int guest_stalled(void *arg)
+{
+    struct sync *s = arg;
+    struct raw_fe f = { .domid = DOM_STALLED };
+    uint64_t deadline;
+    int rc;
+
+    if ((rc = fe_connect(&f, false)))
+        return rc;
+    post_rx(&f, DATA0, 1);
+    if (!wait_byte(s->go[0]))
+        return 40;
+    post_rx(&f, DATA0 + 1, 1);
+    deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+    while (f.rx.sring->rsp_prod - f.rx.rsp_cons < 2) {
+        if (nbd_test_now_ms() > deadline)
+            return 41;
+        usleep(1000);
+    }
+    if (!wait_byte(s->go[0]))
+        return 42;
+    fe_close(&f);
+    return 0;
+}
+
+static int guest_big_sender(void *arg)
+{
+    (void)arg;
+    struct raw_fe f = { .domid = DOM_SENDER };
+    int notify, rc;
+
+    if ((rc = fe_connect(&f, false)))
+        return rc;
+    make_frame(fe_page(&f, DATA0), 4096, DOM_SENDER, 9);
+    memset(fe_page(&f, DATA0 + 1), 0xa5, 4096);
+    netif_tx_request_t *r0 = RING_GET_REQUEST(&f.tx, f.tx.req_prod_pvt);
+    *r0 = (netif_tx_request_t){ .gref = f.refs[DATA0], .flags = NETTXF_more_data, .id = 0,
+                                .size = BIG_FRAME };
+    netif_tx_request_t *r1 = RING_GET_REQUEST(&f.tx, f.tx.req_prod_pvt + 1);
+    *r1 = (netif_tx_request_t){ .gref = f.refs[DATA0 + 1], .id = 1, .size = BIG_FRAME - 4096 };
+    f.tx.req_prod_pvt += 2;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f.tx, notify);
+    if (notify)
+        xenevtchn_notify(f.xce, f.port);
+    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+    while (f.tx.sring->rsp_prod - f.tx.rsp_cons < 2) {
+        if (nbd_test_now_ms() > deadline)
+            return 50;
+        usleep(1000);
+    }
+    fe_close(&f);
+    return 0;
+}
+
+/* ---- fixture ---- */
+
+static int setup(void **state)
+{
+    static const char *const args[] = { "--log-level", "warn", "--max-queues", "1", NULL };
+    char conf[128];
+    struct nbd_testenv *t;
+
+    snprintf(conf, sizeof(conf), "netbackd: { rx_stall_timeout_ms = %d; };\n", STALL_MS);
+    *state = t = nbd_testenv_start(NR_DOMS, args, conf);
+    for (unsigned d = 1; t && d <= NR_DOMS; d++) {
+        struct nbd_vif_spec spec = { .domid = d, .devid = 0, .mtu = 1500,
+                                     .mac = { 0x00, 0x16, 0x3e, 0, 0, (uint8_t)d } };
+        char err[256];
+        /* the two pairs share a bridge each; everyone else is alone */
+        if (d == DOM_STATIC || d == DOM_PLAIN)
+            snprintf(spec.bridge, sizeof(spec.bridge), "xenbr0");
+        else if (d == DOM_STALLED || d == DOM_SENDER)
+            snprintf(spec.bridge, sizeof(spec.bridge), "xenbr1");
+        else
+            snprintf(spec.bridge, sizeof(spec.bridge), "lone%u", d);
+        if (nbd_vif_nodes_add(t->xsh, &spec, err, sizeof(err)))
+            fprintf(stderr, "vif-add: %s\n", err);
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    nbd_testenv_stop(*state);
+    return 0;
+}
+
+#define NEED_WORLD(state) \
+    struct nbd_testenv *w = *(state); \
+    if (!w) { skip(); return; }
+
+static void make_sync(struct sync *s)
+{
+    assert_int_equal(pipe(s->ready), 0);
+    assert_int_equal(pipe(s->go), 0);
+}
+
+static void close_sync(struct sync *s)
+{
+    close(s->ready[0]);
+    close(s->ready[1]);
+    close(s->go[0]);
+    close(s->go[1]);
+}
+
+/* ---- tests ---- */
+
+static void nbd_ctrl_poll_static_grants_traffic_both_ways(void **state)
+{
+    NEED_WORLD(state);
+    struct sync s;
+
+    make_sync(&s);
+    pid_t st = simenv_spawn(w->env, DOM_STATIC, guest_static, &s);
+    assert_true(st > 0);
+    assert_true(wait_byte(s.ready[0]));
+    pid_t pl = simenv_spawn(w->env, DOM_PLAIN, guest_plain, NULL);
+    assert_true(pl > 0);
+    assert_int_equal(simenv_wait(pl), 0);
+    /* the static guest's two packets cost no grant copy: its only two are
+     * the ADD list copied in and its statuses copied back (a slot may take
+     * two memcpys where the packet buffer crosses a page) */
+    assert_int_equal(vif_counter(w, "vif1.0", "tx_packets"), 1);
+    assert_int_equal(vif_counter(w, "vif1.0", "rx_packets"), 1);
+    assert_true(vif_counter(w, "vif1.0", "sgrant_copies") >= 2);
+    assert_int_equal(vif_counter(w, "vif1.0", "gcopy_ops"), 2);
+    assert_int_equal(vif_counter(w, "vif1.0", "sgrant_maps"), 6);
+    assert_int_equal(vif_counter(w, "vif1.0", "sgrant_unmaps"), 0);
+    /* the guest without a control ring: grant copies, one per slot */
+    assert_int_equal(vif_counter(w, "vif2.0", "tx_packets"), 1);
+    assert_int_equal(vif_counter(w, "vif2.0", "rx_packets"), 1);
+    assert_int_equal(vif_counter(w, "vif2.0", "sgrant_copies"), 0);
+    assert_true(vif_counter(w, "vif2.0", "gcopy_ops") >= 2);
+    /* disconnect unmaps every page */
+    assert_int_equal(write(s.go[1], "g", 1), 1);
+    assert_int_equal(simenv_wait(st), 0);
+    assert_int_equal(vif_counter(w, "vif1.0", "sgrant_unmaps"), 6);
+    close_sync(&s);
+}
+
+static void nbd_ctrl_poll_static_grant_bounds(void **state)
+{
+    NEED_WORLD(state);
+    pid_t g = simenv_spawn(w->env, DOM_HOSTILE, guest_hostile, NULL);
+
+    assert_true(g > 0);
+    assert_int_equal(simenv_wait(g), 0);
+    json_t *v = nbd_test_vif(w, "vif3.0");
+    assert_non_null(v);
+    assert_false(json_is_true(json_object_get(v, "disabled")));
+    json_decref(v);
+    assert_int_equal(vif_counter(w, "vif3.0", "tx_packets"), 1);
+    assert_int_equal(vif_counter(w, "vif3.0", "sgrant_copies"), 1);
+    /* 2 + 1 (the granted half of the refused list, taken back) + 1
+     * read-only + 1 re-registered; all unmapped after close */
+    assert_int_equal(vif_counter(w, "vif3.0", "sgrant_maps"), 5);
+    assert_int_equal(vif_counter(w, "vif3.0", "sgrant_unmaps"), 5);
+}
+
+static void wait_disabled(struct nbd_testenv *w, const char *name)
+{
+    json_t *v = NULL;
+
+    for (uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS; nbd_test_now_ms() < deadline;
+         usleep(10000)) {
+        json_decref(v);
+        v = nbd_test_vif(w, name);
+        if (v && json_is_true(json_object_get(v, "disabled")))
+            break;
+    }
+    assert_non_null(v);
+    assert_true(json_is_true(json_object_get(v, "disabled")));
+    json_decref(v);
+}
+
+static void nbd_tx_burst_static_slot_crossing_page_same_verdict(void **state)
+{
+    NEED_WORLD(state);
+    pid_t a = simenv_spawn(w->env, DOM_CROSS_STATIC, guest_cross_page, (void *)1);
+    pid_t b = simenv_spawn(w->env, DOM_CROSS_PLAIN, guest_cross_page, NULL);
+
+    assert_true(a > 0 && b > 0);
+    wait_disabled(w, "vif4.0");
+    wait_disabled(w, "vif5.0");
+    char *ra = vif_str(w, "vif4.0", "disable_reason"), *rb = vif_str(w, "vif5.0", "disable_reason");
+    assert_non_null(ra);
+    assert_non_null(rb);
+    assert_string_equal(ra, "tx queue 0: cross_page");
+    assert_string_equal(ra, rb);
+    free(ra);
+    free(rb);
+    assert_int_equal(vif_counter(w, "vif4.0", "sgrant_copies"), 0);
+    assert_int_equal(vif_counter(w, "vif4.0", "tx_packets"), 0);
+    assert_int_equal(vif_counter(w, "vif4.0", "sgrant_maps"), 1);
+    kill(a, SIGKILL);
+    kill(b, SIGKILL);
+    simenv_wait(a);
+    simenv_wait(b);
+}
+
+static void nbd_vif_disconnect_domain_destroy_unmaps_static_grants(void **state)
+{
+    NEED_WORLD(state);
+    struct sync s;
+    unsigned long inode = 0;
+
+    make_sync(&s);
+    s.domid = DOM_DIES;
+    pid_t g = simenv_spawn(w->env, DOM_DIES, guest_register_and_wait, &s);
+    assert_true(g > 0);
+    struct pollfd p = { .fd = s.ready[0], .events = POLLIN };
+    assert_int_equal(poll(&p, 1, 2 * NBD_TEST_WAIT_MS), 1);
+    assert_int_equal(read(s.ready[0], &inode, sizeof(inode)), sizeof(inode));
+    assert_true(inode != 0);
+    /* two rings, the control ring, four static grants */
+    assert_int_equal(mapped_pages(w->daemon, inode), 7);
+    assert_int_equal(vif_counter(w, "vif6.0", "sgrant_maps"), 4);
+    /* the domain dies under the daemon: its vif goes, every page with it */
+    assert_int_equal(simenv_domain_destroy(w->env, DOM_DIES), 0);
+    kill(g, SIGKILL);
+    simenv_wait(g);
+    assert_true(nbd_test_wait_vif_gone(w, "vif6.0"));
+    assert_int_equal(mapped_pages(w->daemon, inode), 0);
+    close_sync(&s);
+}
+
+static void nbd_vif_disconnect_frontend_close_unmaps_static_grants(void **state)
+{
+    NEED_WORLD(state);
+    struct sync s;
+    unsigned long inode = 0;
+
+    make_sync(&s);
+    s.domid = DOM_CLOSES;
+    pid_t g = simenv_spawn(w->env, DOM_CLOSES, guest_register_and_wait, &s);
+    assert_true(g > 0);
+    struct pollfd p = { .fd = s.ready[0], .events = POLLIN };
+    assert_int_equal(poll(&p, 1, 2 * NBD_TEST_WAIT_MS), 1);
+    assert_int_equal(read(s.ready[0], &inode, sizeof(inode)), sizeof(inode));
+    assert_int_equal(mapped_pages(w->daemon, inode), 7);
+    assert_int_equal(write(s.go[1], "g", 1), 1);
+    assert_int_equal(simenv_wait(g), 0);
+    assert_int_equal(mapped_pages(w->daemon, inode), 0);
+    assert_int_equal(vif_counter(w, "vif7.0", "sgrant_maps"), 4);
+    assert_int_equal(vif_counter(w, "vif7.0", "sgrant_unmaps"), 4);
+    close_sync(&s);
+}
+
+static void nbd_vif_carrier_sync_stall_drops_and_restores(void **state)
+{
+    NEED_WORLD(state);
+    const char *key = "/local/domain/0/backend/vif/8/0/carrier";
+    struct sync s;
+
+    make_sync(&s);
+    /* not connected yet: no carrier */
+    assert_true(nbd_test_wait_value(w->xsh, key, "0"));
+    pid_t rx = simenv_spawn(w->env, DOM_STALLED, guest_stalled, &s);
+    assert_true(rx > 0);
+    assert_true(nbd_test_wait_value(w->xsh, key, "1"));
+    pid_t tx = simenv_spawn(w->env, DOM_SENDER, guest_big_sender, NULL);
+    assert_true(tx > 0);
+    assert_int_equal(simenv_wait(tx), 0);
+    /* the two-slot frame waits on one free slot past the stall timeout */
+    assert_true(nbd_test_wait_value(w->xsh, key, "0"));
+    assert_int_equal(vif_counter(w, "vif8.0", "rx_stalls"), 1);
+    assert_int_equal(write(s.go[1], "g", 1), 1);
+    assert_true(nbd_test_wait_value(w->xsh, key, "1"));
+    assert_int_equal(vif_counter(w, "vif8.0", "rx_packets"), 1);
+    /* the frontend leaves: carrier off again */
+    assert_int_equal(write(s.go[1], "g", 1), 1);
+    assert_int_equal(simenv_wait(rx), 0);
+    assert_true(nbd_test_wait_value(w->xsh, key, "0"));
+    close_sync(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(nbd_ctrl_poll_static_grants_traffic_both_ways),
+        cmocka_unit_test(nbd_ctrl_poll_static_grant_bounds),
+        cmocka_unit_test(nbd_tx_burst_static_slot_crossing_page_same_verdict),
+        cmocka_unit_test(nbd_vif_disconnect_domain_destroy_unmaps_static_grants),
+        cmocka_unit_test(nbd_vif_disconnect_frontend_close_unmaps_static_grants),
+        cmocka_unit_test(nbd_vif_carrier_sync_stall_drops_and_restores),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
