@@ -39,7 +39,7 @@
 #define NETIF_CTRL_HASH_KEY_MAX 40u        /* Linux XEN_NETBK_MAX_HASH_KEY_SIZE */
 #define NETIF_CTRL_HASH_MAPPING_MAX 128u   /* Linux XEN_NETBK_MAX_HASH_MAPPING_SIZE */
 #define NETIF_CTRL_MAX_QUEUES 16u          /* queues whose gref tables we keep */
-#define NETIF_GREF_TABLE_MAX 256u          /* static grants per queue (one per TX slot) */
+#define NETIF_GREF_TABLE_MAX 512u          /* static grants per queue (one per TX and RX slot) */
 /* Hash types this backend computes (netif_hash_input). */
 #define NETIF_CTRL_HASH_TYPES_SUPPORTED \
     (XEN_NETIF_CTRL_HASH_TYPE_IPV4 | XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP | \

@@ -250,7 +250,7 @@ static int guest_ctrl(void *arg)
         return 26;
     /* static grants are offered (test_backend_static_grants.c uses them) */
     if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, 0, 0, 0, &r) ||
-        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS || r.data != 256)
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS || r.data != 512)
         return 27;
     if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_INVALID, 0, 0, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED)

@@ -197,7 +197,7 @@ static int register_pages(struct raw_fe *f, unsigned first, unsigned n)
     struct xen_netif_ctrl_response r;
 
     if (ctrl_call(f, XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, 0, 0, 0, &r) ||
-        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS || r.data != 256)
+        r.status != XEN_NETIF_CTRL_STATUS_SUCCESS || r.data != 512)
         return 1;
     if (gref_op(f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, &f->refs[first], n, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
@@ -395,7 +395,7 @@ static int guest_hostile(void *arg)
     struct raw_fe f = { .domid = DOM_HOSTILE };
     struct xen_netif_ctrl_response r;
     struct xen_netif_gref *l;
-    uint32_t refs[257];
+    uint32_t refs[512];
     int rc;
 
     if ((rc = fe_connect(&f, true)))
@@ -405,17 +405,17 @@ static int guest_hostile(void *arg)
     if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, 1, 0, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
         return 10;
-    /* more entries than the table holds (257 > 256): refused before any map */
-    for (unsigned i = 0; i < 257; i++)
-        refs[i] = f.refs[DATA0 + i % 8];
-    if (gref_op(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, refs, 257, &r) ||
+    /* a list longer than its page (513 entries): refused before any map */
+    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, 0, f.refs[LIST_PAGE], 513, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
         return 11;
-    /* two real pages fit; then 255 more exceed the room left */
+    /* two real pages fit; then 511 more exceed the room left (510) */
     if (gref_op(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, &f.refs[DATA0], 2, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
         return 12;
-    if (gref_op(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, refs, 255, &r) ||
+    for (unsigned i = 0; i < 511; i++)
+        refs[i] = f.refs[DATA0 + 2 + i % 6];
+    if (gref_op(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, refs, 511, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
         return 13;
     /* a list naming a ref we never granted: the request fails, the entry

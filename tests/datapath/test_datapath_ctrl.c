@@ -268,7 +268,9 @@ static void netfront_ctrl_statuses_bounds_and_toeplitz_steering(void **state)
     assert_int_equal(c->status[R_MAP_OVERFLOW], inval);
     assert_int_equal(c->status[R_MAP_TOO_LONG], XEN_NETIF_CTRL_STATUS_BUFFER_OVERFLOW);
     assert_int_equal(c->status[R_MAP_OK], ok);
-    assert_int_equal(c->status[R_GREF_SIZE], XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED);
+    /* static grants: one table per queue, a slot each for TX and RX */
+    assert_int_equal(c->status[R_GREF_SIZE], ok);
+    assert_int_equal(c->data[R_GREF_SIZE], 512);
     assert_int_equal(c->status[R_UNKNOWN], XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED);
     /* steering */
     for (unsigned q = 0; q < QUEUES; q++)
