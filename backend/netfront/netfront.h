@@ -179,6 +179,10 @@ void *netfront_raw_tx_page(struct netfront *nf, unsigned q, unsigned id);
 /* Copies out the TX responses the backend published since the last call (at
  * most n) and consumes them. Returns how many. */
 int netfront_raw_tx_responses(struct netfront *nf, unsigned q, netif_tx_response_t *rsp, unsigned n);
+/* Keeps at most `limit` RX requests posted on queue q (0 = all 256): a guest
+ * that starves the backend of RX slots (stall tests). Takes effect at the
+ * next repost; raising it reposts at once. */
+void netfront_raw_rx_post_limit(struct netfront *nf, unsigned q, unsigned limit);
 /* Prints every queue's ring indices (diagnostics: --stats-interval -v). */
 void netfront_dump_rings(const struct netfront *nf, FILE *f);
 

@@ -25,6 +25,7 @@ struct nf_queue {
     uint16_t tx_free[NF_TX_RING_SIZE];
     unsigned tx_nfree;
     bool tx_busy[NF_TX_RING_SIZE];      /* id handed to the backend */
+    unsigned rx_post_limit;             /* RX requests kept posted (raw API; normally all) */
     xenevtchn_handle *xce;
     int evtchn_tx, evtchn_rx;           /* local ports; equal when not split */
     struct nf_stats stats;

@@ -16,7 +16,8 @@ void nf_rx_post_all(struct netfront *nf, struct nf_queue *q)
     (void)nf;
     /* Ring slot i always uses RX buffer i & mask: a response lands in the slot
      * of its request, so the buffer is free again once the slot is consumed. */
-    while (q->rx.req_prod_pvt - q->rx.rsp_cons < NF_RX_RING_SIZE) {
+    unsigned limit = q->rx_post_limit ? q->rx_post_limit : NF_RX_RING_SIZE;
+    while (q->rx.req_prod_pvt - q->rx.rsp_cons < limit) {
         RING_IDX i = q->rx.req_prod_pvt;
         netif_rx_request_t *req = RING_GET_REQUEST(&q->rx, i);
         unsigned id = i & (NF_RX_RING_SIZE - 1);

@@ -67,3 +67,11 @@ void netfront_dump_rings(const struct netfront *nf, FILE *f)
                 q->rx.sring->rsp_prod, q->rx.rsp_cons, q->rx.sring->rsp_event);
     }
 }
+
+void netfront_raw_rx_post_limit(struct netfront *nf, unsigned qi, unsigned limit)
+{
+    struct nf_queue *q = &nf->q[qi];
+    q->rx_post_limit = limit > NF_RX_RING_SIZE ? NF_RX_RING_SIZE : limit;
+    if (nf->connected)
+        nf_rx_post_all(nf, q);
+}

@@ -38,6 +38,8 @@ static void usage(FILE *f)
             "  --start-delay SEC     wait after connecting before sending\n"
             "  --stats-interval SEC  print rates every SEC seconds\n"
             "  --busy-poll           spin on the rings instead of sleeping on events\n"
+            "  --static-grants       register the buffer pools with the backend over the\n"
+            "                        control ring (ADD_GREF_MAPPING): no grant op per packet\n"
             "  --devid N  --domid N  --queues N  --timeout MS\n"
             "  --no-split-evtchn --no-sg --no-gso --no-csum-offload --quiet\n");
 }
@@ -105,7 +107,7 @@ int main(int argc, char **argv)
 
     enum { O_SEED = 256, O_SLOT, O_CSUM, O_NOVERIFY, O_BURST, O_DUR, O_DELAY, O_STATS, O_BUSY,
            O_DEVID, O_DOMID, O_QUEUES, O_TIMEOUT, O_NOSPLIT, O_NOSG, O_NOGSO, O_NOCSUM, O_QUIET,
-           O_PPS };
+           O_PPS, O_STATIC };
     static const struct option lo[] = {
         {"responder", required_argument, 0, 'r'}, {"send", required_argument, 0, 's'},
         {"sink", no_argument, 0, 'k'}, {"size", required_argument, 0, 'z'},
@@ -118,7 +120,8 @@ int main(int argc, char **argv)
         {"queues", required_argument, 0, O_QUEUES}, {"timeout", required_argument, 0, O_TIMEOUT},
         {"no-split-evtchn", no_argument, 0, O_NOSPLIT}, {"no-sg", no_argument, 0, O_NOSG},
         {"no-gso", no_argument, 0, O_NOGSO}, {"no-csum-offload", no_argument, 0, O_NOCSUM},
-        {"quiet", no_argument, 0, O_QUIET}, {"pps", required_argument, 0, O_PPS}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"quiet", no_argument, 0, O_QUIET}, {"pps", required_argument, 0, O_PPS},
+        {"static-grants", no_argument, 0, O_STATIC}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
         bool bad = false;
@@ -147,6 +150,7 @@ int main(int argc, char **argv)
         case O_NOCSUM: o.cfg.no_csum_offload = true; break;
         case O_QUIET: o.quiet = true; break;
         case O_PPS: o.pps = atof(optarg); bad = o.pps < 0; break;
+        case O_STATIC: o.static_grants = true; o.cfg.ctrl_ring = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

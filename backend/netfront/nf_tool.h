@@ -31,6 +31,7 @@ struct nf_tool_opts {
     double stats_interval;     /* seconds; 0 = only the final summary */
     double start_delay;        /* seconds to wait after connecting before sending */
     bool quiet;
+    bool static_grants;        /* register the pools with ADD_GREF_MAPPING (nf_static.h) */
 };
 
 /* Set by SIGINT/SIGTERM: the only process-wide state, as a signal handler

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "backend/netfront/nf_frame.h"
+#include "backend/netfront/nf_static.h"
 #include "backend/netfront/nf_tool.h"
 
 struct tool {
@@ -267,6 +268,17 @@ int nf_tool_run(const struct nf_tool_opts *o)
         return 1;
     }
     t.nq = netfront_num_queues(t.nf);
+    if (o->static_grants) {
+        rc = netfront_static_grants_register(t.nf);
+        if (rc < 0) {
+            fprintf(stderr, "netfront: static grants: %s\n", strerror(-rc));
+            netfront_close(t.nf);
+            netfront_free(t.nf);
+            return 1;
+        }
+        if (!o->quiet)
+            fprintf(stderr, "netfront: %d pages registered as static grants\n", rc);
+    }
     if (!o->quiet)
         fprintf(stderr, "netfront: dom%u vif %u connected to backend dom%u, %u queue(s), mac "
                 "%02x:%02x:%02x:%02x:%02x:%02x\n", netfront_domid(t.nf), o->cfg.devid,

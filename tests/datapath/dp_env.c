@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -233,8 +234,14 @@ int dp_guest_destroy(struct dp_env *e, unsigned domid)
 pid_t dp_spawn(const struct dp_env *e, unsigned domid, int (*fn)(void *), void *arg)
 {
     fflush(NULL);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
+        /* A guest never outlives its test: a failed assert in the parent
+         * must not leave it streaming forever. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(99);
         dp_enter_domain(e, domid);
         _exit(fn(arg));
     }
@@ -334,9 +341,12 @@ long long dp_vif_counter(struct dp_env *e, unsigned domid, unsigned devid, const
     json_t *v = vif_json(e, domid, devid, &root);
     long long r = -1;
     if (v) {
-        json_t *c = json_object_get(v, name);
+        /* per-queue counters summed in "totals", control-plane ones in "control" */
+        json_t *c = json_object_get(json_object_get(v, "totals"), name);
         if (!c)
-            c = json_object_get(json_object_get(v, "stats"), name);
+            c = json_object_get(json_object_get(v, "control"), name);
+        if (!c)
+            c = json_object_get(v, name);
         if (json_is_integer(c))
             r = json_integer_value(c);
     }
@@ -354,9 +364,18 @@ bool dp_vif_listed(struct dp_env *e, unsigned domid, unsigned devid, bool *disab
     return v != NULL;
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 bool dp_eventually(bool (*cond)(void *), void *arg, unsigned timeout_s)
 {
-    for (unsigned i = 0; i < timeout_s * 50; i++) {
+    /* a deadline, not a count: cond itself may take a while (netbackctl) */
+    double end = mono_s() + timeout_s;
+    while (mono_s() < end) {
         if (cond(arg))
             return true;
         sleep_ms(20);
