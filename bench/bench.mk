@@ -21,3 +21,11 @@ bench-bridge: build-all
 
 .PHONY: bench-bridge
 # ---- end of bridge and port benchmark ----
+
+# ---- static grants: grant operations per packet with and without (bench/static_grants_bench.sh) ----
+#   make bench-static BENCH_STATIC_ARGS="--runs 3 --seconds 3 --sizes '64 1500'"
+bench-static: build-all
+	bench/static_grants_bench.sh --build $(O) $(BENCH_STATIC_ARGS)
+
+.PHONY: bench-static
+# ---- end of static grants benchmark ----
