@@ -3,7 +3,7 @@
 # the tap and DPDK ones, real Linux networking (they skip without root).
 # They reuse the datapath tests' emulated host (tests/datapath/dp_env).
 IT_HELPER_OBJS := $(O)/tests/integration/it_probe.o $(O)/tests/integration/it_world.o $(O)/tests/integration/it_sys.o \
-	$(O)/tests/integration/it_pcap.o
+	$(O)/tests/integration/it_pcap.o $(O)/tests/integration/it_ctl.o
 ALL_OBJS += $(IT_HELPER_OBJS)
 IT_DEPS := $(IT_HELPER_OBJS) $(DP_HELPER_OBJS) $(O)/backend/ctl_client.o $(O)/libnetfront.a $(SIMLIBS) \
 	$(O)/bin/xensim $(O)/bin/netbackd $(O)/bin/netbackctl $(O)/bin/netfront

@@ -19,8 +19,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "backend/ctl_client.h"
 #include "tests/datapath/dp_env.h"
+#include "tests/integration/it_ctl.h"
 #include "tests/integration/it_sys.h"
 
 #define LIVENESS_S 20
@@ -163,7 +163,7 @@ static void start_responder(struct world *w, const char *bridge)
 static void ping_from_namespace(struct world *w)
 {
     char out[4096], want[64];
-    int rc = it_sh(out, sizeof(out), "ip netns exec %s ping -n -c %d -i 0.2 -W 5 %s 2>&1",
+    int rc = it_sh(out, sizeof(out), "ip netns exec %s ping -n -c %d -i 0.2 -W 10 %s 2>&1",
                    w->net.ns, PINGS, GUEST_ADDR);
 
     fprintf(stderr, "%s", out);
@@ -200,21 +200,14 @@ static void assert_capture_has_pings(struct world *w)
 }
 
 /* Switches the capture of `port` to file (NULL: off) over the control socket. */
-static void set_capture(const char *ctl, const char *port, const char *file)
+static void set_capture(struct world *w, const char *port, const char *file)
 {
-    json_t *req = json_pack("{s:s,s:s,s:o}", "cmd", "capture", "port", port, "file",
-                            file ? json_string(file) : json_null());
-    json_t *reply = nbd_ctl_call(ctl, req);
+    char q[300];
 
-    json_decref(req);
-    if (!json_is_true(json_object_get(reply, "ok"))) {
-        const char *e = json_string_value(json_object_get(reply, "error"));
-        char why[256];
-        snprintf(why, sizeof(why), "%s", e ? e : "no reply");
-        json_decref(reply);
-        fail_msg("capture on %s: %s", port, why);
-    }
-    json_decref(reply);
+    if (file)
+        snprintf(q, sizeof(q), "\"%s\"", file);
+    json_decref(it_ctl_ok(&w->env, "{\"cmd\":\"capture\",\"port\":\"%s\",\"file\":%s}", port,
+                          file ? q : "null"));
 }
 
 /* A tap port from the config file, enslaved to the Linux bridge, captured
@@ -248,18 +241,17 @@ static void linux_ping_through_tap_port_answered_and_captured(void **state)
 static void linux_ping_through_vif_bridge_layout_answered_and_captured(void **state)
 {
     struct world *w = *state;
-    char ctl[160], port[32];
+    char port[32];
 
     prepare(w, "vbr");
     start_netbackd(w, "--bridge itdefault");
     snprintf(w->tap, sizeof(w->tap), "vif%u.0", w->domid);
     start_responder(w, w->net.br);
     assert_enslaved(w, w->tap);
-    snprintf(ctl, sizeof(ctl), "%s/netbackd.sock", w->env.dir);
     snprintf(port, sizeof(port), "vif%u.0", w->domid);
-    set_capture(ctl, port, w->capture);
+    set_capture(w, port, w->capture);
     ping_from_namespace(w);
-    set_capture(ctl, port, NULL);    /* returns once every frame is written */
+    set_capture(w, port, NULL);    /* returns once every frame is written */
     assert_capture_has_pings(w);
 }
 

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "backend/ctl_client.h"
+#include "tests/integration/it_ctl.h"
 #include "tests/integration/it_pcap.h"
 #include "tests/integration/it_sys.h"
 #include "tests/integration/it_world.h"
@@ -23,7 +23,6 @@ struct rt {
     struct it_world w;          /* first: it_world_free() frees the whole */
     char dir[64];
     char config[128];
-    char ctl[160];
 };
 
 static int rt_new(void **state)
@@ -62,36 +61,12 @@ static void rt_up(struct rt *r, const char *config_text)
     assert_int_equal(fclose(f), 0);
     snprintf(args, sizeof(args), "--config %s --bridge itbr", r->config);
     it_world_up(&r->w, args, 2, NULL);
-    snprintf(r->ctl, sizeof(r->ctl), "%s/netbackd.sock", r->w.env.dir);
-}
-
-/* One control request from a JSON text; asserts ok:true, returns the reply. */
-static json_t *ctl_ok(struct rt *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static json_t *ctl_ok(struct rt *r, const char *fmt, ...)
-{
-    char text[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof(text), fmt, ap);
-    va_end(ap);
-    json_t *req = json_loads(text, 0, NULL);
-    assert_non_null(req);
-    json_t *reply = nbd_ctl_call(r->ctl, req);
-    json_decref(req);
-    if (!reply)
-        fail_msg("%s: no reply from %s", text, r->ctl);
-    if (!json_is_true(json_object_get(reply, "ok"))) {
-        const char *e = json_string_value(json_object_get(reply, "error"));
-        fail_msg("%s: %s", text, e ? e : "ok:false");
-    }
-    return reply;
 }
 
 /* A port's field from port-list: -1 when the port is not listed. */
 static long long port_field(struct rt *r, const char *port, const char *field)
 {
-    json_t *reply = ctl_ok(r, "{\"cmd\":\"port-list\"}"), *br, *p;
+    json_t *reply = it_ctl_ok(&r->w.env, "{\"cmd\":\"port-list\"}"), *br, *p;
     long long v = -1;
     size_t i, j;
 
@@ -128,7 +103,7 @@ static void runtime_port_add_del_leaves_guest_traffic_alone(void **state)
     for (unsigned round = 0; round < 3; round++) {
         char name[16];
         snprintf(name, sizeof(name), "null%u", round);
-        json_decref(ctl_ok(r, "{\"cmd\":\"port-add\",\"name\":\"%s\",\"kind\":\"dpdk\","
+        json_decref(it_ctl_ok(&r->w.env, "{\"cmd\":\"port-add\",\"name\":\"%s\",\"kind\":\"dpdk\","
                               "\"bridge\":\"itbr\",\"devargs\":\"net_null%u,no-rx=1\"}", name, round));
         assert_int_equal(port_field(r, name, "tx_packets"), 0);
         unicast_both_ways(w, 100 + round);     /* known unicast: not to the new port */
@@ -138,7 +113,7 @@ static void runtime_port_add_del_leaves_guest_traffic_alone(void **state)
         it_send_expect(w, 0, it_make_frame(w, 0, it_bcast, 300), to);
         unicast_both_ways(w, 200 + round);
         assert_int_equal(port_field(r, name, "tx_packets"), 1);
-        json_decref(ctl_ok(r, "{\"cmd\":\"port-del\",\"name\":\"%s\"}", name));
+        json_decref(it_ctl_ok(&r->w.env, "{\"cmd\":\"port-del\",\"name\":\"%s\"}", name));
         assert_int_equal(port_field(r, name, "tx_packets"), -1);
         unicast_both_ways(w, 400 + round);
     }
@@ -155,7 +130,7 @@ static void runtime_capture_on_vif_holds_exactly_the_frames_meanwhile(void **sta
     it_broadcast_round(w);
     unicast_both_ways(w, 90);                       /* before: not captured */
     snprintf(pcap, sizeof(pcap), "%s/vif2.pcap", r->dir);
-    json_decref(ctl_ok(r, "{\"cmd\":\"capture\",\"port\":\"vif2.0\",\"file\":\"%s\"}", pcap));
+    json_decref(it_ctl_ok(&r->w.env, "{\"cmd\":\"capture\",\"port\":\"vif2.0\",\"file\":\"%s\"}", pcap));
     unsigned first = w->n_sent;
     to[1] = true;
     it_send_expect(w, 0, it_make_frame(w, 0, w->mac[1], 60), to);     /* egress to vif2.0 */
@@ -165,7 +140,7 @@ static void runtime_capture_on_vif_holds_exactly_the_frames_meanwhile(void **sta
     it_send_expect(w, 1, it_make_frame(w, 1, w->mac[0], 777), to);    /* ingress from vif2.0 */
     it_check_logs(w);
     /* stopping writes out everything queued before it returns */
-    json_decref(ctl_ok(r, "{\"cmd\":\"capture\",\"port\":\"vif2.0\",\"file\":null}"));
+    json_decref(it_ctl_ok(&r->w.env, "{\"cmd\":\"capture\",\"port\":\"vif2.0\",\"file\":null}"));
     unicast_both_ways(w, 95);                       /* after: not captured */
 
     struct it_pcap_frame *got;
