@@ -28,3 +28,10 @@ $(DP_E2E_TESTS): $(O)/tests/test_datapath_%: \
 
 TESTS += $(O)/tests/test_datapath_frame $(DP_E2E_TESTS)
 VALGRIND_TESTS += $(O)/tests/test_datapath_frame
+
+# ---- static grants end to end (netfront registers its pools; issue 6) ----
+$(O)/tests/test_datapath_static: $(O)/tests/datapath/test_datapath_static.o $(DP_HELPER_OBJS) \
+		$(O)/libnetfront.a $(SIMLIBS)
+	$(call link,$(SIM_RPATH) $(XEN_LIBS) $(CMOCKA_LIBS) -ljansson)
+TESTS += $(O)/tests/test_datapath_static
+# ---- end static grants ----

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "backend/netfront/nf_frame.h"
+#include "backend/netfront/nf_static.h"
 #include "tests/datapath/dp_env.h"
 #include "tests/datapath/dp_guest.h"
 
@@ -98,9 +99,17 @@ int dp_guest_send(void *arg)
     struct dp_flow *f = arg;
     if (f->queues > 1)
         f->tx_cfg.num_queues = f->queues;
+    f->tx_cfg.ctrl_ring |= f->tx_static_grants;
     struct netfront *nf = dp_netfront_up(&f->tx_cfg);
     if (!nf)
         return 10;
+    if (f->tx_static_grants &&
+        (f->tx_static_pages = netfront_static_grants_register(nf)) < 0) {
+        snprintf(f->err, sizeof(f->err), "sender: static grants: %d", f->tx_static_pages);
+        netfront_close(nf);
+        netfront_free(nf);
+        return 11;
+    }
     int status = dp_send_on(nf, f);
     netfront_close(nf);
     netfront_free(nf);
@@ -226,9 +235,17 @@ int dp_guest_recv(void *arg)
     struct dp_flow *f = arg;
     if (f->queues > 1)
         f->rx_cfg.num_queues = f->queues;
+    f->rx_cfg.ctrl_ring |= f->rx_static_grants;
     struct netfront *nf = dp_netfront_up(&f->rx_cfg);
     if (!nf)
         return 20;
+    if (f->rx_static_grants &&
+        (f->rx_static_pages = netfront_static_grants_register(nf)) < 0) {
+        snprintf(f->err, sizeof(f->err), "receiver: static grants: %d", f->rx_static_pages);
+        netfront_close(nf);
+        netfront_free(nf);
+        return 25;
+    }
     struct nf_rxpkt rx[16];
     uint8_t *mem = malloc(17 * (size_t)NF_MAX_PKT);
     uint8_t *ref = mem + 16 * (size_t)NF_MAX_PKT;   /* the expected frame, rebuilt */

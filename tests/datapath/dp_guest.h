@@ -27,6 +27,8 @@ struct dp_flow {
     unsigned pause_at;              /* sender waits for the receiver's reconnect here (0 = never) */
     bool rx_reconnect;              /* receiver closes and reconnects after pause_at packets */
     struct nf_config tx_cfg, rx_cfg;
+    bool tx_static_grants, rx_static_grants;  /* register the pools after connecting
+                                       (nf_static.h; sets the cfg's ctrl_ring) */
     uint8_t tx_mac[6], rx_mac[6];
     /* ---- written by the guests (read with __atomic) ---- */
     int rx_ready;                   /* receiver connected (2 = reconnected) */
@@ -44,6 +46,7 @@ struct dp_flow {
     unsigned queues_connected;      /* what the receiver got from the backend */
     unsigned duplicates;
     uint8_t seen[DP_MAX_PKTS];
+    int tx_static_pages, rx_static_pages;   /* what registering returned */
     char err[256];
 };
 
