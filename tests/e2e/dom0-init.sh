@@ -15,6 +15,8 @@ mkdir -p /dev/pts /dev/shm /run /tmp
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /run
+# Libraries the runner added for netbackd (under /usr/lib) join the cache.
+ldconfig
 echo 1 > /proc/sys/kernel/sysrq
 echo 4 > /proc/sys/kernel/printk
 

@@ -51,26 +51,27 @@ install -D -m 755 "$HERE/guest-init.sh" "$STAGE/guest/init"
 (cd "$STAGE/guest" && find . | cpio -o -H newc --quiet | gzip) > "$STAGE/guest-init.cpio.gz"
 cat "$ART/guest-base.cpio.gz" "$STAGE/guest-init.cpio.gz" > "$OV/e2e/guest.cpio.gz"
 
+# What `make install` puts in dom0 (not `make install` itself: it would
+# rebuild every module first).
+install -D -m 755 "$TOP/backend/hotplug/vif-netbackd" "$OV/etc/xen/scripts/vif-netbackd"
 if [ -x "$O/bin/netbackd" ]; then
-	if ! make -s -C "$TOP" O="$O" install DESTDIR="$OV" PREFIX=/usr/local > "$LOGDIR/make-install.log" 2>&1; then
-		e2e_log "warning: make install failed ($LOGDIR/make-install.log); copying the binaries by hand"
-		install -D -m 755 "$O/bin/netbackd" "$OV/usr/local/sbin/netbackd"
-		[ -x "$O/bin/netbackctl" ] && install -D -m 755 "$O/bin/netbackctl" "$OV/usr/local/sbin/netbackctl"
-		install -D -m 755 "$TOP/backend/hotplug/vif-netbackd" "$OV/etc/xen/scripts/vif-netbackd"
-	fi
-	rm -rf "$OV/usr/local/lib/netbackd/sim"   # the emulator has no business on real Xen
+	for b in netbackd netbackctl; do
+		[ -x "$O/bin/$b" ] && install -D -m 755 "$O/bin/$b" "$OV/usr/local/sbin/$b"
+	done
+	# Libraries go under /usr/lib: dom0's /lib is a symlink, and an archive
+	# entry "lib/" would replace it with a directory when the kernel unpacks.
 	for bin in "$OV"/usr/local/sbin/*; do
 		for lib in $(ldd "$bin" 2>/dev/null | awk '/=>/ && $3 ~ /^\// { print $3 }'); do
 			grep -qxF ".$lib" "$ART/dom0-files.txt" && continue
 			real=$(readlink -f "$lib")
 			grep -qxF ".$real" "$ART/dom0-files.txt" && continue
-			[ -e "$OV$lib" ] && continue
-			install -D -m 644 "$lib" "$OV$lib"
+			dst=$lib
+			case "$dst" in /usr/*) ;; *) dst=/usr$dst ;; esac
+			[ -e "$OV$dst" ] || install -D -m 644 "$lib" "$OV$dst"
 		done
 	done
 else
 	e2e_log "no $O/bin/netbackd: netbackd scenarios will SKIP"
-	install -D -m 755 "$TOP/backend/hotplug/vif-netbackd" "$OV/etc/xen/scripts/vif-netbackd"
 fi
 install -m 644 "$HERE/guest-init.sh" "$OV/e2e/guest-init.sh"
 (cd "$OV" && find . | cpio -o -H newc --quiet | gzip) > "$STAGE/overlay.cpio.gz"
