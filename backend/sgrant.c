@@ -83,7 +83,7 @@ uint32_t nbd_sgrant_add(struct nbd_vif *vif, struct nbd_queue *q,
     if (!vif->sgrant_xgt || n > NETIF_GREF_TABLE_MAX)
         return XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
     for (unsigned i = 0; i < n; i++) {
-        /* read each entry once: the list page is the guest's */
+        /* list is the caller's private copy of the guest's page */
         grant_ref_t ref = list[i].ref;
         bool writable = !(list[i].flags & XEN_NETIF_CTRLF_GREF_readonly);
         void *page = xengnttab_map_grant_ref(vif->sgrant_xgt, vif->domid, ref,
