@@ -6,10 +6,14 @@
  * Linux bridge and up, joined to the vif through a private bridge of two
  * ports. Anything else becomes a netbackd bridge on first use. */
 #include <errno.h>
+#include <linux/sockios.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "backend/log.h"
@@ -58,6 +62,33 @@ static bool linux_bridge_exists(const char *name)
     return access(path, F_OK) == 0;
 }
 
+/* The kernel netback gives every vifX.Y the address fe:ff:ff:ff:ff:ff, the
+ * highest there is, so that a Linux bridge, which takes the lowest address
+ * of its ports as its own, never changes address as guests come and go.
+ * The tap gets it before it joins lbr for the same reason. */
+static int tap_enslave(const char *ifname, const char *lbr)
+{
+    static const unsigned char vif_mac[6] = { 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff };
+    struct ifreq ifr;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
+
+    if (s < 0)
+        return -errno;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+    ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    memcpy(ifr.ifr_hwaddr.sa_data, vif_mac, sizeof(vif_mac));
+    if (ioctl(s, SIOCSIFHWADDR, &ifr) < 0)
+        rc = -errno;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", lbr);
+    ifr.ifr_ifindex = (int)if_nametoindex(ifname);
+    if (!rc && (ifr.ifr_ifindex == 0 || ioctl(s, SIOCBRADDIF, &ifr) < 0))
+        rc = ifr.ifr_ifindex == 0 ? -ENOENT : -errno;
+    close(s);
+    return rc;
+}
+
 static void vif_tap_free(struct nbd_ctx *ctx, struct nbd_vif_tap *vt)
 {
     int rc;
@@ -75,7 +106,9 @@ static struct nb_bridge *vif_tap_new(struct nbd_ctx *ctx, struct nbd_vif *vif, c
                                      char *err, size_t errlen)
 {
     struct nbd_vif_tap *vt = calloc(1, sizeof(*vt));
-    struct nb_tap_config tc = { .ifname = vif->name, .linux_bridge = lbr };
+    /* joins lbr only once it has the vif address (tap_enslave) */
+    struct nb_tap_config tc = { .ifname = vif->name,
+                                .mtu = vif->mtu >= 68 && vif->mtu <= 65535 ? vif->mtu : 0 };
     int rc;
 
     if (!vt) {
@@ -99,6 +132,14 @@ static struct nb_bridge *vif_tap_new(struct nbd_ctx *ctx, struct nbd_vif *vif, c
     }
     if ((rc = nb_tap_port_new(&tc, ctx->plane->pool, &vt->tap))) {
         snprintf(err, errlen, "tap %s on Linux bridge %s: %s", vif->name, lbr, strerror(-rc));
+        vt->tap = NULL;
+        vif_tap_free(ctx, vt);
+        return NULL;
+    }
+    if ((rc = tap_enslave(vif->name, lbr))) {
+        snprintf(err, errlen, "tap %s: cannot join Linux bridge %s: %s", vif->name, lbr,
+                 strerror(-rc));
+        nb_tap_port_free(vt->tap);
         vt->tap = NULL;
         vif_tap_free(ctx, vt);
         return NULL;

@@ -430,6 +430,8 @@ static void plane_vif_on_linux_bridge_gets_enslaved_tap(void **state)
     link_master("vif1.0", master, sizeof(master));
     assert_string_equal(master, LINUX_BR);
     assert_true(link_up("vif1.0"));
+    /* the kernel netback's address: a Linux bridge never adopts it */
+    assert_int_equal(sh("grep -qx fe:ff:ff:ff:ff:ff /sys/class/net/vif1.0/address"), 0);
     assert_non_null(r = port_list(t));
     assert_null(bridge_in(r, LINUX_BR));           /* no netbackd bridge of that name */
     assert_non_null(br = bridge_in(r, "vif1.0@" LINUX_BR));
