@@ -59,3 +59,17 @@ json_t *it_ctl_ok(struct dp_env *env, const char *fmt, ...)
     }
     return reply;
 }
+
+long long it_port_field(struct dp_env *env, const char *port, const char *field)
+{
+    json_t *reply = it_ctl_ok(env, "{\"cmd\":\"port-list\"}"), *br, *p;
+    long long v = -1;
+    size_t i, j;
+
+    json_array_foreach(json_object_get(reply, "bridges"), i, br)
+        json_array_foreach(json_object_get(br, "ports"), j, p)
+            if (!strcmp(json_string_value(json_object_get(p, "name")) ?: "", port))
+                v = json_integer_value(json_object_get(p, field));
+    json_decref(reply);
+    return v;
+}

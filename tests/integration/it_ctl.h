@@ -12,4 +12,8 @@
  * reply; fails the test unless the reply says "ok": true. */
 json_t *it_ctl_ok(struct dp_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Field `field` (e.g. "tx_packets") of port `port` in port-list; -1 when
+ * no bridge lists the port. */
+long long it_port_field(struct dp_env *env, const char *port, const char *field);
+
 #endif

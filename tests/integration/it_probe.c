@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "tests/datapath/dp_env.h"
+#include "tests/datapath/dp_guest.h"
 #include "tests/integration/it_probe.h"
 
 #define RX_BURST 32
@@ -114,18 +115,6 @@ out:
     return rc;
 }
 
-/* Polls *v (20 ms steps) until it reaches at least want or timeout_s passes;
- * a liveness bound, not a timing assertion. */
-static bool wait_at_least(const unsigned *v, unsigned want, unsigned timeout_s)
-{
-    for (unsigned i = 0; i <= timeout_s * 50; i++) {
-        if (__atomic_load_n(v, __ATOMIC_ACQUIRE) >= want)
-            return true;
-        sleep_ms(20);
-    }
-    return false;
-}
-
 bool it_probe_wait_ready(struct it_probe *p, unsigned timeout_s)
 {
     for (unsigned i = 0; i <= timeout_s * 50; i++) {
@@ -146,12 +135,12 @@ bool it_probe_send(struct it_probe *p, const void *frame, uint32_t len, unsigned
     memcpy(p->tx_frame[i], frame, len);
     p->tx_len[i] = len;
     __atomic_store_n(&p->tx_req, i + 1, __ATOMIC_RELEASE);
-    return wait_at_least(&p->tx_done, i + 1, timeout_s);
+    return dp_wait_at_least(&p->tx_done, i + 1, timeout_s);
 }
 
 bool it_probe_wait_rx(struct it_probe *p, unsigned n, unsigned timeout_s)
 {
-    return wait_at_least(&p->rx_count, n, timeout_s);
+    return dp_wait_at_least(&p->rx_count, n, timeout_s);
 }
 
 unsigned it_probe_rx_count(struct it_probe *p)

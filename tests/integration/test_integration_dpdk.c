@@ -21,11 +21,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <jansson.h>
 #include <pcap/pcap.h>
 
 #include "backend/netfront/nf_frame.h"
 #include "tests/datapath/dp_env.h"
+#include "tests/integration/it_ctl.h"
 #include "tests/integration/it_pcap.h"
 #include "tests/integration/it_probe.h"
 #include "tests/integration/it_sys.h"
@@ -135,28 +135,6 @@ static void write_config(struct world *w)
     assert_int_equal(fclose(f), 0);
 }
 
-/* tx_packets of port `name` from `netbackctl bridge-list`, or -1. */
-static long long port_tx_packets(struct world *w, const char *name)
-{
-    static const size_t cap = 1 << 16;
-    char *out = malloc(cap);
-    long long r = -1;
-
-    if (!out)
-        return -1;
-    if (dp_run(&w->env, 0, out, cap, "netbackctl --ctl %s/netbackd.sock bridge-list", w->env.dir) == 0) {
-        json_t *root = json_loads(out, 0, NULL), *br, *port;
-        size_t i, j;
-        json_array_foreach(json_object_get(root, "bridges"), i, br)
-            json_array_foreach(json_object_get(br, "ports"), j, port)
-                if (!strcmp(json_string_value(json_object_get(port, "name")) ?: "", name))
-                    r = json_integer_value(json_object_get(port, "tx_packets"));
-        json_decref(root);
-    }
-    free(out);
-    return r;
-}
-
 static void dpdk_port_frames_byte_exact_both_ways(void **state)
 {
     static const uint32_t out_len[N_OUT] = { 60, 61, 1000, 1514 };
@@ -179,7 +157,7 @@ static void dpdk_port_frames_byte_exact_both_ways(void **state)
         fail_msg("%s", w->env.skip_reason);
     }
     w->env_up = true;
-    if (port_tx_packets(w, "dpdk0") < 0)
+    if (it_port_field(&w->env, "dpdk0", "tx_packets") < 0)
         fail_msg("netbackd has no port dpdk0 on bridge itbr (log %s)", w->env.netbackd_log);
 
     assert_int_equal(dp_guest_add(&w->env, 1, 0, "--bridge itbr"), 0);
@@ -216,7 +194,7 @@ static void dpdk_port_frames_byte_exact_both_ways(void **state)
     /* everything the bridge handed the DPDK port is in tx_pcap once netbackd is gone */
     long long sent = -1;
     for (unsigned i = 0; i < LIVENESS_S * 50 && sent < N_OUT; i++) {
-        sent = port_tx_packets(w, "dpdk0");
+        sent = it_port_field(&w->env, "dpdk0", "tx_packets");
         if (sent < N_OUT)
             usleep(20000);
     }

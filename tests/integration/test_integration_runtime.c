@@ -63,21 +63,6 @@ static void rt_up(struct rt *r, const char *config_text)
     it_world_up(&r->w, args, 2, NULL);
 }
 
-/* A port's field from port-list: -1 when the port is not listed. */
-static long long port_field(struct rt *r, const char *port, const char *field)
-{
-    json_t *reply = it_ctl_ok(&r->w.env, "{\"cmd\":\"port-list\"}"), *br, *p;
-    long long v = -1;
-    size_t i, j;
-
-    json_array_foreach(json_object_get(reply, "bridges"), i, br)
-        json_array_foreach(json_object_get(br, "ports"), j, p)
-            if (!strcmp(json_string_value(json_object_get(p, "name")) ?: "", port))
-                v = json_integer_value(json_object_get(p, field));
-    json_decref(reply);
-    return v;
-}
-
 static void unicast_both_ways(struct it_world *w, uint32_t len)
 {
     bool to[IT_GUESTS] = { false };
@@ -105,16 +90,16 @@ static void runtime_port_add_del_leaves_guest_traffic_alone(void **state)
         snprintf(name, sizeof(name), "null%u", round);
         json_decref(it_ctl_ok(&r->w.env, "{\"cmd\":\"port-add\",\"name\":\"%s\",\"kind\":\"dpdk\","
                               "\"bridge\":\"itbr\",\"devargs\":\"net_null%u,no-rx=1\"}", name, round));
-        assert_int_equal(port_field(r, name, "tx_packets"), 0);
+        assert_int_equal(it_port_field(&r->w.env, name, "tx_packets"), 0);
         unicast_both_ways(w, 100 + round);     /* known unicast: not to the new port */
         /* a broadcast reaches the other guest and the port; the unicast
          * after it is the barrier for the port's counter */
         it_all_but(w, 0, to);
         it_send_expect(w, 0, it_make_frame(w, 0, it_bcast, 300), to);
         unicast_both_ways(w, 200 + round);
-        assert_int_equal(port_field(r, name, "tx_packets"), 1);
+        assert_int_equal(it_port_field(&r->w.env, name, "tx_packets"), 1);
         json_decref(it_ctl_ok(&r->w.env, "{\"cmd\":\"port-del\",\"name\":\"%s\"}", name));
-        assert_int_equal(port_field(r, name, "tx_packets"), -1);
+        assert_int_equal(it_port_field(&r->w.env, name, "tx_packets"), -1);
         unicast_both_ways(w, 400 + round);
     }
 }
