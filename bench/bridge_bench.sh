@@ -3,6 +3,8 @@
 # emulated guest, guest -> DPDK net_null port, DPDK net_null port -> guest,
 # at each frame size, beside the same invocation's DPDK vhost-user <->
 # virtio-user baseline (dpdk-testpmd, recipe in shared/notes/baselines.md).
+# Guests and ports run in event mode (this is a 2-core machine; busy-poll
+# everywhere would have four spinners share two cores).
 # Rates are counter deltas over a steady window: the receiving vif's
 # rx_packets, or the DPDK port's tx_packets from `netbackctl bridge-list`.
 #   bench/bridge_bench.sh [--build DIR] [--runs N] [--seconds S]
@@ -104,7 +106,7 @@ write_conf() {   # $1: dpdk devargs or "" for none
         echo "bridges = ( { name = \"bb\"; } );"
         if [ -n "$1" ]; then
             echo "$eal"
-            echo "ports = ( { name = \"dpdk0\"; kind = \"dpdk\"; bridge = \"bb\"; devargs = \"$1\"; busy_poll = true; } );"
+            echo "ports = ( { name = \"dpdk0\"; kind = \"dpdk\"; bridge = \"bb\"; devargs = \"$1\"; } );"
         fi
     } >"$WORK/netbackd.conf"
 }
@@ -115,18 +117,18 @@ run_case() {   # case size run -> appends "case,size,run,mpps,gbps"
     guest-bridge-guest)
         write_conf ""
         start_host "$WORK/netbackd.conf" 2
-        guest 2 --sink --no-verify --busy-poll --duration "$dur"
-        guest 1 --send 0 --size "$size" --no-verify --busy-poll --to 00:16:3e:00:00:02 --duration "$dur"
+        guest 2 --sink --no-verify --duration "$dur"
+        guest 1 --send 0 --size "$size" --no-verify --to 00:16:3e:00:00:02 --duration "$dur"
         pps=$(rate stats "$(sed 's/\$d/2/' <<<"$vif_rx")") ;;
     guest-dpdk)
         write_conf "net_null0,no-rx=1"
         start_host "$WORK/netbackd.conf" 1
-        guest 1 --send 0 --size "$size" --no-verify --busy-poll --duration "$dur"
+        guest 1 --send 0 --size "$size" --no-verify --duration "$dur"
         pps=$(rate bridge-list "$port_tx") ;;
     dpdk-guest)
         write_conf "net_null0,size=$size"
         start_host "$WORK/netbackd.conf" 1
-        guest 1 --sink --no-verify --busy-poll --duration "$dur"
+        guest 1 --sink --no-verify --duration "$dur"
         pps=$(rate stats "$(sed 's/\$d/1/' <<<"$vif_rx")") ;;
     esac
     stop_all
@@ -218,6 +220,7 @@ set title "netbackd bridge and ports (median of $RUNS runs, ${SECS}s each)"
 set style data histograms
 set style fill solid 0.8
 set ylabel "Mpps"
+set yrange [0:*]
 set xtics rotate by -30
 set grid ytics
 plot "$WORK/plot.dat" using 2:xtic(1) notitle
