@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,20 +333,39 @@ static int cmd_exec(struct cli_opts *o, int argc, char **argv)
 		fprintf(stderr, "xensim exec: --domid N (or --create) is required\n");
 		return 2;
 	}
+	/* The guest's lifetime is the command's: termination requests are
+	 * passed on to it, and it dies if we are killed outright. Signals are
+	 * taken synchronously so no handler needs to know the child's pid. */
+	sigset_t fwd, old;
+	sigemptyset(&fwd);
+	sigaddset(&fwd, SIGINT);
+	sigaddset(&fwd, SIGTERM);
+	sigaddset(&fwd, SIGHUP);
+	sigaddset(&fwd, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &fwd, &old);
 	pid = fork();
 	if (pid < 0)
 		return fail("fork", -errno);
 	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		xensim_setenv(o->dir, domid);
 		execvp(argv[optind], argv + optind);
 		fprintf(stderr, "xensim exec: %s: %s\n", argv[optind], strerror(errno));
 		_exit(127);
 	}
-	/* The guest's lifetime is the command's: forward termination. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	for (;;) {
+		int sig = sigwaitinfo(&fwd, NULL);
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			kill(pid, sig);
+			continue;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+	}
 	if (o->create) {
 		rc = sim_admin_destroy(o->dir, domid);
 		if (rc)
