@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <xengnttab.h>
 #include <xenstore.h>
@@ -130,6 +132,49 @@ static void xensim_exec_create_lives_as_long_as_command(void **state)
 	assert_null(strstr(out, "\n9 "));
 	assert_int_equal(sh(out, sizeof(out), "%s exec --dir %s --domid 1 -- sh -c 'exit 3'", x, d),
 			 3);
+}
+
+/* SIGTERM to a backgrounded `xensim exec` reaches the command and the
+ * created domain is destroyed: a script that stops its guests by killing
+ * their wrappers leaves nothing running. */
+static void xensim_exec_passes_sigterm_to_command(void **state)
+{
+	struct fixture *f = *state;
+	const char *x = simenv_xensim(f->env), *d = simenv_dir(f->env);
+	char pidfile[4200], cmd[8192], out[4096];
+	pid_t wrapper, inner = 0;
+	int status, tries;
+	FILE *pf;
+
+	snprintf(pidfile, sizeof(pidfile), "%s/exec-inner.pid", d);
+	snprintf(cmd, sizeof(cmd), "echo $$ > %s; exec sleep 60", pidfile);
+	wrapper = fork();
+	assert_true(wrapper >= 0);
+	if (wrapper == 0) {
+		execl(x, "xensim", "exec", "--dir", d, "--domid", "12", "--create", "--",
+		      "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	for (tries = 0; tries < 500 && inner <= 0; tries++) {
+		pf = fopen(pidfile, "r");
+		if (pf) {
+			if (fscanf(pf, "%d", &inner) != 1)
+				inner = 0;
+			fclose(pf);
+		}
+		if (inner <= 0)
+			usleep(10000);
+	}
+	assert_true(inner > 0);
+	assert_int_equal(kill(wrapper, SIGTERM), 0);
+	assert_int_equal(waitpid(wrapper, &status, 0), wrapper);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 128 + SIGTERM);
+	/* the command is gone (reaped by the wrapper), and so is its domain */
+	assert_int_equal(kill(inner, 0), -1);
+	assert_int_equal(errno, ESRCH);
+	assert_int_equal(sh(out, sizeof(out), "%s list --dir %s", x, d), 0);
+	assert_null(strstr(out, "\n12 "));
 }
 
 static int raw_connect(const char *dir, const char *name)
@@ -316,6 +361,7 @@ int main(void)
 		cmocka_unit_test(xensim_cli_domain_lifecycle),
 		cmocka_unit_test(xensim_env_prints_the_four_variables),
 		cmocka_unit_test(xensim_exec_create_lives_as_long_as_command),
+		cmocka_unit_test(xensim_exec_passes_sigterm_to_command),
 		cmocka_unit_test(malformed_control_messages_refused),
 		cmocka_unit_test(domain_destroy_cleans_xenstore),
 		cmocka_unit_test(simlibs_export_debians_symbol_versions),
