@@ -119,9 +119,46 @@ static int locate_build(struct dp_env *e)
     return 0;
 }
 
+/* The child side of a fork for a daemon of the test: dies with the test
+ * (even on SIGKILL from a timeout), gets dom0's environment and `log` as
+ * stdout and stderr. Returns only in the child. */
+static void daemon_child(const struct dp_env *e, pid_t parent, const char *log)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+        _exit(99);
+    set_domain_env(e, 0);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+    }
+}
+
+static bool child_exited(pid_t *pid)
+{
+    if (*pid > 0 && waitpid(*pid, NULL, WNOHANG) == *pid) {
+        *pid = -1;
+        return true;
+    }
+    return false;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Liveness bounds for start-up on a loaded machine (sanitizer builds). */
+#define START_TIMEOUT_S 60
+
 int dp_env_start(struct dp_env *e, const char *netbackd_args)
 {
     memset(e, 0, sizeof(*e));
+    e->xensim = -1;
     e->netbackd = -1;
     if (locate_build(e) < 0) {
         snprintf(e->skip_reason, sizeof(e->skip_reason), "cannot find the build directory");
@@ -142,41 +179,54 @@ int dp_env_start(struct dp_env *e, const char *netbackd_args)
     }
     snprintf(e->dir, sizeof(e->dir), "/tmp/nb-dp-XXXXXX");
     if (!mkdtemp(e->dir)) {
+        e->dir[0] = 0;
         snprintf(e->skip_reason, sizeof(e->skip_reason), "mkdtemp: %s", strerror(errno));
         return -1;
     }
-    if (dp_run(e, 0, NULL, 0, "xensim start --dir %s >%s/xensim.log 2>&1", e->dir, e->dir) != 0) {
-        snprintf(e->skip_reason, sizeof(e->skip_reason), "xensim start failed (see %s/xensim.log)", e->dir);
-        return -1;
+    fflush(NULL);
+    pid_t self = getpid();
+    char log[200];
+    snprintf(log, sizeof(log), "%s/xensim.log", e->dir);
+    e->xensim = fork();
+    if (e->xensim == 0) {
+        daemon_child(e, self, log);
+        char prog[300];
+        snprintf(prog, sizeof(prog), "%s/xensim", e->bindir);
+        execl(prog, "xensim", "start", "--foreground", "--dir", e->dir, (char *)NULL);
+        _exit(127);
     }
+    /* Ready once it answers on its control socket (a socket file may exist
+     * before anyone listens on it). */
     char sock[256];
     snprintf(sock, sizeof(sock), "%s/dom0/xenstored.sock", e->dir);
-    for (int i = 0; i < 250 && !file_exists(sock); i++)
-        sleep_ms(20);
+    double end = mono_s() + START_TIMEOUT_S;
+    bool up = false;
+    while (!up && mono_s() < end && !child_exited(&e->xensim)) {
+        up = file_exists(sock) &&
+             dp_run(e, 0, NULL, 0, "xensim list --dir %s >/dev/null 2>&1", e->dir) == 0;
+        if (!up)
+            sleep_ms(20);
+    }
+    if (!up) {
+        snprintf(e->skip_reason, sizeof(e->skip_reason), "xensim did not start (see %s)", log);
+        return -1;
+    }
 
     snprintf(e->netbackd_log, sizeof(e->netbackd_log), "%s/netbackd.log", e->dir);
-    pid_t pid = fork();
-    if (pid == 0) {
-        set_domain_env(e, 0);
-        int fd = open(e->netbackd_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
+    e->netbackd = fork();
+    if (e->netbackd == 0) {
+        daemon_child(e, self, e->netbackd_log);
         char cmd[1024];
         snprintf(cmd, sizeof(cmd), "exec netbackd --foreground --ctl %s/netbackd.sock %s", e->dir,
                  netbackd_args ? netbackd_args : "");
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
-    e->netbackd = pid;
     /* Ready once its control socket answers. */
-    for (int i = 0; i < 250; i++) {
+    while (mono_s() < end) {
         if (dp_run(e, 0, NULL, 0, "netbackctl --ctl %s/netbackd.sock stats >/dev/null 2>&1", e->dir) == 0)
             return 0;
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            e->netbackd = -1;
+        if (child_exited(&e->netbackd)) {
             snprintf(e->skip_reason, sizeof(e->skip_reason), "netbackd exited at start (see %s)",
                      e->netbackd_log);
             return -1;
@@ -187,24 +237,30 @@ int dp_env_start(struct dp_env *e, const char *netbackd_args)
     return -1;
 }
 
+/* SIGTERM, then SIGKILL after timeout_s; always reaped. */
+static void stop_child(pid_t *pid, unsigned timeout_s)
+{
+    if (*pid <= 0)
+        return;
+    kill(*pid, SIGTERM);
+    dp_wait(*pid, timeout_s);
+    *pid = -1;
+}
+
 void dp_env_stop(struct dp_env *e)
 {
     if (e->xs) {
         xs_close(e->xs);
         e->xs = NULL;
     }
-    if (e->netbackd > 0) {
-        kill(e->netbackd, SIGTERM);
-        if (dp_wait(e->netbackd, 10) < 0)
-            kill(e->netbackd, SIGKILL);
-        e->netbackd = -1;
-    }
+    stop_child(&e->netbackd, 10);
+    stop_child(&e->xensim, 10);
     if (e->dir[0]) {
-        dp_run(e, 0, NULL, 0, "xensim stop --dir %s >/dev/null 2>&1", e->dir);
         if (!getenv("DP_KEEP"))
             dp_run(e, 0, NULL, 0, "rm -rf %s", e->dir);
         else
             fprintf(stderr, "dp_env: kept %s\n", e->dir);
+        e->dir[0] = 0;
     }
 }
 
@@ -362,13 +418,6 @@ bool dp_vif_listed(struct dp_env *e, unsigned domid, unsigned devid, bool *disab
         *disabled = json_is_true(json_object_get(v, "disabled"));
     json_decref(root);
     return v != NULL;
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 bool dp_eventually(bool (*cond)(void *), void *arg, unsigned timeout_s)

@@ -17,6 +17,7 @@ struct dp_env {
     char dir[128];          /* the emulator's run directory (private, removed at stop) */
     char bindir[256];       /* $(O)/bin */
     char simlib[256];       /* $(O)/simlib */
+    pid_t xensim;           /* `xensim start --foreground`, our child */
     pid_t netbackd;
     struct xs_handle *xs;   /* the test process's own dom0 xenstore connection */
     char netbackd_log[160];
@@ -24,9 +25,13 @@ struct dp_env {
 };
 
 /* Starts the emulator and netbackd (extra arguments for netbackd in
- * `netbackd_args`, may be NULL). Returns 0, or -1 with skip_reason set when
- * a piece is missing. */
+ * `netbackd_args`, may be NULL), both as children of the calling process
+ * that die with it (PR_SET_PDEATHSIG), so a test killed by a timeout leaves
+ * nothing running. Returns 0, or -1 with skip_reason set when a piece is
+ * missing; call dp_env_stop either way. */
 int dp_env_start(struct dp_env *e, const char *netbackd_args);
+/* Stops netbackd and the emulator, reaps them and removes the run
+ * directory (kept, and named on stderr, with DP_KEEP set). Idempotent. */
 void dp_env_stop(struct dp_env *e);
 
 /* Runs a shell command line in domain `domid`'s environment (0 = the

@@ -116,6 +116,28 @@ int dp_guest_send(void *arg)
     return status;
 }
 
+/* Waits a little for TX progress on queue q. netfront_wait returns at once
+ * while packets wait on the RX ring, and a sender never reads its RX ring
+ * (it may hold floods meant for others): without the sleep a sender would
+ * spin, and a bound counted in waits would run out in microseconds. */
+static void wait_tx_progress(struct netfront *nf, unsigned q)
+{
+    if (netfront_wait(nf, q, NF_WAIT_EVENT, 10) != 0)
+        sleep_us(200);
+}
+
+unsigned dp_tx_drain(struct netfront *nf, unsigned q, unsigned timeout_s)
+{
+    double deadline = now_s() + timeout_s;
+    for (;;) {
+        netfront_tx_reap(nf, q);
+        unsigned inflight = netfront_tx_inflight(nf, q);
+        if (!inflight || now_s() > deadline)
+            return inflight;
+        wait_tx_progress(nf, q);
+    }
+}
+
 int dp_send_on(struct netfront *nf, struct dp_flow *f)
 {
     uint8_t *buf = malloc(NF_MAX_PKT);
@@ -168,19 +190,21 @@ int dp_send_on(struct netfront *nf, struct dp_flow *f)
             goto out;
         }
         if (n == 0) {
-            netfront_wait(nf, q, NF_WAIT_EVENT, 10);
+            wait_tx_progress(nf, q);
             continue;
         }
         bytes_sent += len;
         k++;
         STORE(&f->sent, k);
     }
-    /* Collect every response. */
+    /* Collect every response before the caller closes: requests still in
+     * the ring when the frontend closes are never forwarded. */
     for (unsigned q = 0; q < netfront_num_queues(nf); q++) {
-        for (int i = 0; i < 500 && netfront_tx_inflight(nf, q); i++) {
-            netfront_tx_reap(nf, q);
-            if (netfront_tx_inflight(nf, q))
-                netfront_wait(nf, q, NF_WAIT_EVENT, 10);
+        unsigned left = dp_tx_drain(nf, q, NO_PROGRESS_S);
+        if (left) {
+            snprintf(f->err, sizeof(f->err), "sender: queue %u: %u requests unanswered", q, left);
+            status = 15;
+            goto out;
         }
     }
 out:;

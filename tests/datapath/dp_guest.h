@@ -61,6 +61,12 @@ int dp_guest_recv(void *flow);
  * earlier responses are all accounted for by the test). */
 int dp_send_on(struct netfront *nf, struct dp_flow *f);
 
+/* Reaps queue q's TX responses until none is outstanding or timeout_s
+ * passes (a deadline: netfront_wait returns early while RX packets wait).
+ * Returns the requests still unanswered. Call it before netfront_close:
+ * requests left in the ring when the frontend closes are never sent on. */
+unsigned dp_tx_drain(struct netfront *nf, unsigned q, unsigned timeout_s);
+
 /* Waits (20 ms steps, at most timeout_s) until *p >= v. */
 bool dp_wait_at_least(const unsigned *p, unsigned v, unsigned timeout_s);
 bool dp_wait_flag(const int *p, int v, unsigned timeout_s);

@@ -178,10 +178,7 @@ static int flow_sender(void *arg)
             netfront_wait(nf, 0, NF_WAIT_EVENT, 10);
         }
     }
-    for (int i = 0; i < 200 && netfront_tx_inflight(nf, 0); i++) {
-        netfront_wait(nf, 0, NF_WAIT_EVENT, 10);
-        netfront_tx_reap(nf, 0);
-    }
+    dp_tx_drain(nf, 0, 30);
     netfront_close(nf);
     netfront_free(nf);
     return 0;

@@ -150,10 +150,7 @@ static int mcast_request(struct netfront *nf, uint8_t type, const uint8_t addr[6
     memcpy(p.extras[0].u.mcast.addr, addr, 6);
     if (netfront_tx_burst(nf, 0, &p, 1) != 1)
         return -1;
-    for (int i = 0; i < 500 && netfront_tx_inflight(nf, 0); i++) {
-        netfront_wait(nf, 0, NF_WAIT_EVENT, 10);
-        netfront_tx_reap(nf, 0);
-    }
+    dp_tx_drain(nf, 0, 30);
     netfront_get_stats(nf, &after);
     *ok += after.tx_rsp_ok - before.tx_rsp_ok;
     *err += after.tx_rsp_error - before.tx_rsp_error;
@@ -237,10 +234,7 @@ static int mcast_sender(void *arg)
         if (netfront_tx_burst(nf, 0, p, 2) != 2)
             return 72;
     }
-    for (int i = 0; i < 200 && netfront_tx_inflight(nf, 0); i++) {
-        netfront_wait(nf, 0, NF_WAIT_EVENT, 10);
-        netfront_tx_reap(nf, 0);
-    }
+    dp_tx_drain(nf, 0, 30);
     netfront_close(nf);
     netfront_free(nf);
     return 0;

@@ -97,8 +97,7 @@ static int gso_sender(void *arg)
     p.extras[0].u.gso.type = XEN_NETIF_GSO_TYPE_TCPV4;
     p.extras[0].u.gso.size = MSS;
     int status = netfront_tx_burst(nf, 0, &p, 1) == 1 ? 0 : 42;
-    for (int i = 0; i < 200 && netfront_tx_inflight(nf, 0); i++)
-        netfront_wait(nf, 0, NF_WAIT_EVENT, 10), netfront_tx_reap(nf, 0);
+    dp_tx_drain(nf, 0, 30);
     struct nf_stats s;
     netfront_get_stats(nf, &s);
     c->tx_rsp_ok = s.tx_rsp_ok;
