@@ -1,7 +1,7 @@
 # backend: the daemon netbackd and the tool netbackctl (see docs/design.md).
 # Pure parts (no Xen, no threads) live in libbackend_pure.a for unit tests;
 # the daemon's objects in libbackend.a so tests link the same code.
-BACKEND_PURE_SRCS := backend/xs_parse.c backend/fe_config.c backend/rate.c
+BACKEND_PURE_SRCS := backend/xs_parse.c backend/fe_config.c backend/rate.c backend/bridge_key.c
 BACKEND_PURE_OBJS := $(BACKEND_PURE_SRCS:%.c=$(O)/%.o)
 $(O)/libbackend_pure.a: $(BACKEND_PURE_OBJS)
 
@@ -39,6 +39,11 @@ $(O)/tests/test_backend_rate: $(O)/tests/backend/test_backend_rate.o $(O)/libbac
 	$(call link,$(CMOCKA_LIBS))
 TESTS += $(O)/tests/test_backend_rate
 VALGRIND_TESTS += $(O)/tests/test_backend_rate
+
+$(O)/tests/test_backend_bridge_key: $(O)/tests/backend/test_backend_bridge_key.o $(O)/libbackend_pure.a
+	$(call link,$(CMOCKA_LIBS))
+TESTS += $(O)/tests/test_backend_bridge_key
+VALGRIND_TESTS += $(O)/tests/test_backend_bridge_key
 
 # The xenbus state machine against the emulator, with netbackd as a child.
 BACKEND_TESTENV := $(O)/tests/backend/nbd_testenv.o

@@ -4,7 +4,9 @@
  * netbackd plays the kernel's part and xl's vif-bridge script's at once: a
  * tap named vif<domid>.<devid> like the kernel's netdev, enslaved to the
  * Linux bridge and up, joined to the vif through a private bridge of two
- * ports. Anything else becomes a netbackd bridge on first use. */
+ * ports. Anything else becomes a netbackd bridge on first use. A key in
+ * the VLAN syntax of vif-openvswitch (bridge_key.h) puts the vif on a VLAN
+ * of a netbackd bridge, unless the whole key names a bridge itself. */
 #include <errno.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -18,6 +20,7 @@
 
 #include "backend/log.h"
 #include "backend/netbackd.h"
+#include "backend/bridge_key.h"
 #include "backend/plane.h"
 #include "backend/vif.h"
 #include "bridge/port_tap.h"
@@ -164,13 +167,62 @@ static struct nb_bridge *vif_tap_new(struct nbd_ctx *ctx, struct nbd_vif *vif, c
     return vt->br;
 }
 
+/* A bridge the key may name literally: a netbackd one, or a Linux one that
+ * would get the vif-bridge layout. */
+static bool bridge_exists(struct nbd_ctx *ctx, const char *name)
+{
+    return nb_switchboard_find(ctx->sb, name) ||
+           (ctx->set.linux_bridge_taps && ctx->plane && linux_bridge_exists(name));
+}
+
+int nbd_bridge_key_resolve(struct nbd_ctx *ctx, const char *key, struct nbd_bridge_key *out,
+                           char *err, size_t errlen)
+{
+    char why[96];
+
+    if (bridge_exists(ctx, key) || !key[strcspn(key, ".:")]) {
+        memset(out, 0, sizeof(*out));
+        snprintf(out->name, sizeof(out->name), "%s", key);
+        return 0;
+    }
+    if (nbd_parse_bridge_key(key, out, why, sizeof(why))) {
+        snprintf(err, errlen, "bridge \"%.64s\": %s", key, why);
+        return -EINVAL;
+    }
+    /* A Linux bridge's VLANs are its own business (bridge vlan filtering);
+     * netbackd would have to tag on the tap, which xl's vif-bridge never
+     * did either. Refused rather than silently untagged. */
+    if (!nb_switchboard_find(ctx->sb, out->name) && ctx->set.linux_bridge_taps && ctx->plane &&
+        linux_bridge_exists(out->name)) {
+        snprintf(err, errlen, "bridge \"%.64s\": %s is a Linux bridge: VLANs are supported on "
+                 "netbackd bridges only", key, out->name);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 struct nb_bridge *nbd_bridge_for_vif(struct nbd_ctx *ctx, struct nbd_vif *vif, char *err,
                                      size_t errlen)
 {
-    const char *name = vif->bridge_name;
+    const char *name;
     struct nb_bridge *br;
+    char vlan[NBD_BRIDGE_KEY_TRUNK_MAX * 5 + 1];
 
     nbd_bridge_vif_left(ctx, vif);   /* a reconnect starts afresh */
+    /* Again: bridges may have come or gone since the device appeared. */
+    if (nbd_bridge_key_resolve(ctx, vif->bridge_name, &vif->vlan, err, errlen))
+        return NULL;
+    name = vif->vlan.name;
+    nbd_bridge_key_vlan_str(&vif->vlan, vlan, sizeof(vlan));
+    if (vif->vlan.mode != NB_VLAN_NONE) {
+        if (!(br = nbd_bridge_get(ctx, name))) {
+            snprintf(err, errlen, "bridge %s: %s", name, strerror(errno));
+            return NULL;
+        }
+        nbd_log(NBD_LOG_INFO, "%s: joins netbackd bridge %s as %s port, VLAN %s", vif->name,
+                name, vif->vlan.mode == NB_VLAN_ACCESS ? "access" : "trunk", vlan + 1);
+        return br;
+    }
     if ((br = nb_switchboard_find(ctx->sb, name))) {
         nbd_log(NBD_LOG_INFO, "%s: joins netbackd bridge %s", vif->name, name);
         return br;

@@ -76,6 +76,25 @@ static json_t *counters_json(const uint64_t *c)
     return o;
 }
 
+/* The VLAN the `bridge` key gave the vif, in port-list's form: {mode: none},
+ * {mode: access, tag}, {mode: trunk, allowed: [...], untagged: false}. */
+static json_t *vlan_json(const struct nbd_bridge_key *k)
+{
+    json_t *allowed;
+
+    switch (k->mode) {
+    case NB_VLAN_ACCESS:
+        return json_pack("{s:s,s:i}", "mode", "access", "tag", k->vids[0]);
+    case NB_VLAN_TRUNK:
+        allowed = json_array();
+        for (unsigned i = 0; i < k->n_vids; i++)
+            json_array_append_new(allowed, json_integer(k->vids[i]));
+        return json_pack("{s:s,s:o,s:b}", "mode", "trunk", "allowed", allowed, "untagged", 0);
+    default:
+        return json_pack("{s:s}", "mode", "none");
+    }
+}
+
 static json_t *vif_json(struct nbd_vif *v, bool with_stats)
 {
     char mac[18];
@@ -89,6 +108,7 @@ static json_t *vif_json(struct nbd_vif *v, bool with_stats)
                   "connected", v->data_up, "disabled", (int)atomic_load(&v->disabled),
                   "mode", mode_name(atomic_load(&v->mode)), "queues", v->num_queues,
                   "bridge", v->bridge_name, "mac", mac, "mtu", v->mtu);
+    json_object_set_new(o, "vlan", vlan_json(&v->vlan));
     if (atomic_load(&v->disabled))
         json_object_set_new(o, "disable_reason", json_string(v->disable_reason));
     if (v->data_up) {

@@ -56,6 +56,14 @@ struct nb_bridge *nbd_bridge_get(struct nbd_ctx *ctx, const char *name);
  * that name in dom0, reached through a tap vif<domid>.<devid> enslaved to
  * it and a private netbackd bridge (xl's vif-bridge layout); else a new
  * netbackd bridge of that name. NULL with the reason in err. */
+/* What a vif's `bridge` key means (docs/control.md, "Which bridge a vif
+ * joins"): a key naming an existing netbackd or (linux_bridge_taps) Linux
+ * bridge, or without '.' and ':', is that name, no VLAN; otherwise it must
+ * be vif-openvswitch's NAME.VID / NAME:VID:... on a NAME that is not a
+ * Linux bridge. 0, or -EINVAL with the reason in err. */
+struct nbd_bridge_key;
+int nbd_bridge_key_resolve(struct nbd_ctx *ctx, const char *key, struct nbd_bridge_key *out,
+                           char *err, size_t errlen);
 struct nb_bridge *nbd_bridge_for_vif(struct nbd_ctx *ctx, struct nbd_vif *vif, char *err,
                                      size_t errlen);
 /* Undoes what nbd_bridge_for_vif made for vif alone (its tap and private

@@ -20,6 +20,7 @@
 #include "ring/netif_ctrl.h"
 #include "ring/mcast_filter.h"
 #include "bridge/pkt.h"
+#include "backend/bridge_key.h"
 #include "bridge/port.h"
 #include "backend/fe_config.h"
 #include "backend/rate.h"
@@ -121,7 +122,8 @@ struct nbd_vif {
     char name[32];                  /* "vif<domid>.<devid>", as Linux */
     char be_path[128];
     char fe_path[160];
-    char bridge_name[64];
+    char bridge_name[64];           /* the `bridge` key as written (or default_bridge) */
+    struct nbd_bridge_key vlan;     /* what it means: the bridge joined and the port's VLAN */
     uint8_t mac[6];
     unsigned mtu;
     bool has_script;                /* gate Connected on hotplug-status */

@@ -123,6 +123,12 @@ int nbd_vif_port_attach(struct nbd_vif *vif, char *err, size_t errlen)
     port->ops = &vif_port_ops;
     snprintf(port->name, sizeof(port->name), "%s", vif->name);
     port->priv = vif;
+    /* The VLAN the `bridge` key asked for (nbd_bridge_for_vif resolved it). */
+    port->vlan_mode = vif->vlan.mode;
+    if (vif->vlan.mode == NB_VLAN_ACCESS)
+        port->access_vlan = vif->vlan.vids[0];
+    for (unsigned i = 0; vif->vlan.mode == NB_VLAN_TRUNK && i < vif->vlan.n_vids; i++)
+        nb_port_trunk_allow(port, vif->vlan.vids[i]);
     /* What the guest takes as is; the bridge completes or segments the rest. */
     if (vif->fe.ipv4_csum && vif->fe.ipv6_csum)
         port->offloads |= NB_PORT_OFF_CSUM;
@@ -131,7 +137,7 @@ int nbd_vif_port_attach(struct nbd_vif *vif, char *err, size_t errlen)
     if ((port->offloads & NB_PORT_OFF_CSUM) && vif->rx_caps.gso_tcpv6)
         port->offloads |= NB_PORT_OFF_TSO6;
     if ((rc = nb_bridge_add_port(br, port))) {
-        snprintf(err, errlen, "bridge %s: adding port %s: %s", vif->bridge_name,
+        snprintf(err, errlen, "bridge %s: adding port %s: %s", vif->vlan.name,
                  vif->name, strerror(-rc));
         nbd_bridge_vif_left(vif->ctx, vif);
         return rc;

@@ -321,9 +321,17 @@ static int read_backend_keys(struct nbd_vif *vif, char *msg, size_t len)
     if (rc)
         return rc;
     s = nbd_xs_read(ctx->xsh, vif->be_path, "bridge");
-    snprintf(vif->bridge_name, sizeof(vif->bridge_name), "%s",
-             s && *s ? s : ctx->set.default_bridge);
+    if (s && strlen(s) >= sizeof(vif->bridge_name)) {
+        snprintf(msg, len, "bridge: longer than %zu bytes", sizeof(vif->bridge_name) - 1);
+        rc = -EINVAL;
+    } else {
+        snprintf(vif->bridge_name, sizeof(vif->bridge_name), "%s",
+                 s && *s ? s : ctx->set.default_bridge);
+        rc = nbd_bridge_key_resolve(ctx, vif->bridge_name, &vif->vlan, msg, len);
+    }
     free(s);
+    if (rc)
+        return rc;
     s = nbd_xs_read(ctx->xsh, vif->be_path, "script");
     vif->has_script = s && *s;
     free(s);
