@@ -2,6 +2,9 @@
  * goes through the project's own command-line tools (xensim, netbackd,
  * netbackctl), exactly as a user would drive them. */
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <signal.h>
@@ -15,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
 #include <jansson.h>
 #include <xenstore.h>
 
@@ -261,6 +265,47 @@ void dp_env_stop(struct dp_env *e)
         else
             fprintf(stderr, "dp_env: kept %s\n", e->dir);
         e->dir[0] = 0;
+    }
+}
+
+int dp_suite_setup(void **state, const char *netbackd_args)
+{
+    struct dp_suite *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -1;
+    s->next_domid = 1;
+    s->up = dp_env_start(&s->env, netbackd_args) == 0;
+    if (!s->up) {
+        printf("# emulator environment unavailable: %s\n", s->env.skip_reason);
+        dp_env_stop(&s->env);
+    }
+    *state = s;
+    return 0;
+}
+
+int dp_suite_teardown(void **state)
+{
+    struct dp_suite *s = *state;
+    dp_env_stop(&s->env);
+    free(s);
+    return 0;
+}
+
+struct dp_suite *dp_suite_or_skip(void **state)
+{
+    struct dp_suite *s = *state;
+    if (!s->up) {
+        printf("# skip: %s\n", s->env.skip_reason);
+        skip();
+    }
+    return s;
+}
+
+void dp_suite_guests(struct dp_suite *s, unsigned *domids, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        domids[i] = s->next_domid++;
+        assert_int_equal(dp_guest_add(&s->env, domids[i], 0, NULL), 0);
     }
 }
 

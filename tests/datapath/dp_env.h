@@ -34,6 +34,25 @@ int dp_env_start(struct dp_env *e, const char *netbackd_args);
  * directory (kept, and named on stderr, with DP_KEEP set). Idempotent. */
 void dp_env_stop(struct dp_env *e);
 
+/* One host shared by a cmocka group of tests, and the next unused domain
+ * id (each test takes fresh domains). */
+struct dp_suite {
+    struct dp_env env;
+    unsigned next_domid;
+    bool up;                /* else every test skips with env.skip_reason */
+};
+
+/* Group setup: *state = a new suite with its host started (netbackd_args
+ * as for dp_env_start). Returns 0 even when the host is unavailable: the
+ * tests then skip, saying why. */
+int dp_suite_setup(void **state, const char *netbackd_args);
+/* Group teardown: stops the host (see dp_env_stop), frees the suite. */
+int dp_suite_teardown(void **state);
+/* The suite of a test, or skip() with the reason when there is no host. */
+struct dp_suite *dp_suite_or_skip(void **state);
+/* n fresh domains with vif 0 each (dp_guest_add asserted); ids in domids. */
+void dp_suite_guests(struct dp_suite *s, unsigned *domids, unsigned n);
+
 /* Runs a shell command line in domain `domid`'s environment (0 = the
  * backend domain); `out` (may be NULL) gets up to cap-1 bytes of stdout.
  * Returns the exit status, or -1. */

@@ -18,50 +18,27 @@
 #include "tests/datapath/dp_env.h"
 #include "tests/datapath/dp_guest.h"
 
-struct suite {
-    struct dp_env env;
-    unsigned next_domid;
-};
-
 static int suite_setup(void **state)
 {
-    struct suite *s = calloc(1, sizeof(*s));
-    s->next_domid = 1;
-    if (dp_env_start(&s->env, NULL) < 0) {
-        printf("# emulator environment unavailable: %s\n", s->env.skip_reason);
-        dp_env_stop(&s->env);
-        s->env.dir[0] = 0;
-    }
-    *state = s;
-    return 0;
+    return dp_suite_setup(state, NULL);
 }
 
 static int suite_teardown(void **state)
 {
-    struct suite *s = *state;
-    if (s->env.dir[0])
-        dp_env_stop(&s->env);
-    free(s);
-    return 0;
+    return dp_suite_teardown(state);
 }
 
 static struct dp_env *env_or_skip(void **state)
 {
-    struct suite *s = *state;
-    if (!s->env.dir[0]) {
-        printf("# skip: %s\n", s->env.skip_reason);
-        skip();
-    }
-    return &s->env;
+    return &dp_suite_or_skip(state)->env;
 }
 
 static void pair(void **state, unsigned *a, unsigned *b)
 {
-    struct suite *s = *state;
-    *a = s->next_domid++;
-    *b = s->next_domid++;
-    assert_int_equal(dp_guest_add(&s->env, *a, 0, NULL), 0);
-    assert_int_equal(dp_guest_add(&s->env, *b, 0, NULL), 0);
+    unsigned g[2];
+    dp_suite_guests(*state, g, 2);
+    *a = g[0];
+    *b = g[1];
 }
 
 static void run_flow(struct dp_env *e, struct dp_flow *f, unsigned from, unsigned to)

@@ -49,31 +49,14 @@ struct hostile {
     char err[200];
 };
 
-struct suite {
-    struct dp_env env;
-    unsigned next_domid;
-};
-
 static int suite_setup(void **state)
 {
-    struct suite *s = calloc(1, sizeof(*s));
-    s->next_domid = 1;
-    if (dp_env_start(&s->env, NULL) < 0) {
-        printf("# emulator environment unavailable: %s\n", s->env.skip_reason);
-        dp_env_stop(&s->env);
-        s->env.dir[0] = 0;
-    }
-    *state = s;
-    return 0;
+    return dp_suite_setup(state, NULL);
 }
 
 static int suite_teardown(void **state)
 {
-    struct suite *s = *state;
-    if (s->env.dir[0])
-        dp_env_stop(&s->env);
-    free(s);
-    return 0;
+    return dp_suite_teardown(state);
 }
 
 static netif_tx_request_t req(struct netfront *nf, unsigned id, uint16_t off, uint16_t size,
@@ -270,16 +253,11 @@ static void bystanders_still_work(struct dp_env *e, unsigned a, unsigned b)
 static void run_case(void **state, enum hostile_case kase, bool expect_fatal, unsigned nslots,
                      int16_t rsp_status)
 {
-    struct suite *s = *state;
+    struct dp_suite *s = dp_suite_or_skip(state);
     struct dp_env *e = &s->env;
-    if (!e->dir[0]) {
-        printf("# skip: %s\n", e->skip_reason);
-        skip();
-    }
-    unsigned m = s->next_domid++, a = s->next_domid++, b = s->next_domid++;
-    assert_int_equal(dp_guest_add(e, m, 0, NULL), 0);
-    assert_int_equal(dp_guest_add(e, a, 0, NULL), 0);
-    assert_int_equal(dp_guest_add(e, b, 0, NULL), 0);
+    unsigned g[3];
+    dp_suite_guests(s, g, 3);
+    unsigned m = g[0], a = g[1], b = g[2];
 
     struct hostile *h = dp_shared_alloc(sizeof(*h));
     memset(h, 0, sizeof(*h));

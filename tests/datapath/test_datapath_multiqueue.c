@@ -16,44 +16,23 @@
 
 #define QUEUES 4
 
-struct suite {
-    struct dp_env env;
-    unsigned next_domid;
-};
-
 static int suite_setup(void **state)
 {
-    struct suite *s = calloc(1, sizeof(*s));
-    s->next_domid = 1;
-    if (dp_env_start(&s->env, "--max-queues 4") < 0) {
-        printf("# emulator environment unavailable: %s\n", s->env.skip_reason);
-        dp_env_stop(&s->env);
-        s->env.dir[0] = 0;
-    }
-    *state = s;
-    return 0;
+    return dp_suite_setup(state, "--max-queues 4");
 }
 
 static int suite_teardown(void **state)
 {
-    struct suite *s = *state;
-    if (s->env.dir[0])
-        dp_env_stop(&s->env);
-    free(s);
-    return 0;
+    return dp_suite_teardown(state);
 }
 
 static void run(void **state, unsigned queues, unsigned n, uint32_t size_step)
 {
-    struct suite *s = *state;
+    struct dp_suite *s = dp_suite_or_skip(state);
     struct dp_env *e = &s->env;
-    if (!e->dir[0]) {
-        printf("# skip: %s\n", e->skip_reason);
-        skip();
-    }
-    unsigned a = s->next_domid++, b = s->next_domid++;
-    assert_int_equal(dp_guest_add(e, a, 0, NULL), 0);
-    assert_int_equal(dp_guest_add(e, b, 0, NULL), 0);
+    unsigned g[2];
+    dp_suite_guests(s, g, 2);
+    unsigned a = g[0], b = g[1];
     struct dp_flow *f = dp_flow_new();
     f->queues = queues;
     f->udp_flows = true;

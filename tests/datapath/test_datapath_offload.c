@@ -40,31 +40,14 @@ struct gso_case {
     uint64_t tx_rsp_ok, tx_rsp_error;
 };
 
-struct suite {
-    struct dp_env env;
-    unsigned next_domid;
-};
-
 static int suite_setup(void **state)
 {
-    struct suite *s = calloc(1, sizeof(*s));
-    s->next_domid = 1;
-    if (dp_env_start(&s->env, NULL) < 0) {
-        printf("# emulator environment unavailable: %s\n", s->env.skip_reason);
-        dp_env_stop(&s->env);
-        s->env.dir[0] = 0;
-    }
-    *state = s;
-    return 0;
+    return dp_suite_setup(state, NULL);
 }
 
 static int suite_teardown(void **state)
 {
-    struct suite *s = *state;
-    if (s->env.dir[0])
-        dp_env_stop(&s->env);
-    free(s);
-    return 0;
+    return dp_suite_teardown(state);
 }
 
 static void build_gso(const struct gso_case *c, uint8_t *buf)
@@ -165,15 +148,11 @@ static int gso_receiver(void *arg)
 
 static struct gso_case *run_gso(void **state, bool rx_gso)
 {
-    struct suite *s = *state;
+    struct dp_suite *s = dp_suite_or_skip(state);
     struct dp_env *e = &s->env;
-    if (!e->dir[0]) {
-        printf("# skip: %s\n", e->skip_reason);
-        skip();
-    }
-    unsigned a = s->next_domid++, b = s->next_domid++;
-    assert_int_equal(dp_guest_add(e, a, 0, NULL), 0);
-    assert_int_equal(dp_guest_add(e, b, 0, NULL), 0);
+    unsigned g[2];
+    dp_suite_guests(s, g, 2);
+    unsigned a = g[0], b = g[1];
     struct gso_case *c = dp_shared_alloc(sizeof(*c));
     memset(c, 0, sizeof(*c));
     c->rx_gso = rx_gso;

@@ -17,55 +17,36 @@
 
 #define SWEEP_COUNT 300
 
-struct suite {
-    struct dp_env env;
-    unsigned next_domid;
-    uint32_t seed;
-};
+/* The random sweeps' seed: DP_SEED, else a fixed one. */
+static uint32_t sweep_seed(void)
+{
+    const char *seed = getenv("DP_SEED");
+    return seed ? (uint32_t)strtoul(seed, NULL, 0) : 0x5eed2026u;
+}
 
 static int suite_setup(void **state)
 {
-    struct suite *s = calloc(1, sizeof(*s));
-    s->next_domid = 1;
-    const char *seed = getenv("DP_SEED");
-    s->seed = seed ? (uint32_t)strtoul(seed, NULL, 0) : 0x5eed2026u;
-    printf("# random sizes: seed 0x%x (set DP_SEED to replay)\n", s->seed);
-    if (dp_env_start(&s->env, NULL) < 0) {
-        printf("# emulator environment unavailable: %s\n", s->env.skip_reason);
-        dp_env_stop(&s->env);
-        s->env.dir[0] = 0;
-    }
-    *state = s;
-    return 0;
+    printf("# random sizes: seed 0x%x (set DP_SEED to replay)\n", sweep_seed());
+    return dp_suite_setup(state, NULL);
 }
 
 static int suite_teardown(void **state)
 {
-    struct suite *s = *state;
-    if (s->env.dir[0])
-        dp_env_stop(&s->env);
-    free(s);
-    return 0;
+    return dp_suite_teardown(state);
 }
 
 static struct dp_env *env_or_skip(void **state)
 {
-    struct suite *s = *state;
-    if (!s->env.dir[0]) {
-        printf("# skip: %s\n", s->env.skip_reason);
-        skip();
-    }
-    return &s->env;
+    return &dp_suite_or_skip(state)->env;
 }
 
 /* Two fresh guests with one vif each. */
 static void two_guests(void **state, unsigned *a, unsigned *b)
 {
-    struct suite *s = *state;
-    *a = s->next_domid++;
-    *b = s->next_domid++;
-    assert_int_equal(dp_guest_add(&s->env, *a, 0, NULL), 0);
-    assert_int_equal(dp_guest_add(&s->env, *b, 0, NULL), 0);
+    unsigned g[2];
+    dp_suite_guests(*state, g, 2);
+    *a = g[0];
+    *b = g[1];
 }
 
 static void flow_between(struct dp_flow *f, unsigned from, unsigned to)
@@ -133,12 +114,11 @@ static uint32_t xorshift(uint32_t *s)
 
 static void sweep(void **state, bool reverse)
 {
-    struct suite *s = *state;
     struct dp_env *e = env_or_skip(state);
     unsigned a, b;
     two_guests(state, &a, &b);
     struct dp_flow *f = dp_flow_new();
-    uint32_t r = s->seed + (reverse ? 1 : 0);
+    uint32_t r = sweep_seed() + (reverse ? 1 : 0);
     f->n = SWEEP_COUNT;
     for (unsigned i = 0; i < f->n; i++)
         f->sizes[i] = 14 + xorshift(&r) % (65535 - 14 + 1);
@@ -219,12 +199,10 @@ static bool vif_gone(void *arg)
 
 static void datapath_guest_killed_mid_traffic(void **state)
 {
-    struct suite *s = *state;
     struct dp_env *e = env_or_skip(state);
     unsigned a, victim, c = 0;
     two_guests(state, &a, &victim);
-    c = s->next_domid++;
-    assert_int_equal(dp_guest_add(e, c, 0, NULL), 0);
+    dp_suite_guests(*state, &c, 1);
 
     /* A streams to the victim; once packets flow, the victim is killed. */
     struct dp_flow *stream = dp_flow_new();
