@@ -94,7 +94,7 @@ limit_of() {
 	case "$1" in
 	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 300)) ;;
 	lifecycle|sizes) echo 480 ;;
-	*driver-domain) echo 600 ;;
+	*driver-domain) echo 900 ;;
 	*) echo 300 ;;
 	esac
 }
