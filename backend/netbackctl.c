@@ -55,6 +55,7 @@ static void usage(FILE *f)
         "  ports [--bridge B] [--json] every port with its counters\n"
         "  vif-add --domid D --devid N [--mac M] [--bridge B] [--backend-domid 0]\n"
         "          [--mtu 1500] [--script PATH] [--rate BYTES,USECS]\n"
+        "          (B as xl's bridge=: NAME, NAME.VID access, NAME:VID:VID... trunk)\n"
         "  vif-del --domid D --devid N [--backend-domid 0] [--timeout MS]\n"
         "  pci-*                       PCI pass-through (netbackctl pci-help)\n"
         "The control socket defaults to $NETBACKD_CTL or /run/netbackd.sock.\n");
@@ -147,15 +148,37 @@ static void print_stats_table(json_t *reply)
     }
 }
 
+/* A vif's vlan object as "-", "access 10" or "trunk 10,20". */
+static void vlan_text(json_t *vlan, char *buf, size_t cap)
+{
+    const char *mode = json_string_value(json_object_get(vlan, "mode"));
+    json_t *id;
+    size_t i, off;
+
+    if (!mode || !strcmp(mode, "none")) {
+        snprintf(buf, cap, "-");
+    } else if (!strcmp(mode, "access")) {
+        snprintf(buf, cap, "access %lld", json_integer_value(json_object_get(vlan, "tag")));
+    } else {
+        off = (size_t)snprintf(buf, cap, "trunk ");
+        json_array_foreach(json_object_get(vlan, "allowed"), i, id)
+            if (off < cap)
+                off += (size_t)snprintf(buf + off, cap - off, "%s%lld", i ? "," : "",
+                                        json_integer_value(id));
+    }
+}
+
 static void print_list_table(json_t *reply)
 {
     json_t *vifs = json_object_get(reply, "vifs"), *v;
+    char vlan[400];
     size_t i;
 
-    printf("%-10s %5s %5s %-12s %-9s %-5s %2s %-10s %-17s %5s\n", "vif", "domid", "devid",
-           "state", "connected", "mode", "q", "bridge", "mac", "mtu");
-    json_array_foreach(vifs, i, v)
-        printf("%-10s %5lld %5lld %-12s %-9s %-5s %2lld %-10s %-17s %5lld\n",
+    printf("%-10s %5s %5s %-12s %-9s %-5s %2s %-10s %-17s %5s %s\n", "vif", "domid", "devid",
+           "state", "connected", "mode", "q", "bridge", "mac", "mtu", "vlan");
+    json_array_foreach(vifs, i, v) {
+        vlan_text(json_object_get(v, "vlan"), vlan, sizeof(vlan));
+        printf("%-10s %5lld %5lld %-12s %-9s %-5s %2lld %-10s %-17s %5lld %s\n",
                json_string_value(json_object_get(v, "name")),
                json_integer_value(json_object_get(v, "domid")),
                json_integer_value(json_object_get(v, "devid")),
@@ -165,7 +188,8 @@ static void print_list_table(json_t *reply)
                json_integer_value(json_object_get(v, "queues")),
                json_string_value(json_object_get(v, "bridge")),
                json_string_value(json_object_get(v, "mac")),
-               json_integer_value(json_object_get(v, "mtu")));
+               json_integer_value(json_object_get(v, "mtu")), vlan);
+    }
 }
 
 static int cmd_query(const char *ctl, const char *cmd, int argc, char **argv,

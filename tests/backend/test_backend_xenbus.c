@@ -452,6 +452,11 @@ static void xenbus_bad_backend_keys_fail_probe(void **state)
         { "mtu", "9x", "mtu: malformed or out of range" },
         { "frontend-id", "7", "frontend-id: missing or not 6" },
         { "frontend", "/local/domain/5/device/vif/0", "frontend: missing or not /local/domain/6/device/vif/0" },
+        /* the VLAN syntax of vif-openvswitch (backend/bridge_key.h) */
+        { "bridge", "xenbr0.4095", "bridge \"xenbr0.4095\": access VLAN after '.': not a VID of 1..4094" },
+        { "bridge", "xenbr0:10:10", "bridge \"xenbr0:10:10\": trunk VLAN 10 given twice" },
+        { "bridge", "xenbr0.10:20", "both an access VLAN and trunk VLANs: not supported" },
+        { "bridge", "xenbr0.x", "bridge \"xenbr0.x\": access VLAN after '.'" },
     };
 
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -477,6 +482,49 @@ static void xenbus_bad_backend_keys_fail_probe(void **state)
         assert_true(xs_rm(w->xsh, XBT_NULL, "/local/domain/6/device/vif/0"));
         assert_true(nbd_test_wait_vif_gone(w, "vif6.0"));
         assert_true(nbd_test_wait_value(w->xsh, "/local/domain/0/error/backend/vif/6/0/error", NULL));
+    }
+}
+
+/* The `bridge` key's VLAN, as vif-list shows it from probe on: NAME.VID is
+ * an access port, NAME:VID:... a trunk, but a key naming an existing
+ * bridge, dots and all, is that bridge with no VLAN. */
+static void xenbus_bridge_key_vlan_and_literal_precedence(void **state)
+{
+    NEED_WORLD(state);
+    static const struct { const char *key, *vlan; } cases[] = {
+        { "lab.10", "{\"mode\":\"none\"}" },   /* bridge-added below */
+        { "lab.20", "{\"mode\":\"access\",\"tag\":20}" },
+        { "lab:30:40", "{\"mode\":\"trunk\",\"allowed\":[30,40],\"untagged\":false}" },
+    };
+    json_t *req = json_pack("{s:s,s:s}", "cmd", "bridge-add", "name", "lab.10");
+    json_t *r = nbd_test_call(w, req);
+    char err[256];
+
+    assert_non_null(r);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    json_decref(r);
+    json_decref(req);
+    for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct nbd_vif_spec spec = { .domid = 6, .devid = 2 + c, .mtu = 1500,
+                                     .mac = { 0x00, 0x16, 0x3e, 0, 6, (uint8_t)(2 + c) } };
+        char name[16], *got;
+        json_t *v;
+
+        snprintf(spec.bridge, sizeof(spec.bridge), "%s", cases[c].key);
+        assert_int_equal(nbd_vif_nodes_add(w->xsh, &spec, err, sizeof(err)), 0);
+        assert_true(nbd_test_wait_be_state(w->xsh, 6, 2 + c, XenbusStateInitWait));
+        snprintf(name, sizeof(name), "vif6.%u", 2 + c);
+        v = nbd_test_vif(w, name);
+        assert_non_null(v);
+        assert_string_equal(json_string_value(json_object_get(v, "bridge")), cases[c].key);
+        got = json_dumps(json_object_get(v, "vlan"), JSON_PRESERVE_ORDER | JSON_COMPACT);
+        assert_non_null(got);
+        json_decref(v);
+        if (strcmp(got, cases[c].vlan))
+            fail_msg("%s: vlan %s, expected %s", cases[c].key, got, cases[c].vlan);
+        free(got);
+        assert_int_equal(nbd_vif_nodes_del(w->xsh, 6, 2 + c, 0, 0, err, sizeof(err)), 0);
+        assert_true(nbd_test_wait_vif_gone(w, name));
     }
 }
 
@@ -600,6 +648,7 @@ int main(void)
         cmocka_unit_test(xenbus_rx_flip_refused),
         cmocka_unit_test(xenbus_queue_count_refused),
         cmocka_unit_test(xenbus_bad_backend_keys_fail_probe),
+        cmocka_unit_test(xenbus_bridge_key_vlan_and_literal_precedence),
         cmocka_unit_test(xenbus_garbage_frontend_state),
         cmocka_unit_test(xenbus_close_and_reconnect),
         cmocka_unit_test(xenbus_device_removal_tears_down),

@@ -108,6 +108,78 @@ static void bridge_vlan_access_ports_isolate(void **state)
     it_check_logs(w);
 }
 
+/* A copy of sent frame idx with an 802.1Q tag for vid after the MACs (as
+ * the bridge pushes it towards a trunk), added to sent[] for expectations;
+ * its index. */
+static unsigned tagged_copy(struct it_world *w, unsigned idx, unsigned vid)
+{
+    assert_true(w->n_sent < IT_MAX_SENT);
+    const struct it_frame *f = &w->sent[idx];
+    struct it_frame *t = &w->sent[w->n_sent];
+
+    assert_true(f->len + 4 <= IT_FRAME_MAX);
+    memcpy(t->data, f->data, 12);
+    t->data[12] = 0x81;
+    t->data[13] = 0x00;
+    t->data[14] = (uint8_t)(vid >> 8);
+    t->data[15] = (uint8_t)vid;
+    memcpy(t->data + 16, f->data + 12, f->len - 12);
+    t->len = f->len + 4;
+    return w->n_sent++;
+}
+
+/* Guest `from` sends sent[out]; the guests in to[] must receive sent[in]. */
+static void send_expect_as(struct it_world *w, unsigned from, unsigned out, unsigned in,
+                           const bool to[IT_GUESTS])
+{
+    assert_true(it_probe_send(w->probe[from], w->sent[out].data, w->sent[out].len, IT_LIVENESS_S));
+    for (unsigned g = 0; g < w->n; g++)
+        if (to[g]) {
+            assert_true(w->n_expect[g] < IT_MAX_SENT);
+            w->expect[g][w->n_expect[g]++] = in;
+        }
+}
+
+/* dom1 on access VLAN 10, dom2 on access VLAN 20, dom3 a trunk of both
+ * (`bridge=itbr:10:20`): the trunk gets each access guest's broadcast
+ * tagged with that guest's VLAN; its tagged frames reach the access guest
+ * of that VLAN untagged; its untagged frames (no native VLAN) reach
+ * nobody. Byte-exact both ways. */
+static void bridge_vlan_trunk_vif_carries_both_vlans(void **state)
+{
+    struct it_world *w = *state;
+    const char *argv[IT_GUESTS] = { "--bridge itbr.10", "--bridge itbr.20", "--bridge itbr:10:20" };
+    bool to[IT_GUESTS] = { false };
+    unsigned f;
+
+    it_world_up(w, NULL, 3, argv);
+    /* access -> trunk, tagged; the other access guest gets nothing (the
+     * later frames to it are the barrier) */
+    to[2] = true;
+    f = it_make_frame(w, 0, it_bcast, 100);
+    send_expect_as(w, 0, f, tagged_copy(w, f, 10), to);
+    f = it_make_frame(w, 1, it_bcast, 1400);
+    send_expect_as(w, 1, f, tagged_copy(w, f, 20), to);
+    it_check_logs(w);
+    /* trunk -> access: VLAN 20 to dom2, VLAN 10 to dom1, untagged. The
+     * untagged frame in between reaches nobody: dom1's next frame, from
+     * the same sender, is its barrier; dom2 had the VLAN 20 frame first. */
+    memset(to, 0, sizeof(to));
+    to[1] = true;
+    f = it_make_frame(w, 2, it_bcast, 120);
+    send_expect_as(w, 2, tagged_copy(w, f, 20), f, to);
+    memset(to, 0, sizeof(to));
+    send_expect_as(w, 2, it_make_frame(w, 2, it_bcast, 90), 0, to);
+    to[0] = true;
+    f = it_make_frame(w, 2, it_bcast, 1000);
+    send_expect_as(w, 2, tagged_copy(w, f, 10), f, to);
+    memset(to, 0, sizeof(to));
+    to[1] = true;
+    f = it_make_frame(w, 2, it_bcast, 64);
+    send_expect_as(w, 2, tagged_copy(w, f, 20), f, to);
+    it_check_logs(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +187,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(bridge_unknown_unicast_floods_to_all_but_sender, it_world_new, it_world_free),
         cmocka_unit_test_setup_teardown(bridge_unicast_after_learning_reaches_only_destination, it_world_new, it_world_free),
         cmocka_unit_test_setup_teardown(bridge_vlan_access_ports_isolate, it_world_new, it_world_free),
+        cmocka_unit_test_setup_teardown(bridge_vlan_trunk_vif_carries_both_vlans, it_world_new, it_world_free),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
