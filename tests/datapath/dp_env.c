@@ -149,7 +149,7 @@ static bool child_exited(pid_t *pid)
     return false;
 }
 
-static double mono_s(void)
+double dp_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -203,9 +203,9 @@ int dp_env_start(struct dp_env *e, const char *netbackd_args)
      * before anyone listens on it). */
     char sock[256];
     snprintf(sock, sizeof(sock), "%s/dom0/xenstored.sock", e->dir);
-    double end = mono_s() + START_TIMEOUT_S;
+    double end = dp_now_s() + START_TIMEOUT_S;
     bool up = false;
-    while (!up && mono_s() < end && !child_exited(&e->xensim)) {
+    while (!up && dp_now_s() < end && !child_exited(&e->xensim)) {
         up = file_exists(sock) &&
              dp_run(e, 0, NULL, 0, "xensim list --dir %s >/dev/null 2>&1", e->dir) == 0;
         if (!up)
@@ -227,7 +227,7 @@ int dp_env_start(struct dp_env *e, const char *netbackd_args)
         _exit(127);
     }
     /* Ready once its control socket answers. */
-    while (mono_s() < end) {
+    while (dp_now_s() < end) {
         if (dp_run(e, 0, NULL, 0, "netbackctl --ctl %s/netbackd.sock stats >/dev/null 2>&1", e->dir) == 0)
             return 0;
         if (child_exited(&e->netbackd)) {
@@ -468,8 +468,8 @@ bool dp_vif_listed(struct dp_env *e, unsigned domid, unsigned devid, bool *disab
 bool dp_eventually(bool (*cond)(void *), void *arg, unsigned timeout_s)
 {
     /* a deadline, not a count: cond itself may take a while (netbackctl) */
-    double end = mono_s() + timeout_s;
-    while (mono_s() < end) {
+    double end = dp_now_s() + timeout_s;
+    while (dp_now_s() < end) {
         if (cond(arg))
             return true;
         sleep_ms(20);

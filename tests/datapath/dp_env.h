@@ -84,6 +84,12 @@ long long dp_vif_counter(struct dp_env *e, unsigned domid, unsigned devid, const
 /* True while netbackctl lists the vif; *disabled (may be NULL) gets its flag. */
 bool dp_vif_listed(struct dp_env *e, unsigned domid, unsigned devid, bool *disabled);
 
+/* CLOCK_MONOTONIC in seconds: for guests' liveness bounds, which are
+ * deadlines (a count of waits runs out early when a wait returns early). */
+double dp_now_s(void);
+/* How long a guest's receive loop goes without any packet before giving up. */
+#define DP_QUIET_S 30
+
 /* Polls cond(arg) every 20 ms until true or timeout_s passes (a liveness
  * bound, not a timing assertion). */
 bool dp_eventually(bool (*cond)(void *), void *arg, unsigned timeout_s);

@@ -121,7 +121,7 @@ static int ctrl_receiver(void *arg)
         rx[i].buf = mem + (size_t)i * NF_MAX_PKT;
         rx[i].cap = NF_MAX_PKT;
     }
-    for (int idle = 0; c->received < PKTS && idle < 1500;) {
+    for (double last = dp_now_s(); c->received < PKTS && dp_now_s() - last < DP_QUIET_S;) {
         int got = 0;
         for (unsigned q = 0; q < QUEUES; q++) {
             int n = netfront_rx_burst(nf, q, rx, 8);
@@ -142,10 +142,10 @@ static int ctrl_receiver(void *arg)
             }
             got += n > 0 ? n : 0;
         }
-        if (!got) {
-            idle++;
+        if (got)
+            last = dp_now_s();
+        else
             netfront_wait(nf, 0, NF_WAIT_EVENT, 2);
-        }
     }
     free(mem);
     netfront_close(nf);

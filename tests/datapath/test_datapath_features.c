@@ -139,12 +139,12 @@ static void mcast_drain_to_marker(struct netfront *nf, struct mcast *m)
 {
     uint8_t buf[2048];
     struct nf_rxpkt p = {.buf = buf, .cap = sizeof(buf)};
-    for (int idle = 0; idle < 500;) {
+    for (double last = dp_now_s(); dp_now_s() - last < DP_QUIET_S;) {
         if (netfront_rx_burst(nf, 0, &p, 1) != 1) {
-            idle++;
             netfront_wait(nf, 0, NF_WAIT_EVENT, 20);
             continue;
         }
+        last = dp_now_s();
         uint64_t seq = 0;
         nf_pattern_check(p.buf, p.len, &seq);
         if (m->nrx < 16)
@@ -265,17 +265,20 @@ static int exec_responder(void *arg)
     return 127;
 }
 
-static bool wait_frame(struct netfront *nf, uint8_t *buf, uint16_t ethertype, struct nf_rxpkt *p)
+/* Waits at most timeout_ms (a deadline, not a count of waits: the reply
+ * comes from another process, which a loaded machine may hold up). */
+static bool wait_frame(struct netfront *nf, uint8_t *buf, uint16_t ethertype, struct nf_rxpkt *p,
+                       unsigned timeout_ms)
 {
     p->buf = buf;
     p->cap = 2048;
-    for (int idle = 0; idle < 10;) {
+    double end = dp_now_s() + timeout_ms / 1e3;
+    while (dp_now_s() < end) {
         if (netfront_rx_burst(nf, 0, p, 1) == 1) {
             if (p->len >= 14 && (buf[12] << 8 | buf[13]) == ethertype)
                 return true;
             continue;
         }
-        idle++;
         netfront_tx_reap(nf, 0);   /* else TX responses count as work and wait() returns at once */
         netfront_wait(nf, 0, NF_WAIT_EVENT, 20);
     }
@@ -305,7 +308,7 @@ static int responder_client(void *arg)
     for (int i = 0; i < 100 && !r->arp_ok; i++) {
         struct nf_txpkt t = {.data = req, .len = sizeof(req)};
         netfront_tx_burst(nf, 0, &t, 1);
-        if (wait_frame(nf, buf, 0x0806, &p) && buf[21] == 2 && !memcmp(buf + 28, &him, 4) &&
+        if (wait_frame(nf, buf, 0x0806, &p, 500) && buf[21] == 2 && !memcmp(buf + 28, &him, 4) &&
             !memcmp(buf + 32, r->b_mac, 6) && !memcmp(buf + 38, &me, 4)) {
             memcpy(r->arp_sender_mac, buf + 22, 6);
             r->arp_ok = true;
@@ -329,7 +332,7 @@ static int responder_client(void *arg)
     c = (uint16_t)~nf_csum_fold(nf_csum_add(0, icmp, 64));
     icmp[2] = (uint8_t)(c >> 8); icmp[3] = (uint8_t)c;
     struct nf_txpkt t = {.data = ping, .len = sizeof(ping)};
-    if (r->arp_ok && netfront_tx_burst(nf, 0, &t, 1) == 1 && wait_frame(nf, buf, 0x0800, &p)) {
+    if (r->arp_ok && netfront_tx_burst(nf, 0, &t, 1) == 1 && wait_frame(nf, buf, 0x0800, &p, 30000)) {
         const uint8_t *rip = buf + 14, *ricmp = rip + 20;
         r->ping_ok = p.len >= 98 && !memcmp(buf, r->b_mac, 6) && ricmp[0] == 0 &&
                      !memcmp(rip + 12, &him, 4) && !memcmp(rip + 16, &me, 4) &&

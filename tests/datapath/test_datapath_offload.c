@@ -113,13 +113,13 @@ static int gso_receiver(void *arg)
     }
     __atomic_store_n(&c->rx_ready, 1, __ATOMIC_RELEASE);
     unsigned want = c->rx_gso ? 1 : SEGS;
-    for (int idle = 0; c->n < want && idle < 500;) {
+    for (double last = dp_now_s(); c->n < want && dp_now_s() - last < DP_QUIET_S;) {
         int n = netfront_rx_burst(nf, 0, rx, 4);
         if (n <= 0) {
-            idle++;
             netfront_wait(nf, 0, NF_WAIT_EVENT, 20);
             continue;
         }
+        last = dp_now_s();
         for (int i = 0; i < n && c->n < MAX_RX; i++) {
             unsigned k = c->n++;
             c->len[k] = rx[i].len;

@@ -84,12 +84,12 @@ static int stalling_receiver(void *arg)
             netfront_wait(nf, 0, NF_WAIT_EVENT, 10);
     }
     netfront_raw_rx_post_limit(nf, 0, 0);
-    for (int idle = 0; st->after_rx < AFTER_RELEASE && idle < 1000;) {
+    for (double last = dp_now_s(); st->after_rx < AFTER_RELEASE && dp_now_s() - last < DP_QUIET_S;) {
         if (netfront_rx_burst(nf, 0, &p, 1) != 1) {
-            idle++;
             netfront_wait(nf, 0, NF_WAIT_EVENT, 10);
             continue;
         }
+        last = dp_now_s();
         st->after_rx++;
         if (p.len != PKT_LEN || !nf_pattern_check(p.buf, p.len, NULL))
             st->after_bad++;
