@@ -496,14 +496,12 @@ static void xenbus_bridge_key_vlan_and_literal_precedence(void **state)
         { "lab.20", "{\"mode\":\"access\",\"tag\":20}" },
         { "lab:30:40", "{\"mode\":\"trunk\",\"allowed\":[30,40],\"untagged\":false}" },
     };
-    json_t *req = json_pack("{s:s,s:s}", "cmd", "bridge-add", "name", "lab.10");
-    json_t *r = nbd_test_call(w, req);
+    json_t *r = nbd_test_call(w, json_pack("{s:s,s:s}", "cmd", "bridge-add", "name", "lab.10"));
     char err[256];
 
     assert_non_null(r);
     assert_true(json_is_true(json_object_get(r, "ok")));
     json_decref(r);
-    json_decref(req);
     for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         struct nbd_vif_spec spec = { .domid = 6, .devid = 2 + c, .mtu = 1500,
                                      .mac = { 0x00, 0x16, 0x3e, 0, 6, (uint8_t)(2 + c) } };
