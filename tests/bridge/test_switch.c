@@ -514,6 +514,58 @@ static void nb_bridge_del_port_forgets_its_macs(void **state)
     assert_int_equal(nb_dummy_port_count(f->b), 1);                 /* flooded */
 }
 
+/* A port that outlives its membership (destroy NULL), as a vif's embedded
+ * port does: a reconnecting vif is deleted and re-added as the same object. */
+struct reusable_port {
+    struct nb_port port;
+    unsigned got;
+};
+
+static void reusable_tx_burst(struct nb_port *port, struct nb_pkt **pkts, unsigned n)
+{
+    ((struct reusable_port *)port->priv)->got += n;
+    nb_pkt_free_burst(pkts, n);
+}
+
+static const struct nb_port_ops reusable_ops = { .kind = "reusable", .tx_burst = reusable_tx_burst };
+
+static void nb_bridge_del_port_then_readd_same_port_relearns(void **state)
+{
+    struct fixture *f = *state;
+    /* On the heap: if an assert fails, the fixture's teardown still finds it. */
+    struct reusable_port *r = calloc(1, sizeof(*r));
+
+    assert_non_null(r);
+    r->port.ops = &reusable_ops;
+    snprintf(r->port.name, sizeof(r->port.name), "r");
+    r->port.priv = r;
+    assert_int_equal(nb_bridge_del_port(f->br, f->c), 0);
+    f->c = NULL;
+    assert_int_equal(nb_bridge_add_port(f->br, &r->port), 0);         /* slot 2 */
+    send1(f, &r->port, make_frame(f->pool, BCAST, MAC_C, 0x0806, 46, 1));
+    assert_ptr_equal(nb_bridge_fdb_lookup(f->br, MAC_C, 0), &r->port);
+    /* Reconnect: out, and back into another slot (b's, freed meanwhile). */
+    assert_int_equal(nb_bridge_del_port(f->br, f->b), 0);
+    f->b = NULL;
+    assert_int_equal(nb_bridge_del_port(f->br, &r->port), 0);
+    assert_null(nb_bridge_fdb_lookup(f->br, MAC_C, 0));
+    assert_int_equal(nb_bridge_add_port(f->br, &r->port), 0);
+    f->b = nb_dummy_port_new("b2", 0);                                /* r's old slot */
+    assert_int_equal(nb_bridge_add_port(f->br, f->b), 0);
+    r->got = 0;
+    send1(f, f->a, make_frame(f->pool, MAC_C, MAC_A, 0x0800, 46, 2));
+    assert_int_equal(r->got, 1);                                       /* flooded to it */
+    assert_int_equal(nb_dummy_port_count(f->b), 1);
+    send1(f, &r->port, make_frame(f->pool, MAC_A, MAC_C, 0x0800, 46, 3));
+    assert_ptr_equal(nb_bridge_fdb_lookup(f->br, MAC_C, 0), &r->port);
+    nb_dummy_port_clear(f->b);
+    send1(f, f->a, make_frame(f->pool, MAC_C, MAC_A, 0x0800, 46, 4));
+    assert_int_equal(r->got, 2);                                       /* unicast now */
+    assert_int_equal(nb_dummy_port_count(f->b), 0);
+    assert_int_equal(nb_bridge_del_port(f->br, &r->port), 0);
+    free(r);
+}
+
 static void nb_bridge_input_from_detached_port_frees(void **state)
 {
     struct fixture *f = *state;
@@ -712,6 +764,7 @@ int main(void)
         T(nb_bridge_add_port_rejects_duplicates),
         T(nb_bridge_del_port_forgets_its_macs),
         T(nb_bridge_del_port_under_traffic),
+        T(nb_bridge_del_port_then_readd_same_port_relearns),
         T(nb_bridge_input_from_detached_port_frees),
         T(nb_pkt_free_burst_from_other_thread),
         cmocka_unit_test(nb_pkt_alloc_respects_pool_limit),
