@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 #include <jansson.h>
+#include <xenstore.h>
 
 #include "tests/datapath/dp_env.h"
 #include "tests/integration/it_ctl.h"
@@ -255,6 +256,37 @@ static void linux_ping_through_vif_bridge_layout_answered_and_captured(void **st
     assert_capture_has_pings(w);
 }
 
+/* A vif asking for a VLAN (`bridge=BR.10`, vif-openvswitch's syntax) on a
+ * Linux bridge BR: refused, not silently untagged. The vif fails with an
+ * error node that says so and goes to Closing; no tap appears. */
+static void linux_vlan_on_linux_bridge_refused(void **state)
+{
+    struct world *w = *state;
+    char args[128], path[96], *err = NULL;
+    long be_state = -1;
+
+    prepare(w, "vlr");
+    snprintf(w->tap, sizeof(w->tap), "vif%u.0", w->domid);   /* removed if made after all */
+    start_netbackd(w, "--bridge itdefault");
+    snprintf(args, sizeof(args), "--bridge %s.10", w->net.br);
+    assert_int_equal(dp_guest_add(&w->env, w->domid, 0, args), 0);
+    snprintf(path, sizeof(path), "/local/domain/0/error/backend/vif/%u/0/error", w->domid);
+    for (unsigned i = 0; i < LIVENESS_S * 50 && !dp_xs_exists(&w->env, "%s", path); i++)
+        usleep(20000);
+    if (!w->env.xs || !(err = xs_read(w->env.xs, XBT_NULL, path, &(unsigned){ 0 })))
+        fail_msg("no error node %s (log %s)", path, w->env.netbackd_log);
+    if (!strstr(err, "is a Linux bridge: VLANs are supported on netbackd bridges only"))
+        fail_msg("error node says \"%s\"", err);
+    free(err);
+    for (unsigned i = 0; i < LIVENESS_S * 50 && be_state != 5; i++) {
+        be_state = dp_xs_read_long(&w->env, "/local/domain/0/backend/vif/%u/0/state", w->domid);
+        if (be_state != 5)
+            usleep(20000);
+    }
+    assert_int_equal(be_state, 5);   /* XenbusStateClosing */
+    assert_int_not_equal(it_sh(NULL, 0, "ip link show dev %s >/dev/null 2>&1", w->tap), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +294,7 @@ int main(void)
                                         world_new, world_free),
         cmocka_unit_test_setup_teardown(linux_ping_through_vif_bridge_layout_answered_and_captured,
                                         world_new, world_free),
+        cmocka_unit_test_setup_teardown(linux_vlan_on_linux_bridge_refused, world_new, world_free),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
