@@ -24,7 +24,7 @@ static int parse_vid(const char *s, const char **end, uint16_t *vid)
     return 0;
 }
 
-int nbd_parse_bridge_key(const char *s, struct nbd_bridge_key *out, char *err, size_t errlen)
+static int parse_key(const char *s, struct nbd_bridge_key *out, char *err, size_t errlen)
 {
     size_t name_len = strcspn(s, ".:");
     const char *p = s + name_len;
@@ -79,6 +79,15 @@ int nbd_parse_bridge_key(const char *s, struct nbd_bridge_key *out, char *err, s
         return -EINVAL;
     }
     return 0;
+}
+
+int nbd_parse_bridge_key(const char *s, struct nbd_bridge_key *out, char *err, size_t errlen)
+{
+    int rc = parse_key(s, out, err, errlen);
+
+    if (rc)   /* nothing half-parsed for a vif that fails */
+        memset(out, 0, sizeof(*out));
+    return rc;
 }
 
 void nbd_bridge_key_vlan_str(const struct nbd_bridge_key *k, char *buf, size_t cap)

@@ -30,7 +30,7 @@ struct nbd_bridge_key {
  * of more than 4 digits, a repeated trunk VID, more than
  * NBD_BRIDGE_KEY_TRUNK_MAX of them, both an access VID and trunk VIDs
  * (OVS's "NAME.VID:VID..."; netbackd has no native-VLAN trunk), a name too
- * long. */
+ * long. On error *out is all zero (mode NONE, no name). */
 int nbd_parse_bridge_key(const char *s, struct nbd_bridge_key *out, char *err, size_t errlen);
 
 /* The VLAN part alone as the key writes it (".10", ":10:20", "" for NONE),

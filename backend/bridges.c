@@ -196,6 +196,7 @@ int nbd_bridge_key_resolve(struct nbd_ctx *ctx, const char *key, struct nbd_brid
         linux_bridge_exists(out->name)) {
         snprintf(err, errlen, "bridge \"%.64s\": %s is a Linux bridge: VLANs are supported on "
                  "netbackd bridges only", key, out->name);
+        memset(out, 0, sizeof(*out));
         return -EINVAL;
     }
     return 0;

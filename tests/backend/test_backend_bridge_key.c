@@ -131,6 +131,10 @@ static void nbd_parse_bridge_key_reasons(void **state)
     assert_string_equal(err, "both an access VLAN and trunk VLANs: not supported");
     assert_int_equal(nbd_parse_bridge_key("br:10:30:10", &k, err, sizeof(err)), -EINVAL);
     assert_string_equal(err, "trunk VLAN 10 given twice");
+    /* nothing half-parsed is left behind */
+    assert_int_equal(k.mode, NB_VLAN_NONE);
+    assert_int_equal(k.n_vids, 0);
+    assert_string_equal(k.name, "");
     assert_int_equal(nbd_parse_bridge_key("br:10:4095", &k, err, sizeof(err)), -EINVAL);
     assert_string_equal(err, "trunk VLAN 2: not a VID of 1..4094");
     assert_int_equal(nbd_parse_bridge_key("br.4095", &k, err, sizeof(err)), -EINVAL);
