@@ -71,6 +71,12 @@ $(O)/tests/test_backend_static_grants: $(O)/tests/backend/test_backend_static_gr
 		$(O)/libbackend_pure.a | $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
 TESTS += $(O)/tests/test_backend_static_grants
+# TX grant-copy batching and pool back-pressure against raw frontends (emulator).
+$(O)/tests/test_backend_tx_batch: $(O)/tests/backend/test_backend_tx_batch.o \
+		$(BACKEND_TESTENV) $(O)/backend/vif_nodes.o $(O)/backend/ctl_client.o $(O)/libtestlib.a \
+		$(O)/libbackend_pure.a | $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
+	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
+TESTS += $(O)/tests/test_backend_tx_batch
 # ---- end static grants ----
 
 # The userspace netfront library, its tool, and the emulator end-to-end tests.

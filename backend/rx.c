@@ -5,6 +5,13 @@
  * (NBD_GCOPY_BATCH segments per call), write the responses into the slots
  * of the requests consumed, push and notify once.
  *
+ * Batching: a burst takes up to NBD_RX_BATCH queued packets and fills one
+ * grant-copy call with up to NBD_GCOPY_BATCH segments across them (packets
+ * enqueued by several bridge bursts meet here). It never waits for a
+ * batch to fill: what the backlog holds now goes out now, so a light load
+ * costs a call per packet and a full one a call per ~64 small packets.
+ * One push (and at most one notification, as rsp_event asks) per burst.
+ *
  * Protection against a guest that stops taking packets (XSA-392): the
  * backlog is bounded in packets and bytes, queued packets expire after the
  * drain timeout, and a guest that keeps fewer free slots than the next
@@ -154,6 +161,8 @@ static void rx_flush(struct nbd_queue *q, struct nbd_rx_entry *e, unsigned np, u
 {
     int rc = nbd_queue_gcopy(q, q->seg, nseg);
 
+    if (nseg)
+        nbd_stat_add(&q->stats.rx_gcopy_calls, 1);
     for (unsigned i = 0; i < np; i++) {
         struct nbd_rx_pending *p = &q->rxp[i];
         bool failed = false;
@@ -229,7 +238,7 @@ static void stall_clear(struct nbd_queue *q)
 unsigned nbd_rx_burst(struct nbd_queue *q)
 {
     struct nbd_vif *vif = q->vif;
-    struct nbd_rx_entry e[NB_BURST];
+    struct nbd_rx_entry e[NBD_RX_BATCH];
     struct netif_rx_caps caps = nbd_vif_rx_caps(vif);
     unsigned produced, used = 0, np = 0, nseg = 0, done = 0, k;
     uint64_t now = nbd_now_ns();
@@ -237,7 +246,7 @@ unsigned nbd_rx_burst(struct nbd_queue *q)
     int n;
 
     done += expire(q, now);
-    if (!(k = backlog_peek(q, e, NB_BURST))) {
+    if (!(k = backlog_peek(q, e, NBD_RX_BATCH))) {
         stall_clear(q);
         return done;
     }

@@ -20,7 +20,8 @@
     X(notify_sent) X(notify_recv) X(gcopy_calls) X(gcopy_ops) \
     X(mcast_add) X(mcast_del) X(mcast_overflow) X(ctrl_requests) \
     X(rx_stalls) X(spurious_events) \
-    X(sgrant_copies) X(sgrant_maps) X(sgrant_unmaps)
+    X(sgrant_copies) X(sgrant_maps) X(sgrant_unmaps) \
+    X(tx_gcopy_calls) X(rx_gcopy_calls) X(tx_pool_waits)
 
 struct nbd_queue_stats {
 #define NBD_DECLARE_COUNTER(name) uint64_t name;

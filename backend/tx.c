@@ -1,9 +1,16 @@
 /* Guest TX: requests the frontend posted on its TX ring become packets for
  * the bridge. One burst: copy the requests out of the shared ring once,
- * parse them with ring/ (verdicts as Linux), batch up to NBD_GCOPY_BATCH
- * grant-copy segments per hypercall into packet buffers, answer every slot,
- * hand the good packets to the bridge (at most NB_BURST), push responses
- * and notify once. Worker thread only. */
+ * parse them with ring/ (verdicts as Linux), gather up to NBD_TX_BATCH
+ * packets and NBD_GCOPY_BATCH grant-copy segments into one hypercall (at
+ * load one call carries ~64 small packets), answer every slot, hand the
+ * good packets to the bridge in bursts of at most NB_BURST, push responses
+ * and notify once.
+ *
+ * Back-pressure as Linux netback: when the queue's packet pool is out of
+ * buffers the burst stops consuming and leaves the requests on the ring;
+ * the worker retries once buffers can have come back (worker.c), so an
+ * unpaced guest finds its ring full and slows down instead of having its
+ * packets dropped here. Worker thread only. */
 #include <errno.h>
 #include <string.h>
 
@@ -83,14 +90,16 @@ static void mcast_request(struct nbd_queue *q, const struct netif_tx_pkt *tp)
 }
 
 /* Performs the batched copies, answers the pending packets, forwards the
- * good ones. */
+ * good ones (NB_BURST at a time: the bridge's burst bound). */
 static void tx_flush(struct nbd_queue *q, unsigned np, unsigned nseg)
 {
     struct nbd_vif *vif = q->vif;
-    struct nb_pkt *out[NB_BURST];
+    struct nb_pkt *out[NBD_TX_BATCH];
     unsigned nout = 0;
     int rc = nbd_queue_gcopy(q, q->seg, nseg);
 
+    if (nseg)
+        nbd_stat_add(&q->stats.tx_gcopy_calls, 1);
     for (unsigned i = 0; i < np; i++) {
         struct nbd_tx_pending *p = &q->txp[i];
         bool ok = rc == 0;
@@ -114,8 +123,8 @@ static void tx_flush(struct nbd_queue *q, unsigned np, unsigned nseg)
         nbd_stat_add(&q->stats.tx_bytes, p->pkt.len);
         out[nout++] = p->buf;
     }
-    if (nout)
-        nbd_vif_port_input(vif, out, nout);
+    for (unsigned i = 0; i < nout; i += NB_BURST)
+        nbd_vif_port_input(vif, out + i, nout - i < NB_BURST ? nout - i : NB_BURST);
 }
 
 /* Turns pkt's copy plan into grant-copy segments at q->seg[nseg..];
@@ -143,6 +152,18 @@ static unsigned add_segments(struct nbd_queue *q, struct nbd_tx_pending *p, unsi
     return ng;
 }
 
+/* A buffer for an OK packet of len bytes, or NULL with *starved set when
+ * the pool is out of buffers that will come back (leave the request on
+ * the ring). NULL without *starved is a real allocation failure: nothing
+ * is outstanding, so waiting would not help; the packet is dropped. */
+static struct nb_pkt *tx_alloc(struct nbd_queue *q, uint32_t len, bool *starved)
+{
+    struct nb_pkt *buf = nb_pkt_alloc(q->pool, len);
+
+    *starved = !buf && nb_pkt_pool_in_use(q->pool) > 0;
+    return buf;
+}
+
 unsigned nbd_tx_burst(struct nbd_queue *q)
 {
     unsigned produced, used = 0, np = 0, nseg = 0, handled = 0;
@@ -150,12 +171,13 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
     uint8_t fatal_reason = 0;
     int n;
 
+    q->tx_pool_starved = false;
     n = netif_tx_copy_requests(&q->tx, q->txreq, NETIF_TX_RING_SIZE, &produced);
     if (n < 0) {
         tx_fatal(q, NETIF_TX_R_RING_OVERFLOW);
         return 0;
     }
-    while (used < (unsigned)n && handled < NB_BURST) {
+    while (used < (unsigned)n && handled < NBD_TX_BATCH) {
         struct nbd_tx_pending *p = &q->txp[np];
         enum netif_tx_verdict v = netif_tx_parse(q->txreq + used, (unsigned)n - used,
                                                  produced - used, &p->pkt);
@@ -167,14 +189,25 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
             break;
         }
         if (v == NETIF_TX_OK) {
-            if (!rate_allows(q, p->pkt.len))
-                break;
-            if (nseg + NETIF_TX_MAX_DATA_SLOTS > NBD_GCOPY_BATCH) {
-                /* flush the batch; the packet just parsed moves to the front */
+            bool starved;
+
+            if (np && nseg + p->pkt.nr_data > NBD_GCOPY_BATCH) {
+                /* the batch is full: flush it; the packet just parsed
+                 * moves to the front of the next one */
                 tx_flush(q, np, nseg);
                 q->txp[0].pkt = p->pkt;
                 np = nseg = 0;
                 p = &q->txp[0];
+            }
+            p->buf = tx_alloc(q, p->pkt.len, &starved);
+            if (starved) {
+                q->tx_pool_starved = true;
+                nbd_stat_add(&q->stats.tx_pool_waits, 1);
+                break;      /* not consumed: retried when buffers return */
+            }
+            if (!rate_allows(q, p->pkt.len)) {
+                nb_pkt_free(p->buf);
+                break;
             }
         }
         handled++;
@@ -189,7 +222,7 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
             mcast_request(q, &p->pkt);
             break;
         default:
-            if (!(p->buf = nb_pkt_alloc(q->pool, p->pkt.len))) {
+            if (!p->buf) {
                 nbd_stat_add(&q->stats.tx_drop_no_buffer, 1);
                 netif_tx_respond(&q->tx, &p->pkt, NETIF_RSP_ERROR);
                 break;
@@ -218,8 +251,8 @@ bool nbd_tx_final_check(struct nbd_queue *q)
 {
     int more;
 
-    if (q->tx_wait_until_ns)
-        return false;   /* out of credit: the timeout wakes us, not the guest */
+    if (q->tx_wait_until_ns || q->tx_pool_starved)
+        return false;   /* out of credit or buffers: a timeout wakes us, not the guest */
     RING_FINAL_CHECK_FOR_REQUESTS(&q->tx, more);
     return more;
 }

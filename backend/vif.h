@@ -33,6 +33,11 @@ struct nbd_vif;
 enum nbd_worker_mode { NBD_MODE_EVENT = 0, NBD_MODE_POLL = 1 };
 
 #define NBD_GCOPY_BATCH 64          /* grant-copy segments per hypercall */
+/* Packets one TX or RX burst gathers for one grant-copy call: as many as
+ * segments, so 64 small packets share a hypercall (the bridge still gets
+ * them in bursts of NB_BURST). */
+#define NBD_TX_BATCH NBD_GCOPY_BATCH
+#define NBD_RX_BATCH NBD_GCOPY_BATCH
 #define NBD_BACKLOG_SLOTS 1024      /* packets a queue's RX backlog can hold */
 
 /* Packets waiting to be copied into the guest, filled by any thread's
@@ -100,12 +105,13 @@ struct nbd_queue {
     uint64_t rx_stall_since_ns;
     struct nbd_rate tx_rate;        /* credit for the `rate` key */
     uint64_t tx_wait_until_ns;      /* out of credit: sleep until then */
+    bool tx_pool_starved;           /* TX left requests on the ring: no buffers */
     unsigned spurious_streak;       /* events that found no work (XSA-332) */
     netif_tx_request_t txreq[NETIF_TX_RING_SIZE];
     netif_rx_request_t rxreq[NETIF_RX_RING_SIZE];
     xengnttab_grant_copy_segment_t seg[NBD_GCOPY_BATCH];
-    struct nbd_tx_pending txp[NB_BURST];
-    struct nbd_rx_pending rxp[NB_BURST];
+    struct nbd_tx_pending txp[NBD_TX_BATCH];
+    struct nbd_rx_pending rxp[NBD_RX_BATCH];
 };
 
 struct nbd_ctrl_ring {

@@ -29,6 +29,11 @@
 /* Without feature-rx-notify the frontend never tells us it posted RX
  * buffers: poll for them at this period while packets wait. */
 #define RX_NO_NOTIFY_POLL_MS 1
+/* TX stopped consuming because the queue's packet pool is empty: buffers
+ * come back as other queues deliver (no callback tells us), so look again
+ * after this long instead of spinning on the unconsumed requests. Short:
+ * at ~1 Mpps a receiver frees a hundred buffers meanwhile. */
+#define TX_POOL_RETRY_NS 100000
 
 void nbd_queue_wake(struct nbd_queue *q)
 {
@@ -66,24 +71,35 @@ static unsigned do_work(struct nbd_queue *q)
     return work;
 }
 
-static int sleep_timeout_ms(struct nbd_queue *q)
+/* How long the worker may sleep (ns), -1 = until an event. */
+static int64_t sleep_timeout_ns(struct nbd_queue *q)
 {
     struct nbd_vif *vif = q->vif;
-    int timeout = -1;
+    int64_t timeout = -1;
     unsigned queued;
 
     pthread_mutex_lock(&q->backlog.lock);
     queued = q->backlog.count;
     pthread_mutex_unlock(&q->backlog.lock);
     if (queued)
-        timeout = vif->fe.rx_notify ? RX_HOUSEKEEPING_MS : RX_NO_NOTIFY_POLL_MS;
+        timeout = (int64_t)(vif->fe.rx_notify ? RX_HOUSEKEEPING_MS : RX_NO_NOTIFY_POLL_MS) * 1000000;
+    if (q->tx_pool_starved && (timeout < 0 || TX_POOL_RETRY_NS < timeout))
+        timeout = TX_POOL_RETRY_NS;
     if (q->tx_wait_until_ns) {
         uint64_t now = nbd_now_ns();
-        int ms = q->tx_wait_until_ns > now ? (int)((q->tx_wait_until_ns - now + 999999) / 1000000) : 0;
-        if (timeout < 0 || ms < timeout)
-            timeout = ms;
+        int64_t ns = q->tx_wait_until_ns > now ? (int64_t)(q->tx_wait_until_ns - now) : 0;
+        if (timeout < 0 || ns < timeout)
+            timeout = ns;
     }
     return timeout;
+}
+
+/* epoll_wait with a nanosecond timeout (-1 = none). */
+static int wait_events(int ep, struct epoll_event *ev, int max, int64_t timeout_ns)
+{
+    struct timespec ts = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
+
+    return epoll_pwait2(ep, ev, max, timeout_ns < 0 ? NULL : &ts, NULL);
 }
 
 static void pin(struct nbd_queue *q)
@@ -171,7 +187,7 @@ static void *worker_main(void *arg)
             atomic_store(&q->sleeping, false);
             continue;
         }
-        int n = epoll_wait(ep, ev, 2, sleep_timeout_ms(q));
+        int n = wait_events(ep, ev, 2, sleep_timeout_ns(q));
         atomic_store(&q->sleeping, false);
         for (int i = 0; i < n; i++) {
             if (ev[i].data.u32 == 0) {
