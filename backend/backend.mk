@@ -53,8 +53,10 @@ $(O)/tests/test_backend_xenbus: $(O)/tests/backend/test_backend_xenbus.o $(BACKE
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
 TESTS += $(O)/tests/test_backend_xenbus
 
+# The scripted raw netfront the feature, static-grant and TX-batch tests drive.
+BACKEND_RAW_FRONT := $(O)/tests/backend/raw_front.o
 # Control ring, multicast control, rogue producer, mode switch: raw frontend.
-$(O)/tests/test_backend_features: $(O)/tests/backend/test_backend_features.o $(BACKEND_TESTENV) $(O)/backend/vif_nodes.o \
+$(O)/tests/test_backend_features: $(O)/tests/backend/test_backend_features.o $(BACKEND_TESTENV) $(BACKEND_RAW_FRONT) $(O)/backend/vif_nodes.o \
 		$(O)/backend/ctl_client.o $(O)/libtestlib.a $(O)/libbackend_pure.a \
 		| $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
@@ -67,13 +69,13 @@ $(O)/libbackend.a: $(SGRANT_OBJS)
 ALL_OBJS += $(SGRANT_OBJS)
 # Static grants and the carrier key against raw frontends (emulator).
 $(O)/tests/test_backend_static_grants: $(O)/tests/backend/test_backend_static_grants.o \
-		$(BACKEND_TESTENV) $(O)/backend/vif_nodes.o $(O)/backend/ctl_client.o $(O)/libtestlib.a \
+		$(BACKEND_TESTENV) $(BACKEND_RAW_FRONT) $(O)/backend/vif_nodes.o $(O)/backend/ctl_client.o $(O)/libtestlib.a \
 		$(O)/libbackend_pure.a | $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
 TESTS += $(O)/tests/test_backend_static_grants
 # TX grant-copy batching and pool back-pressure against raw frontends (emulator).
 $(O)/tests/test_backend_tx_batch: $(O)/tests/backend/test_backend_tx_batch.o \
-		$(BACKEND_TESTENV) $(O)/backend/vif_nodes.o $(O)/backend/ctl_client.o $(O)/libtestlib.a \
+		$(BACKEND_TESTENV) $(BACKEND_RAW_FRONT) $(O)/backend/vif_nodes.o $(O)/backend/ctl_client.o $(O)/libtestlib.a \
 		$(O)/libbackend_pure.a | $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
 TESTS += $(O)/tests/test_backend_tx_batch

@@ -9,8 +9,13 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 
 #include "backend/ctl_client.h"
+#include "backend/vif_nodes.h"
 #include "tests/lib/simenv.h"
 
 uint64_t nbd_test_now_ms(void)
@@ -63,6 +68,15 @@ json_t *nbd_test_vif(struct nbd_testenv *t, const char *name)
             found = json_incref(v);
     json_decref(r);
     return found;
+}
+
+long long nbd_test_vif_counter(struct nbd_testenv *t, const char *name, const char *counter)
+{
+    json_t *v = nbd_test_vif(t, name);
+    long long c = v ? json_integer_value(json_object_get(json_object_get(v, "totals"), counter)) : -1;
+
+    json_decref(v);
+    return c;
 }
 
 bool nbd_test_wait_vif_gone(struct nbd_testenv *t, const char *name)
@@ -155,4 +169,35 @@ void nbd_testenv_stop(struct nbd_testenv *t)
         xs_close(t->xsh);
     simenv_stop(t->env);
     free(t);
+}
+
+void nbd_test_pipes_open(int ready[2], int go[2])
+{
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(go), 0);
+}
+
+void nbd_test_pipes_close(int ready[2], int go[2])
+{
+    close(ready[0]);
+    close(ready[1]);
+    close(go[0]);
+    close(go[1]);
+}
+
+void nbd_test_add_vif(struct nbd_testenv *t, unsigned domid, const char *bridge)
+{
+    struct nbd_vif_spec spec = { .domid = domid, .devid = 0, .mtu = 1500,
+                                 .mac = { 0x00, 0x16, 0x3e, 0, 0, (uint8_t)domid } };
+    char err[256];
+
+    snprintf(spec.bridge, sizeof(spec.bridge), "%s", bridge);
+    if (nbd_vif_nodes_add(t->xsh, &spec, err, sizeof(err)))
+        fprintf(stderr, "vif-add: %s\n", err);
+}
+
+int nbd_testenv_teardown(void **state)
+{
+    nbd_testenv_stop(*state);
+    return 0;
 }

@@ -42,7 +42,26 @@ bool nbd_test_wait_be_state(struct xs_handle *xsh, unsigned domid, unsigned devi
 json_t *nbd_test_call(struct nbd_testenv *t, json_t *req);
 /* The vif object from "stats" (new reference) or NULL. */
 json_t *nbd_test_vif(struct nbd_testenv *t, const char *name);
+/* One of the vif's "totals" counters, or -1 when the vif is not listed. */
+long long nbd_test_vif_counter(struct nbd_testenv *t, const char *name, const char *counter);
 /* Waits until netbackd no longer lists the vif. */
 bool nbd_test_wait_vif_gone(struct nbd_testenv *t, const char *name);
+
+/* Adds vif<domid>.0 (MTU 1500, MAC 00:16:3e:00:00:<domid>) on bridge;
+ * a failure is printed and shows later as a vif that never connects. */
+void nbd_test_add_vif(struct nbd_testenv *t, unsigned domid, const char *bridge);
+/* A cmocka teardown stopping the nbd_testenv in *state (NULL is fine). */
+int nbd_testenv_teardown(void **state);
+
+/* Opens a cmocka test whose setup left its nbd_testenv in *state: binds
+ * it to w, or skips when the emulator or netbackd was unavailable. */
+#define NBD_TEST_NEED_WORLD(state) \
+    struct nbd_testenv *w = *(state); \
+    if (!w) { skip(); return; }
+
+/* A guest/parent handshake: opens two pipes (asserting success) and
+ * closes all four ends. */
+void nbd_test_pipes_open(int ready[2], int go[2]);
+void nbd_test_pipes_close(int ready[2], int go[2]);
 
 #endif

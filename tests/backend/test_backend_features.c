@@ -29,6 +29,7 @@
 #include "backend/ctl_client.h"
 #include "backend/vif_nodes.h"
 #include "tests/backend/nbd_testenv.h"
+#include "tests/backend/raw_front.h"
 #include "tests/lib/simenv.h"
 
 
@@ -37,118 +38,12 @@
 #define DRAIN_MS 3000   /* and its rx_drain_timeout_ms */
 
 
-static long long vif_counter(struct nbd_testenv *w, const char *name, const char *counter)
-{
-    json_t *v = nbd_test_vif(w, name);
-    long long c = v ? json_integer_value(json_object_get(json_object_get(v, "totals"), counter)) : -1;
-
-    json_decref(v);
-    return c;
-}
-
-/* ---- the raw frontend ---- */
-
-struct raw_fe {
-    struct xs_handle *xsh;
-    xengntshr_handle *xgs;
-    xenevtchn_handle *xce;
-    unsigned domid, devid;
-    void *pages;                 /* tx, rx, ctrl, then NR_PAGES - 3 data pages */
-    uint32_t refs[NR_PAGES];
-    evtchn_port_t port, ctrl_port;
-    netif_tx_front_ring_t tx;
-    netif_rx_front_ring_t rx;
-    xen_netif_ctrl_front_ring_t ctrl;
-};
-
-static void fe_write(struct raw_fe *f, const char *key, const char *fmt, ...)
-{
-    char path[160], val[64];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(val, sizeof(val), fmt, ap);
-    va_end(ap);
-    snprintf(path, sizeof(path), "/local/domain/%u/device/vif/%u/%s", f->domid, f->devid, key);
-    xs_write(f->xsh, XBT_NULL, path, val, (unsigned)strlen(val));
-}
-
-static void *fe_page(struct raw_fe *f, unsigned i)
-{
-    return (char *)f->pages + (size_t)i * 4096;
-}
+/* ---- the raw frontend (tests/backend/raw_front.c) ---- */
 
 static int fe_connect(struct raw_fe *f, bool ctrl, bool mcast)
 {
-    int p;
-
-    f->xsh = xs_open(0);
-    f->xgs = xengntshr_open(NULL, 0);
-    f->xce = xenevtchn_open(NULL, 0);
-    if (!f->xsh || !f->xgs || !f->xce)
-        return 2;
-    if (!nbd_test_wait_be_state(f->xsh, f->domid, f->devid, XenbusStateInitWait))
-        return 3;
-    if (!(f->pages = xengntshr_share_pages(f->xgs, 0, NR_PAGES, f->refs, 1)))
-        return 4;
-    netif_tx_sring_t *txs = f->pages;
-    netif_rx_sring_t *rxs = (void *)((char *)f->pages + 4096);
-    xen_netif_ctrl_sring_t *cs = (void *)((char *)f->pages + 8192);
-    SHARED_RING_INIT(txs);
-    SHARED_RING_INIT(rxs);
-    SHARED_RING_INIT(cs);
-    FRONT_RING_INIT(&f->tx, txs, 4096);
-    FRONT_RING_INIT(&f->rx, rxs, 4096);
-    FRONT_RING_INIT(&f->ctrl, cs, 4096);
-    if ((p = xenevtchn_bind_unbound_port(f->xce, 0)) < 0)
-        return 5;
-    f->port = (evtchn_port_t)p;
-    fe_write(f, "tx-ring-ref", "%u", f->refs[0]);
-    fe_write(f, "rx-ring-ref", "%u", f->refs[1]);
-    fe_write(f, "event-channel", "%u", f->port);
-    if (ctrl) {
-        if ((p = xenevtchn_bind_unbound_port(f->xce, 0)) < 0)
-            return 6;
-        f->ctrl_port = (evtchn_port_t)p;
-        fe_write(f, "ctrl-ring-ref", "%u", f->refs[2]);
-        fe_write(f, "event-channel-ctrl", "%u", f->ctrl_port);
-    }
-    if (mcast)
-        fe_write(f, "request-multicast-control", "1");
-    fe_write(f, "request-rx-copy", "1");
-    fe_write(f, "feature-rx-notify", "1");
-    fe_write(f, "feature-sg", "1");
-    fe_write(f, "state", "4");
-    return nbd_test_wait_be_state(f->xsh, f->domid, f->devid, XenbusStateConnected) ? 0 : 7;
-}
-
-/* Sends one control request and waits for its response. */
-static int ctrl_call(struct raw_fe *f, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2,
-                     struct xen_netif_ctrl_response *out)
-{
-    static uint16_t next_id = 1;
-    struct xen_netif_ctrl_request *req = RING_GET_REQUEST(&f->ctrl, f->ctrl.req_prod_pvt);
-    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
-    int notify;
-
-    req->id = next_id++;
-    req->type = type;
-    req->data[0] = d0;
-    req->data[1] = d1;
-    req->data[2] = d2;
-    f->ctrl.req_prod_pvt++;
-    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->ctrl, notify);
-    if (notify)
-        xenevtchn_notify(f->xce, f->ctrl_port);
-    while (!RING_HAS_UNCONSUMED_RESPONSES(&f->ctrl)) {
-        if (nbd_test_now_ms() > deadline)
-            return -ETIMEDOUT;
-        usleep(1000);
-    }
-    xen_rmb();
-    *out = *RING_GET_RESPONSE(&f->ctrl, f->ctrl.rsp_cons);
-    f->ctrl.rsp_cons++;
-    return out->id == req->id ? 0 : -EPROTO;
+    return raw_fe_connect(f, NR_PAGES, RAW_FE_CTRL_RING | RAW_FE_SG | (ctrl ? RAW_FE_CTRL : 0) |
+                                           (mcast ? RAW_FE_MCAST : 0));
 }
 
 /* Queues an MCAST_ADD/DEL (a dummy request plus the extra), pushes. */
@@ -192,17 +87,6 @@ static int tx_responses(struct raw_fe *f, unsigned n, int16_t *status)
     return 0;
 }
 
-static void fe_close(struct raw_fe *f)
-{
-    fe_write(f, "state", "6");
-    nbd_test_wait_be_state(f->xsh, f->domid, f->devid, XenbusStateClosed);
-    if (f->pages)
-        xengntshr_unshare(f->xgs, f->pages, NR_PAGES);
-    xenevtchn_close(f->xce);
-    xengntshr_close(f->xgs);
-    xs_close(f->xsh);
-}
-
 /* ---- guests ---- */
 
 static int guest_ctrl(void *arg)
@@ -215,47 +99,47 @@ static int guest_ctrl(void *arg)
     if ((rc = fe_connect(&f, true, false)))
         return rc;
     /* no algorithm yet: hashing is not on (netif.h) */
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_HASH_FLAGS, 0, 0, 0, &r) ||
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_HASH_FLAGS, 0, 0, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED)
         return 20;
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM,
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM,
                   XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
         return 21;
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_HASH_FLAGS, 0, 0, 0, &r) ||
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_HASH_FLAGS, 0, 0, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_SUCCESS ||
         r.data != (XEN_NETIF_CTRL_HASH_TYPE_IPV4 | XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP |
                    XEN_NETIF_CTRL_HASH_TYPE_IPV6 | XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP))
         return 29;
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS, XEN_NETIF_CTRL_HASH_TYPE_IPV4, 0, 0, &r) ||
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS, XEN_NETIF_CTRL_HASH_TYPE_IPV4, 0, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
         return 22;
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING_SIZE, 8, 0, 0, &r) ||
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING_SIZE, 8, 0, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
         return 23;
     /* a mapping entry naming a queue that doesn't exist (XSA-270): the
      * table page holds queue 1, the vif has one queue */
     uint32_t *table = (uint32_t *)((char *)f.pages + 3 * 4096);
     table[0] = 1;
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, f.refs[3], 1, 0, &r) ||
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, f.refs[3], 1, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
         return 24;
     table[0] = 0;
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, f.refs[3], 1, 0, &r) ||
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, f.refs[3], 1, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
         return 25;
     /* offset + length past the table */
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, f.refs[3], 2, 7, &r) ||
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING, f.refs[3], 2, 7, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
         return 26;
     /* static grants are offered (test_backend_static_grants.c uses them) */
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, 0, 0, 0, &r) ||
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, 0, 0, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_SUCCESS || r.data != 512)
         return 27;
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_INVALID, 0, 0, 0, &r) ||
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_INVALID, 0, 0, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED)
         return 28;
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -288,7 +172,7 @@ static int guest_mcast(void *arg)
     mcast_request(&f, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, extra);
     if (tx_responses(&f, 2, st) || st[0] != NETIF_RSP_OKAY)
         return 33;
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -306,22 +190,6 @@ static int guest_rogue(void *arg)
     /* stay until the test has seen the verdict */
     sleep(30);
     return 0;
-}
-
-/* Posts RX buffers on data pages first..first+n-1. */
-static void post_rx(struct raw_fe *f, unsigned first, unsigned n)
-{
-    int notify;
-
-    for (unsigned i = 0; i < n; i++) {
-        netif_rx_request_t *req = RING_GET_REQUEST(&f->rx, f->rx.req_prod_pvt);
-        req->id = (uint16_t)(first + i);
-        req->gref = f->refs[first + i];
-        f->rx.req_prod_pvt++;
-    }
-    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->rx, notify);
-    if (notify)
-        xenevtchn_notify(f->xce, f->port);
 }
 
 struct stall_sync {
@@ -342,10 +210,10 @@ static int guest_stalled(void *arg)
 
     if ((rc = fe_connect(&f, false, false)))
         return rc;
-    post_rx(&f, 3, 1);
+    raw_fe_post_rx(&f, 3, 1);
     if (read(sync->go[0], &c, 1) != 1)
         return 40;
-    post_rx(&f, 4, 1);
+    raw_fe_post_rx(&f, 4, 1);
     deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
     while (f.rx.sring->rsp_prod - f.rx.rsp_cons < 2) {
         if (nbd_test_now_ms() > deadline)
@@ -360,10 +228,10 @@ static int guest_stalled(void *arg)
         (r1.flags & NETRXF_more_data))
         return 42;
     /* the frame arrived whole: check its first and last bytes */
-    const uint8_t *p0 = fe_page(&f, 3), *p1 = fe_page(&f, 4);
+    const uint8_t *p0 = raw_fe_page(&f, 3), *p1 = raw_fe_page(&f, 4);
     if (p0[0] != 0xff || p0[6] != 0x00 || p0[11] != 5 || p1[BIG_FRAME - 4096 - 1] != 0xa5)
         return 43;
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -376,7 +244,7 @@ static int guest_big_sender(void *arg)
 
     if ((rc = fe_connect(&f, false, false)))
         return rc;
-    uint8_t *a = fe_page(&f, 3), *b = fe_page(&f, 4);
+    uint8_t *a = raw_fe_page(&f, 3), *b = raw_fe_page(&f, 4);
     memset(a, 0xa5, 4096);
     memset(b, 0xa5, 4096);
     memset(a, 0xff, 6);
@@ -396,7 +264,7 @@ static int guest_big_sender(void *arg)
         xenevtchn_notify(f.xce, f.port);
     if (tx_responses(&f, 2, st) || st[0] != NETIF_RSP_OKAY || st[1] != NETIF_RSP_OKAY)
         return 50;
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -412,54 +280,38 @@ static int setup(void **state)
              "netbackd: { rx_stall_timeout_ms = %d; rx_drain_timeout_ms = %d; };\n",
              STALL_MS, DRAIN_MS);
     *state = t = nbd_testenv_start(10, args, conf);
-    for (unsigned d = 1; t && d <= 10; d++) {
-        struct nbd_vif_spec spec = { .domid = d, .devid = 0, .mtu = 1500,
-                                     .mac = { 0x00, 0x16, 0x3e, 0, 0, (uint8_t)d } };
-        char err[256];
-        snprintf(spec.bridge, sizeof(spec.bridge), "xenbr0");
-        if (nbd_vif_nodes_add(t->xsh, &spec, err, sizeof(err)))
-            fprintf(stderr, "vif-add: %s\n", err);
-    }
+    for (unsigned d = 1; t && d <= 10; d++)
+        nbd_test_add_vif(t, d, "xenbr0");
     return 0;
 }
-
-static int teardown(void **state)
-{
-    nbd_testenv_stop(*state);
-    return 0;
-}
-
-#define NEED_WORLD(state) \
-    struct nbd_testenv *w = *(state); \
-    if (!w) { skip(); return; }
 
 /* ---- tests ---- */
 
 static void nbd_ctrl_poll_hash_requests_and_bounds(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     pid_t g = simenv_spawn(w->env, 1, guest_ctrl, NULL);
 
     assert_true(g > 0);
     assert_int_equal(simenv_wait(g), 0);
-    assert_int_equal(vif_counter(w, "vif1.0", "ctrl_requests"), 10);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "ctrl_requests"), 10);
 }
 
 static void nbd_tx_burst_multicast_subscriptions(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     pid_t g = simenv_spawn(w->env, 2, guest_mcast, NULL);
 
     assert_true(g > 0);
     assert_int_equal(simenv_wait(g), 0);
-    assert_int_equal(vif_counter(w, "vif2.0", "mcast_add"), 66);
-    assert_int_equal(vif_counter(w, "vif2.0", "mcast_del"), 1);
-    assert_int_equal(vif_counter(w, "vif2.0", "mcast_overflow"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "mcast_add"), 66);
+    assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "mcast_del"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "mcast_overflow"), 1);
 }
 
 static void nbd_tx_burst_rogue_producer_disables_only_that_vif(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     pid_t g = simenv_spawn(w->env, 3, guest_rogue, NULL);
     json_t *v = NULL;
 
@@ -494,7 +346,7 @@ static void nbd_tx_burst_rogue_producer_disables_only_that_vif(void **state)
 
 static void nbd_vif_set_mode_from_control_socket(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     json_t *req = json_pack("{s:s,s:s,s:s}", "cmd", "set-mode", "vif", "all", "mode", "poll");
     json_t *r = nbd_ctl_call(w->ctl, req), *v;
 
@@ -546,7 +398,7 @@ static bool port_link(struct nbd_testenv *w, const char *name)
 
 static void nbd_rx_burst_stall_with_one_free_slot(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     struct stall_sync sync;
 
     assert_int_equal(pipe(sync.go), 0);
@@ -559,17 +411,17 @@ static void nbd_rx_burst_stall_with_one_free_slot(void **state)
     /* the two-slot frame waits; after the stall timeout the guest is
      * reported stalled and its carrier goes down */
     uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
-    while (vif_counter(w, "vif4.0", "rx_stalls") < 1 && nbd_test_now_ms() < deadline)
+    while (nbd_test_vif_counter(w, "vif4.0", "rx_stalls") < 1 && nbd_test_now_ms() < deadline)
         usleep(10000);
-    assert_int_equal(vif_counter(w, "vif4.0", "rx_stalls"), 1);
-    assert_int_equal(vif_counter(w, "vif4.0", "rx_packets"), 0);
+    assert_int_equal(nbd_test_vif_counter(w, "vif4.0", "rx_stalls"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif4.0", "rx_packets"), 0);
     assert_false(port_link(w, "vif4.0"));
     /* it posts a second buffer: the frame is delivered, carrier back */
     assert_int_equal(write(sync.go[1], "g", 1), 1);
     assert_int_equal(simenv_wait(rx), 0);
-    assert_int_equal(vif_counter(w, "vif4.0", "rx_packets"), 1);
-    assert_int_equal(vif_counter(w, "vif4.0", "rx_bytes"), BIG_FRAME);
-    assert_int_equal(vif_counter(w, "vif4.0", "rx_stalls"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif4.0", "rx_packets"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif4.0", "rx_bytes"), BIG_FRAME);
+    assert_int_equal(nbd_test_vif_counter(w, "vif4.0", "rx_stalls"), 1);
     close(sync.go[0]);
     close(sync.go[1]);
 }
@@ -586,14 +438,14 @@ static int guest_no_buffers(void *arg)
         return rc;
     if (read(sync->go[0], &c, 1) != 1)
         return 60;
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
 /* Packets nobody takes expire after the drain timeout (XSA-392). */
 static void nbd_rx_burst_queued_packets_expire(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     struct stall_sync sync;
 
     assert_int_equal(pipe(sync.go), 0);
@@ -604,10 +456,10 @@ static void nbd_rx_burst_queued_packets_expire(void **state)
     assert_true(tx > 0);
     assert_int_equal(simenv_wait(tx), 0);
     uint64_t deadline = nbd_test_now_ms() + DRAIN_MS + NBD_TEST_WAIT_MS;
-    while (vif_counter(w, "vif6.0", "rx_drop_expired") < 1 && nbd_test_now_ms() < deadline)
+    while (nbd_test_vif_counter(w, "vif6.0", "rx_drop_expired") < 1 && nbd_test_now_ms() < deadline)
         usleep(20000);
-    assert_int_equal(vif_counter(w, "vif6.0", "rx_drop_expired"), 1);
-    assert_int_equal(vif_counter(w, "vif6.0", "rx_packets"), 0);
+    assert_int_equal(nbd_test_vif_counter(w, "vif6.0", "rx_drop_expired"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif6.0", "rx_packets"), 0);
     assert_int_equal(write(sync.go[1], "g", 1), 1);
     assert_int_equal(simenv_wait(rx), 0);
     close(sync.go[0]);
@@ -638,8 +490,8 @@ static int receive_big(struct raw_fe *f, unsigned first_page, uint16_t headroom)
     if (r0.offset != headroom || r1.offset != headroom || r0.status != (int16_t)room ||
         r1.status != (int16_t)(BIG_FRAME - room) || !(r0.flags & NETRXF_more_data))
         return 2;
-    const uint8_t *p0 = (uint8_t *)fe_page(f, first_page) + headroom;
-    const uint8_t *p1 = (uint8_t *)fe_page(f, first_page + 1) + headroom;
+    const uint8_t *p0 = (uint8_t *)raw_fe_page(f, first_page) + headroom;
+    const uint8_t *p1 = (uint8_t *)raw_fe_page(f, first_page + 1) + headroom;
     if (p0[0] != 0xff || p0[12] != 0x88 || p0[room - 1] != 0xa5 || p1[BIG_FRAME - room - 1] != 0xa5)
         return 3;
     return 0;
@@ -654,37 +506,37 @@ static int guest_xdp(void *arg)
     int rc;
 
     f.xsh = xs_open(0);
-    fe_write(&f, "xdp-headroom", "200");
+    raw_fe_write(&f, "xdp-headroom", "200");
     xs_close(f.xsh);
     if ((rc = fe_connect(&f, false, false)))
         return rc;
-    post_rx(&f, 3, 2);
+    raw_fe_post_rx(&f, 3, 2);
     if (read(sync->go[0], &c, 1) != 1)
         return 70;
     if ((rc = receive_big(&f, 3, 200)))
         return 70 + rc;
     /* Reconfiguring: new headroom, backend answers Reconfigured */
-    fe_write(&f, "xdp-headroom", "64");
-    fe_write(&f, "state", "%d", XenbusStateReconfiguring);
+    raw_fe_write(&f, "xdp-headroom", "64");
+    raw_fe_write(&f, "state", "%d", XenbusStateReconfiguring);
     if (!nbd_test_wait_be_state(f.xsh, 8, 0, XenbusStateReconfigured))
         return 80;
-    fe_write(&f, "state", "%d", XenbusStateConnected);
+    raw_fe_write(&f, "state", "%d", XenbusStateConnected);
     if (!nbd_test_wait_be_state(f.xsh, 8, 0, XenbusStateConnected))
         return 81;
-    post_rx(&f, 3, 2);
+    raw_fe_post_rx(&f, 3, 2);
     if (write(sync->ready[1], "r", 1) != 1)   /* tell the parent we are ready again */
         return 82;
     if (read(sync->go[0], &c, 1) != 1)
         return 83;
     if ((rc = receive_big(&f, 3, 64)))
         return 90 + rc;
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
 static void nbd_rx_burst_xdp_headroom_and_reconfigure(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     struct xdp_sync sync;
     char c;
 
@@ -727,5 +579,5 @@ int main(void)
         cmocka_unit_test(nbd_rx_burst_xdp_headroom_and_reconfigure),
         cmocka_unit_test(nbd_vif_set_mode_from_control_socket),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, nbd_testenv_teardown);
 }

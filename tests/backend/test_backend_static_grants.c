@@ -30,6 +30,7 @@
 
 #include "backend/vif_nodes.h"
 #include "tests/backend/nbd_testenv.h"
+#include "tests/backend/raw_front.h"
 #include "tests/lib/simenv.h"
 
 #define NR_PAGES 12      /* tx, rx, ctrl, gref list, then 8 data pages */
@@ -45,15 +46,6 @@ enum {   /* domains, one per role */
     DOM_SENDER = 9, NR_DOMS = 9,
 };
 
-static long long vif_counter(struct nbd_testenv *w, const char *name, const char *counter)
-{
-    json_t *v = nbd_test_vif(w, name);
-    long long c = v ? json_integer_value(json_object_get(json_object_get(v, "totals"), counter)) : -1;
-
-    json_decref(v);
-    return c;
-}
-
 static char *vif_str(struct nbd_testenv *w, const char *name, const char *key)
 {
     json_t *v = nbd_test_vif(w, name);
@@ -64,120 +56,16 @@ static char *vif_str(struct nbd_testenv *w, const char *name, const char *key)
     return out;
 }
 
-/* ---- the raw frontend ---- */
-
-struct raw_fe {
-    struct xs_handle *xsh;
-    xengntshr_handle *xgs;
-    xenevtchn_handle *xce;
-    unsigned domid;
-    void *pages;
-    uint32_t refs[NR_PAGES];
-    evtchn_port_t port, ctrl_port;
-    netif_tx_front_ring_t tx;
-    netif_rx_front_ring_t rx;
-    xen_netif_ctrl_front_ring_t ctrl;
-    uint16_t next_ctrl_id;
-};
-
-static void fe_write(struct raw_fe *f, const char *key, const char *fmt, ...)
-{
-    char path[160], val[64];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(val, sizeof(val), fmt, ap);
-    va_end(ap);
-    snprintf(path, sizeof(path), "/local/domain/%u/device/vif/0/%s", f->domid, key);
-    xs_write(f->xsh, XBT_NULL, path, val, (unsigned)strlen(val));
-}
-
-static uint8_t *fe_page(struct raw_fe *f, unsigned i)
-{
-    return (uint8_t *)f->pages + (size_t)i * 4096;
-}
+/* ---- the raw frontend (tests/backend/raw_front.c) ---- */
 
 static int fe_connect(struct raw_fe *f, bool ctrl)
 {
-    int p;
-
-    f->xsh = xs_open(0);
-    f->xgs = xengntshr_open(NULL, 0);
-    f->xce = xenevtchn_open(NULL, 0);
-    if (!f->xsh || !f->xgs || !f->xce)
-        return 2;
-    if (!nbd_test_wait_be_state(f->xsh, f->domid, 0, XenbusStateInitWait))
-        return 3;
-    if (!(f->pages = xengntshr_share_pages(f->xgs, 0, NR_PAGES, f->refs, 1)))
-        return 4;
-    netif_tx_sring_t *txs = f->pages;
-    netif_rx_sring_t *rxs = (void *)fe_page(f, 1);
-    xen_netif_ctrl_sring_t *cs = (void *)fe_page(f, 2);
-    SHARED_RING_INIT(txs);
-    SHARED_RING_INIT(rxs);
-    SHARED_RING_INIT(cs);
-    FRONT_RING_INIT(&f->tx, txs, 4096);
-    FRONT_RING_INIT(&f->rx, rxs, 4096);
-    FRONT_RING_INIT(&f->ctrl, cs, 4096);
-    if ((p = xenevtchn_bind_unbound_port(f->xce, 0)) < 0)
-        return 5;
-    f->port = (evtchn_port_t)p;
-    fe_write(f, "tx-ring-ref", "%u", f->refs[0]);
-    fe_write(f, "rx-ring-ref", "%u", f->refs[1]);
-    fe_write(f, "event-channel", "%u", f->port);
-    if (ctrl) {
-        if ((p = xenevtchn_bind_unbound_port(f->xce, 0)) < 0)
-            return 6;
-        f->ctrl_port = (evtchn_port_t)p;
-        fe_write(f, "ctrl-ring-ref", "%u", f->refs[2]);
-        fe_write(f, "event-channel-ctrl", "%u", f->ctrl_port);
-    }
-    fe_write(f, "request-rx-copy", "1");
-    fe_write(f, "feature-rx-notify", "1");
-    fe_write(f, "feature-sg", "1");
-    fe_write(f, "state", "4");
-    return nbd_test_wait_be_state(f->xsh, f->domid, 0, XenbusStateConnected) ? 0 : 7;
-}
-
-static void fe_close(struct raw_fe *f)
-{
-    fe_write(f, "state", "6");
-    nbd_test_wait_be_state(f->xsh, f->domid, 0, XenbusStateClosed);
-    if (f->pages)
-        xengntshr_unshare(f->xgs, f->pages, NR_PAGES);
-    xenevtchn_close(f->xce);
-    xengntshr_close(f->xgs);
-    xs_close(f->xsh);
-}
-
-/* One control request, answered synchronously; -1 on timeout. */
-static int ctrl_call(struct raw_fe *f, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2,
-                     struct xen_netif_ctrl_response *out)
-{
-    struct xen_netif_ctrl_request *req = RING_GET_REQUEST(&f->ctrl, f->ctrl.req_prod_pvt);
-    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
-    uint16_t id = ++f->next_ctrl_id;
-    int notify;
-
-    *req = (struct xen_netif_ctrl_request){ .id = id, .type = type, .data = { d0, d1, d2 } };
-    f->ctrl.req_prod_pvt++;
-    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->ctrl, notify);
-    if (notify)
-        xenevtchn_notify(f->xce, f->ctrl_port);
-    while (!RING_HAS_UNCONSUMED_RESPONSES(&f->ctrl)) {
-        if (nbd_test_now_ms() > deadline)
-            return -1;
-        usleep(1000);
-    }
-    xen_rmb();
-    *out = *RING_GET_RESPONSE(&f->ctrl, f->ctrl.rsp_cons);
-    f->ctrl.rsp_cons++;
-    return out->id == id ? 0 : -1;
+    return raw_fe_connect(f, NR_PAGES, RAW_FE_CTRL_RING | RAW_FE_SG | (ctrl ? RAW_FE_CTRL : 0));
 }
 
 static struct xen_netif_gref *gref_list(struct raw_fe *f)
 {
-    return (struct xen_netif_gref *)fe_page(f, LIST_PAGE);
+    return (struct xen_netif_gref *)raw_fe_page(f, LIST_PAGE);
 }
 
 /* ADD or DEL of refs[] (flags 0) for queue 0; returns the response. */
@@ -188,7 +76,7 @@ static int gref_op(struct raw_fe *f, uint16_t type, const uint32_t *refs, unsign
 
     for (unsigned i = 0; i < n; i++)
         l[i] = (struct xen_netif_gref){ .ref = refs[i], .flags = 0, .status = 0xeeee };
-    return ctrl_call(f, type, 0, f->refs[LIST_PAGE], n, r);
+    return raw_fe_ctrl_call(f, type, 0, f->refs[LIST_PAGE], n, r);
 }
 
 /* Registers data pages first..first+n-1 as static grants. */
@@ -196,28 +84,13 @@ static int register_pages(struct raw_fe *f, unsigned first, unsigned n)
 {
     struct xen_netif_ctrl_response r;
 
-    if (ctrl_call(f, XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, 0, 0, 0, &r) ||
+    if (raw_fe_ctrl_call(f, XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, 0, 0, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_SUCCESS || r.data != 512)
         return 1;
     if (gref_op(f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, &f->refs[first], n, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
         return 2;
     return 0;
-}
-
-static void post_rx(struct raw_fe *f, unsigned first, unsigned n)
-{
-    int notify;
-
-    for (unsigned i = 0; i < n; i++) {
-        netif_rx_request_t *req = RING_GET_REQUEST(&f->rx, f->rx.req_prod_pvt);
-        req->id = (uint16_t)(first + i);
-        req->gref = f->refs[first + i];
-        f->rx.req_prod_pvt++;
-    }
-    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->rx, notify);
-    if (notify)
-        xenevtchn_notify(f->xce, f->port);
 }
 
 /* Fills len bytes of a broadcast frame from mac_last at p (seeded pattern). */
@@ -277,7 +150,7 @@ static int receive_one(struct raw_fe *f, uint32_t len, uint8_t mac_last, uint8_t
         r.id >= NR_PAGES || r.offset + len > 4096)
         return 2;
     make_frame(want, len, mac_last, seed);
-    return memcmp(fe_page(f, r.id) + r.offset, want, len) ? 3 : 0;
+    return memcmp(raw_fe_page(f, r.id) + r.offset, want, len) ? 3 : 0;
 }
 
 /* Inode of the memory file behind our own shared pages (for the parent's
@@ -355,17 +228,17 @@ static int guest_static(void *arg)
         return rc;
     if ((rc = register_pages(&f, DATA0, 6)))
         return 10 + rc;
-    post_rx(&f, 8, 2);
+    raw_fe_post_rx(&f, 8, 2);
     if (write(s->ready[1], "r", 1) != 1)
         return 13;
     if ((rc = receive_one(&f, 1000, DOM_PLAIN, 0x21)))
         return 20 + rc;
-    make_frame(fe_page(&f, 5) + 100, 700, DOM_STATIC, 0x42);
+    make_frame(raw_fe_page(&f, 5) + 100, 700, DOM_STATIC, 0x42);
     if ((rc = send_one(&f, 5, 100, 700)) != NETIF_RSP_OKAY)
         return 30;
     if (!wait_byte(s->go[0]))
         return 31;
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -378,13 +251,13 @@ static int guest_plain(void *arg)
 
     if ((rc = fe_connect(&f, false)))
         return rc;
-    post_rx(&f, 8, 2);
-    make_frame(fe_page(&f, 4), 1000, DOM_PLAIN, 0x21);
+    raw_fe_post_rx(&f, 8, 2);
+    make_frame(raw_fe_page(&f, 4), 1000, DOM_PLAIN, 0x21);
     if (send_one(&f, 4, 0, 1000) != NETIF_RSP_OKAY)
         return 40;
     if ((rc = receive_one(&f, 700, DOM_STATIC, 0x42)))
         return 40 + rc;
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -402,11 +275,11 @@ static int guest_hostile(void *arg)
         return rc;
     l = gref_list(&f);
     /* queue index past the vif's one queue */
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, 1, 0, 0, &r) ||
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, 1, 0, 0, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
         return 10;
     /* a list longer than its page (513 entries): refused before any map */
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, 0, f.refs[LIST_PAGE], 513, &r) ||
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, 0, f.refs[LIST_PAGE], 513, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
         return 11;
     /* two real pages fit; then 511 more exceed the room left (510) */
@@ -444,7 +317,7 @@ static int guest_hostile(void *arg)
         r.status != XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER)
         return 18;
     l[0] = (struct xen_netif_gref){ .ref = ro_ref, .flags = XEN_NETIF_CTRLF_GREF_readonly };
-    if (ctrl_call(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, 0, f.refs[LIST_PAGE], 1, &r) ||
+    if (raw_fe_ctrl_call(&f, XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, 0, f.refs[LIST_PAGE], 1, &r) ||
         r.status != XEN_NETIF_CTRL_STATUS_SUCCESS)
         return 19;
     /* DEL: an unknown ref gets its own error, the known ones go */
@@ -463,11 +336,11 @@ static int guest_hostile(void *arg)
     /* still a working vif: a frame from a re-registered page goes out */
     if (register_pages(&f, DATA0, 1))
         return 22;
-    make_frame(fe_page(&f, DATA0), 60, DOM_HOSTILE, 1);
+    make_frame(raw_fe_page(&f, DATA0), 60, DOM_HOSTILE, 1);
     if (send_one(&f, DATA0, 0, 60) != NETIF_RSP_OKAY)
         return 23;
     xengntshr_unshare(f.xgs, ro, 1);
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -482,7 +355,7 @@ static int guest_cross_page(void *arg)
         return rc;
     if (arg && register_pages(&f, DATA0, 1))
         return 10;
-    make_frame(fe_page(&f, DATA0) + 4000, 96, (uint8_t)f.domid, 3);
+    make_frame(raw_fe_page(&f, DATA0) + 4000, 96, (uint8_t)f.domid, 3);
     netif_tx_request_t *r = RING_GET_REQUEST(&f.tx, f.tx.req_prod_pvt);
     *r = (netif_tx_request_t){ .gref = f.refs[DATA0], .offset = 4000, .id = 0, .size = 200 };
     f.tx.req_prod_pvt++;
@@ -514,7 +387,7 @@ static int guest_register_and_wait(void *arg)
     }
     if (!wait_byte(s->go[0]))
         return 14;
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -529,10 +402,10 @@ static int guest_stalled(void *arg)
 
     if ((rc = fe_connect(&f, false)))
         return rc;
-    post_rx(&f, DATA0, 1);
+    raw_fe_post_rx(&f, DATA0, 1);
     if (!wait_byte(s->go[0]))
         return 40;
-    post_rx(&f, DATA0 + 1, 1);
+    raw_fe_post_rx(&f, DATA0 + 1, 1);
     deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
     while (f.rx.sring->rsp_prod - f.rx.rsp_cons < 2) {
         if (nbd_test_now_ms() > deadline)
@@ -541,7 +414,7 @@ static int guest_stalled(void *arg)
     }
     if (!wait_byte(s->go[0]))
         return 42;
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -553,8 +426,8 @@ static int guest_big_sender(void *arg)
 
     if ((rc = fe_connect(&f, false)))
         return rc;
-    make_frame(fe_page(&f, DATA0), 4096, DOM_SENDER, 9);
-    memset(fe_page(&f, DATA0 + 1), 0xa5, 4096);
+    make_frame(raw_fe_page(&f, DATA0), 4096, DOM_SENDER, 9);
+    memset(raw_fe_page(&f, DATA0 + 1), 0xa5, 4096);
     netif_tx_request_t *r0 = RING_GET_REQUEST(&f.tx, f.tx.req_prod_pvt);
     *r0 = (netif_tx_request_t){ .gref = f.refs[DATA0], .flags = NETTXF_more_data, .id = 0,
                                 .size = BIG_FRAME };
@@ -570,7 +443,7 @@ static int guest_big_sender(void *arg)
             return 50;
         usleep(1000);
     }
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -585,54 +458,27 @@ static int setup(void **state)
     snprintf(conf, sizeof(conf), "netbackd: { rx_stall_timeout_ms = %d; };\n", STALL_MS);
     *state = t = nbd_testenv_start(NR_DOMS, args, conf);
     for (unsigned d = 1; t && d <= NR_DOMS; d++) {
-        struct nbd_vif_spec spec = { .domid = d, .devid = 0, .mtu = 1500,
-                                     .mac = { 0x00, 0x16, 0x3e, 0, 0, (uint8_t)d } };
-        char err[256];
+        char bridge[16];
         /* the two pairs share a bridge each; everyone else is alone */
         if (d == DOM_STATIC || d == DOM_PLAIN)
-            snprintf(spec.bridge, sizeof(spec.bridge), "xenbr0");
+            snprintf(bridge, sizeof(bridge), "xenbr0");
         else if (d == DOM_STALLED || d == DOM_SENDER)
-            snprintf(spec.bridge, sizeof(spec.bridge), "xenbr1");
+            snprintf(bridge, sizeof(bridge), "xenbr1");
         else
-            snprintf(spec.bridge, sizeof(spec.bridge), "lone%u", d);
-        if (nbd_vif_nodes_add(t->xsh, &spec, err, sizeof(err)))
-            fprintf(stderr, "vif-add: %s\n", err);
+            snprintf(bridge, sizeof(bridge), "lone%u", d);
+        nbd_test_add_vif(t, d, bridge);
     }
     return 0;
-}
-
-static int teardown(void **state)
-{
-    nbd_testenv_stop(*state);
-    return 0;
-}
-
-#define NEED_WORLD(state) \
-    struct nbd_testenv *w = *(state); \
-    if (!w) { skip(); return; }
-
-static void make_sync(struct sync *s)
-{
-    assert_int_equal(pipe(s->ready), 0);
-    assert_int_equal(pipe(s->go), 0);
-}
-
-static void close_sync(struct sync *s)
-{
-    close(s->ready[0]);
-    close(s->ready[1]);
-    close(s->go[0]);
-    close(s->go[1]);
 }
 
 /* ---- tests ---- */
 
 static void nbd_ctrl_poll_static_grants_traffic_both_ways(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     struct sync s;
 
-    make_sync(&s);
+    nbd_test_pipes_open(s.ready, s.go);
     pid_t st = simenv_spawn(w->env, DOM_STATIC, guest_static, &s);
     assert_true(st > 0);
     assert_true(wait_byte(s.ready[0]));
@@ -642,27 +488,27 @@ static void nbd_ctrl_poll_static_grants_traffic_both_ways(void **state)
     /* the static guest's two packets cost no grant copy: its only two are
      * the ADD list copied in and its statuses copied back (a slot may take
      * two memcpys where the packet buffer crosses a page) */
-    assert_int_equal(vif_counter(w, "vif1.0", "tx_packets"), 1);
-    assert_int_equal(vif_counter(w, "vif1.0", "rx_packets"), 1);
-    assert_true(vif_counter(w, "vif1.0", "sgrant_copies") >= 2);
-    assert_int_equal(vif_counter(w, "vif1.0", "gcopy_ops"), 2);
-    assert_int_equal(vif_counter(w, "vif1.0", "sgrant_maps"), 6);
-    assert_int_equal(vif_counter(w, "vif1.0", "sgrant_unmaps"), 0);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_packets"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "rx_packets"), 1);
+    assert_true(nbd_test_vif_counter(w, "vif1.0", "sgrant_copies") >= 2);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "gcopy_ops"), 2);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "sgrant_maps"), 6);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "sgrant_unmaps"), 0);
     /* the guest without a control ring: grant copies, one per slot */
-    assert_int_equal(vif_counter(w, "vif2.0", "tx_packets"), 1);
-    assert_int_equal(vif_counter(w, "vif2.0", "rx_packets"), 1);
-    assert_int_equal(vif_counter(w, "vif2.0", "sgrant_copies"), 0);
-    assert_true(vif_counter(w, "vif2.0", "gcopy_ops") >= 2);
+    assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "tx_packets"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "rx_packets"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "sgrant_copies"), 0);
+    assert_true(nbd_test_vif_counter(w, "vif2.0", "gcopy_ops") >= 2);
     /* disconnect unmaps every page */
     assert_int_equal(write(s.go[1], "g", 1), 1);
     assert_int_equal(simenv_wait(st), 0);
-    assert_int_equal(vif_counter(w, "vif1.0", "sgrant_unmaps"), 6);
-    close_sync(&s);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "sgrant_unmaps"), 6);
+    nbd_test_pipes_close(s.ready, s.go);
 }
 
 static void nbd_ctrl_poll_static_grant_bounds(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     pid_t g = simenv_spawn(w->env, DOM_HOSTILE, guest_hostile, NULL);
 
     assert_true(g > 0);
@@ -671,12 +517,12 @@ static void nbd_ctrl_poll_static_grant_bounds(void **state)
     assert_non_null(v);
     assert_false(json_is_true(json_object_get(v, "disabled")));
     json_decref(v);
-    assert_int_equal(vif_counter(w, "vif3.0", "tx_packets"), 1);
-    assert_int_equal(vif_counter(w, "vif3.0", "sgrant_copies"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif3.0", "tx_packets"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif3.0", "sgrant_copies"), 1);
     /* 2 + 1 (the granted half of the refused list, taken back) + 1
      * read-only + 1 re-registered; all unmapped after close */
-    assert_int_equal(vif_counter(w, "vif3.0", "sgrant_maps"), 5);
-    assert_int_equal(vif_counter(w, "vif3.0", "sgrant_unmaps"), 5);
+    assert_int_equal(nbd_test_vif_counter(w, "vif3.0", "sgrant_maps"), 5);
+    assert_int_equal(nbd_test_vif_counter(w, "vif3.0", "sgrant_unmaps"), 5);
 }
 
 static void wait_disabled(struct nbd_testenv *w, const char *name)
@@ -697,7 +543,7 @@ static void wait_disabled(struct nbd_testenv *w, const char *name)
 
 static void nbd_tx_burst_static_slot_crossing_page_same_verdict(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     pid_t a = simenv_spawn(w->env, DOM_CROSS_STATIC, guest_cross_page, (void *)1);
     pid_t b = simenv_spawn(w->env, DOM_CROSS_PLAIN, guest_cross_page, NULL);
 
@@ -711,9 +557,9 @@ static void nbd_tx_burst_static_slot_crossing_page_same_verdict(void **state)
     assert_string_equal(ra, rb);
     free(ra);
     free(rb);
-    assert_int_equal(vif_counter(w, "vif4.0", "sgrant_copies"), 0);
-    assert_int_equal(vif_counter(w, "vif4.0", "tx_packets"), 0);
-    assert_int_equal(vif_counter(w, "vif4.0", "sgrant_maps"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif4.0", "sgrant_copies"), 0);
+    assert_int_equal(nbd_test_vif_counter(w, "vif4.0", "tx_packets"), 0);
+    assert_int_equal(nbd_test_vif_counter(w, "vif4.0", "sgrant_maps"), 1);
     kill(a, SIGKILL);
     kill(b, SIGKILL);
     simenv_wait(a);
@@ -722,11 +568,11 @@ static void nbd_tx_burst_static_slot_crossing_page_same_verdict(void **state)
 
 static void nbd_vif_disconnect_domain_destroy_unmaps_static_grants(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     struct sync s;
     unsigned long inode = 0;
 
-    make_sync(&s);
+    nbd_test_pipes_open(s.ready, s.go);
     s.domid = DOM_DIES;
     pid_t g = simenv_spawn(w->env, DOM_DIES, guest_register_and_wait, &s);
     assert_true(g > 0);
@@ -736,23 +582,23 @@ static void nbd_vif_disconnect_domain_destroy_unmaps_static_grants(void **state)
     assert_true(inode != 0);
     /* two rings, the control ring, four static grants */
     assert_int_equal(mapped_pages(w->daemon, inode), 7);
-    assert_int_equal(vif_counter(w, "vif6.0", "sgrant_maps"), 4);
+    assert_int_equal(nbd_test_vif_counter(w, "vif6.0", "sgrant_maps"), 4);
     /* the domain dies under the daemon: its vif goes, every page with it */
     assert_int_equal(simenv_domain_destroy(w->env, DOM_DIES), 0);
     kill(g, SIGKILL);
     simenv_wait(g);
     assert_true(nbd_test_wait_vif_gone(w, "vif6.0"));
     assert_int_equal(mapped_pages(w->daemon, inode), 0);
-    close_sync(&s);
+    nbd_test_pipes_close(s.ready, s.go);
 }
 
 static void nbd_vif_disconnect_frontend_close_unmaps_static_grants(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     struct sync s;
     unsigned long inode = 0;
 
-    make_sync(&s);
+    nbd_test_pipes_open(s.ready, s.go);
     s.domid = DOM_CLOSES;
     pid_t g = simenv_spawn(w->env, DOM_CLOSES, guest_register_and_wait, &s);
     assert_true(g > 0);
@@ -763,18 +609,18 @@ static void nbd_vif_disconnect_frontend_close_unmaps_static_grants(void **state)
     assert_int_equal(write(s.go[1], "g", 1), 1);
     assert_int_equal(simenv_wait(g), 0);
     assert_int_equal(mapped_pages(w->daemon, inode), 0);
-    assert_int_equal(vif_counter(w, "vif7.0", "sgrant_maps"), 4);
-    assert_int_equal(vif_counter(w, "vif7.0", "sgrant_unmaps"), 4);
-    close_sync(&s);
+    assert_int_equal(nbd_test_vif_counter(w, "vif7.0", "sgrant_maps"), 4);
+    assert_int_equal(nbd_test_vif_counter(w, "vif7.0", "sgrant_unmaps"), 4);
+    nbd_test_pipes_close(s.ready, s.go);
 }
 
 static void nbd_vif_carrier_sync_stall_drops_and_restores(void **state)
 {
-    NEED_WORLD(state);
+    NBD_TEST_NEED_WORLD(state);
     const char *key = "/local/domain/0/backend/vif/8/0/carrier";
     struct sync s;
 
-    make_sync(&s);
+    nbd_test_pipes_open(s.ready, s.go);
     /* not connected yet: no carrier */
     assert_true(nbd_test_wait_value(w->xsh, key, "0"));
     pid_t rx = simenv_spawn(w->env, DOM_STALLED, guest_stalled, &s);
@@ -785,15 +631,15 @@ static void nbd_vif_carrier_sync_stall_drops_and_restores(void **state)
     assert_int_equal(simenv_wait(tx), 0);
     /* the two-slot frame waits on one free slot past the stall timeout */
     assert_true(nbd_test_wait_value(w->xsh, key, "0"));
-    assert_int_equal(vif_counter(w, "vif8.0", "rx_stalls"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif8.0", "rx_stalls"), 1);
     assert_int_equal(write(s.go[1], "g", 1), 1);
     assert_true(nbd_test_wait_value(w->xsh, key, "1"));
-    assert_int_equal(vif_counter(w, "vif8.0", "rx_packets"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif8.0", "rx_packets"), 1);
     /* the frontend leaves: carrier off again */
     assert_int_equal(write(s.go[1], "g", 1), 1);
     assert_int_equal(simenv_wait(rx), 0);
     assert_true(nbd_test_wait_value(w->xsh, key, "0"));
-    close_sync(&s);
+    nbd_test_pipes_close(s.ready, s.go);
 }
 
 int main(void)
@@ -806,5 +652,5 @@ int main(void)
         cmocka_unit_test(nbd_vif_disconnect_frontend_close_unmaps_static_grants),
         cmocka_unit_test(nbd_vif_carrier_sync_stall_drops_and_restores),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, nbd_testenv_teardown);
 }

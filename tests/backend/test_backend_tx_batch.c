@@ -27,6 +27,7 @@
 
 #include "backend/vif_nodes.h"
 #include "tests/backend/nbd_testenv.h"
+#include "tests/backend/raw_front.h"
 #include "tests/lib/simenv.h"
 
 #define DOM_TX 1
@@ -42,76 +43,12 @@
 #define BATCH_PKTS 200u
 #define FLOOD_PKTS 1000u
 
-/* ---- the raw frontend ---- */
+/* ---- the raw frontend (tests/backend/raw_front.c) ---- */
 
-struct raw_fe {
-    struct xs_handle *xsh;
-    xengntshr_handle *xgs;
-    xenevtchn_handle *xce;
-    unsigned domid;
-    void *pages;
-    uint32_t refs[NR_PAGES];
-    evtchn_port_t port;
-    netif_tx_front_ring_t tx;
-    netif_rx_front_ring_t rx;
-};
-
-static void fe_write(struct raw_fe *f, const char *key, const char *val)
-{
-    char path[160];
-
-    snprintf(path, sizeof(path), "/local/domain/%u/device/vif/0/%s", f->domid, key);
-    xs_write(f->xsh, XBT_NULL, path, val, (unsigned)strlen(val));
-}
-
-static uint8_t *fe_page(struct raw_fe *f, unsigned i)
-{
-    return (uint8_t *)f->pages + (size_t)i * 4096;
-}
-
+/* no control ring, no feature-sg: page 2 on is data */
 static int fe_connect(struct raw_fe *f)
 {
-    char v[16];
-    int p;
-
-    f->xsh = xs_open(0);
-    f->xgs = xengntshr_open(NULL, 0);
-    f->xce = xenevtchn_open(NULL, 0);
-    if (!f->xsh || !f->xgs || !f->xce)
-        return 2;
-    if (!nbd_test_wait_be_state(f->xsh, f->domid, 0, XenbusStateInitWait))
-        return 3;
-    if (!(f->pages = xengntshr_share_pages(f->xgs, 0, NR_PAGES, f->refs, 1)))
-        return 4;
-    netif_tx_sring_t *txs = f->pages;
-    netif_rx_sring_t *rxs = (void *)fe_page(f, 1);
-    SHARED_RING_INIT(txs);
-    SHARED_RING_INIT(rxs);
-    FRONT_RING_INIT(&f->tx, txs, 4096);
-    FRONT_RING_INIT(&f->rx, rxs, 4096);
-    if ((p = xenevtchn_bind_unbound_port(f->xce, 0)) < 0)
-        return 5;
-    f->port = (evtchn_port_t)p;
-    snprintf(v, sizeof(v), "%u", f->refs[0]);
-    fe_write(f, "tx-ring-ref", v);
-    snprintf(v, sizeof(v), "%u", f->refs[1]);
-    fe_write(f, "rx-ring-ref", v);
-    snprintf(v, sizeof(v), "%u", f->port);
-    fe_write(f, "event-channel", v);
-    fe_write(f, "request-rx-copy", "1");
-    fe_write(f, "feature-rx-notify", "1");
-    fe_write(f, "state", "4");
-    return nbd_test_wait_be_state(f->xsh, f->domid, 0, XenbusStateConnected) ? 0 : 7;
-}
-
-static void fe_close(struct raw_fe *f)
-{
-    fe_write(f, "state", "6");
-    nbd_test_wait_be_state(f->xsh, f->domid, 0, XenbusStateClosed);
-    xengntshr_unshare(f->xgs, f->pages, NR_PAGES);
-    xenevtchn_close(f->xce);
-    xengntshr_close(f->xgs);
-    xs_close(f->xsh);
+    return raw_fe_connect(f, NR_PAGES, 0);
 }
 
 /* Frame number seq: broadcast from DOM_TX, seq in bytes 14-15, then a
@@ -137,7 +74,7 @@ static void queue_frame(struct raw_fe *f, unsigned seq)
     unsigned area = i % TX_AREAS;
     uint16_t off = (uint16_t)(area % 64 * 64);
 
-    make_frame(fe_page(f, TX0 + area / 64) + off, seq);
+    make_frame(raw_fe_page(f, TX0 + area / 64) + off, seq);
     *RING_GET_REQUEST(&f->tx, i) = (netif_tx_request_t){
         .gref = f->refs[TX0 + area / 64], .offset = off, .id = (uint16_t)area, .size = FRAME_LEN };
     f->tx.req_prod_pvt = i + 1;
@@ -233,7 +170,7 @@ static int receive_all(struct raw_fe *f, unsigned total)
             r.id >= RX_PAGES || r.offset + FRAME_LEN > 4096)
             return 31;
         make_frame(want, seq);
-        if (memcmp(fe_page(f, RX0 + r.id) + r.offset, want, FRAME_LEN))
+        if (memcmp(raw_fe_page(f, RX0 + r.id) + r.offset, want, FRAME_LEN))
             return 32;
         seq++;
         post_rx(f);
@@ -274,7 +211,7 @@ static int guest_receiver(void *p)
         return 10;
     if ((rc = receive_all(&f, a->total)))
         return rc;
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -291,7 +228,7 @@ static int guest_sender(void *p)
         return 10;
     if ((rc = send_all(&f, a->total)))
         return rc;
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -322,7 +259,7 @@ static int guest_one_push(void *p)
         if (!n)
             usleep(200);
     }
-    fe_close(&f);
+    raw_fe_close(&f);
     return 0;
 }
 
@@ -333,24 +270,9 @@ static struct nbd_testenv *start(const char *conf)
     static const char *const args[] = { "--log-level", "warn", "--max-queues", "1", NULL };
     struct nbd_testenv *t = nbd_testenv_start(2, args, conf);
 
-    for (unsigned d = 1; t && d <= 2; d++) {
-        struct nbd_vif_spec spec = { .domid = d, .devid = 0, .mtu = 1500,
-                                     .mac = { 0x00, 0x16, 0x3e, 0, 0, (uint8_t)d } };
-        char err[256];
-        snprintf(spec.bridge, sizeof(spec.bridge), "xenbr0");
-        if (nbd_vif_nodes_add(t->xsh, &spec, err, sizeof(err)))
-            fprintf(stderr, "vif-add: %s\n", err);
-    }
+    for (unsigned d = 1; t && d <= 2; d++)
+        nbd_test_add_vif(t, d, "xenbr0");
     return t;
-}
-
-static long long vif_counter(struct nbd_testenv *w, const char *name, const char *counter)
-{
-    json_t *v = nbd_test_vif(w, name);
-    long long c = v ? json_integer_value(json_object_get(json_object_get(v, "totals"), counter)) : -1;
-
-    json_decref(v);
-    return c;
 }
 
 /* Waits until the counter reaches at least min; returns its value. */
@@ -360,23 +282,34 @@ static long long wait_counter(struct nbd_testenv *w, const char *name, const cha
     uint64_t deadline = nbd_test_now_ms() + 2 * NBD_TEST_WAIT_MS;
     long long c;
 
-    while ((c = vif_counter(w, name, counter)) < min && nbd_test_now_ms() < deadline)
+    while ((c = nbd_test_vif_counter(w, name, counter)) < min && nbd_test_now_ms() < deadline)
         usleep(2000);
     return c;
 }
 
-static void make_sync(struct sync *s)
+/* A receiver in DOM_RX and a sender in DOM_TX, each moving total
+ * frames; pair_start returns once the receiver is connected. */
+struct pair {
+    struct sync rs, ss;
+    struct guest_arg ra, sa;
+    pid_t rx, tx;
+};
+
+static void pair_start(struct nbd_testenv *w, struct pair *p, unsigned total, int (*sender)(void *))
 {
-    assert_int_equal(pipe(s->ready), 0);
-    assert_int_equal(pipe(s->go), 0);
+    nbd_test_pipes_open(p->rs.ready, p->rs.go);
+    nbd_test_pipes_open(p->ss.ready, p->ss.go);
+    p->ra = (struct guest_arg){ &p->rs, total };
+    p->sa = (struct guest_arg){ &p->ss, total };
+    p->rx = simenv_spawn(w->env, DOM_RX, guest_receiver, &p->ra);
+    p->tx = simenv_spawn(w->env, DOM_TX, sender, &p->sa);
+    assert_true(wait_byte(p->rs.ready[0]));
 }
 
-static void close_sync(struct sync *s)
+static void pair_close(struct pair *p)
 {
-    close(s->ready[0]);
-    close(s->ready[1]);
-    close(s->go[0]);
-    close(s->go[1]);
+    nbd_test_pipes_close(p->rs.ready, p->rs.go);
+    nbd_test_pipes_close(p->ss.ready, p->ss.go);
 }
 
 /* ---- tests ---- */
@@ -386,34 +319,23 @@ static void close_sync(struct sync *s)
  * arrives byte-exact and in order. */
 static void nbd_tx_burst_batches_grant_copies(void **state)
 {
-    struct nbd_testenv *w = *state;
-    if (!w) {
-        skip();
-        return;
-    }
-    struct sync rs, ss;
-    make_sync(&rs);
-    make_sync(&ss);
-    struct guest_arg ra = { &rs, BATCH_PKTS }, sa = { &ss, BATCH_PKTS };
-    pid_t rx = simenv_spawn(w->env, DOM_RX, guest_receiver, &ra);
-    pid_t tx = simenv_spawn(w->env, DOM_TX, guest_one_push, &sa);
+    NBD_TEST_NEED_WORLD(state);
+    struct pair p;
+    pair_start(w, &p, BATCH_PKTS, guest_one_push);
+    assert_int_equal(write(p.rs.go[1], "g", 1), 1);
+    assert_int_equal(write(p.ss.go[1], "g", 1), 1);
+    assert_int_equal(simenv_wait(p.tx), 0);
+    assert_int_equal(simenv_wait(p.rx), 0);
 
-    assert_true(wait_byte(rs.ready[0]));
-    assert_int_equal(write(rs.go[1], "g", 1), 1);
-    assert_int_equal(write(ss.go[1], "g", 1), 1);
-    assert_int_equal(simenv_wait(tx), 0);
-    assert_int_equal(simenv_wait(rx), 0);
-
-    long long calls = vif_counter(w, "vif1.0", "tx_gcopy_calls");
-    assert_int_equal(vif_counter(w, "vif1.0", "tx_packets"), BATCH_PKTS);
-    assert_int_equal(vif_counter(w, "vif1.0", "gcopy_ops"), BATCH_PKTS);
+    long long calls = nbd_test_vif_counter(w, "vif1.0", "tx_gcopy_calls");
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_packets"), BATCH_PKTS);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "gcopy_ops"), BATCH_PKTS);
     assert_true(calls >= 1);
     assert_true(calls <= (long long)(BATCH_PKTS + 63) / 64 + 1);
-    assert_int_equal(vif_counter(w, "vif2.0", "rx_packets"), BATCH_PKTS);
-    assert_int_equal(vif_counter(w, "vif2.0", "rx_gcopy_calls"),
-                     vif_counter(w, "vif2.0", "gcopy_calls"));
-    close_sync(&rs);
-    close_sync(&ss);
+    assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "rx_packets"), BATCH_PKTS);
+    assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "rx_gcopy_calls"),
+                     nbd_test_vif_counter(w, "vif2.0", "gcopy_calls"));
+    pair_close(&p);
 }
 
 /* A 64-buffer pool and a sender that outpaces its receiver: while the
@@ -423,37 +345,26 @@ static void nbd_tx_burst_batches_grant_copies(void **state)
  * arrive byte-exact and in order, none dropped anywhere. */
 static void nbd_tx_burst_pool_backpressure(void **state)
 {
-    struct nbd_testenv *w = *state;
-    if (!w) {
-        skip();
-        return;
-    }
-    struct sync rs, ss;
-    make_sync(&rs);
-    make_sync(&ss);
-    struct guest_arg ra = { &rs, FLOOD_PKTS }, sa = { &ss, FLOOD_PKTS };
-    pid_t rx = simenv_spawn(w->env, DOM_RX, guest_receiver, &ra);
-    pid_t tx = simenv_spawn(w->env, DOM_TX, guest_sender, &sa);
-
-    assert_true(wait_byte(rs.ready[0]));
-    assert_int_equal(write(ss.go[1], "g", 1), 1);
+    NBD_TEST_NEED_WORLD(state);
+    struct pair p;
+    pair_start(w, &p, FLOOD_PKTS, guest_sender);
+    assert_int_equal(write(p.ss.go[1], "g", 1), 1);
     /* the pool runs dry with every buffer in the receiver's backlog */
     assert_true(wait_counter(w, "vif1.0", "tx_pool_waits", 1) >= 1);
     assert_int_equal(wait_counter(w, "vif1.0", "tx_packets", POOL), POOL);
-    assert_int_equal(vif_counter(w, "vif1.0", "tx_drop_no_buffer"), 0);
-    assert_int_equal(vif_counter(w, "vif2.0", "rx_packets"), 0);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_drop_no_buffer"), 0);
+    assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "rx_packets"), 0);
     /* now the receiver drains and the sender gets going again */
-    assert_int_equal(write(rs.go[1], "g", 1), 1);
-    assert_int_equal(simenv_wait(tx), 0);
-    assert_int_equal(simenv_wait(rx), 0);
+    assert_int_equal(write(p.rs.go[1], "g", 1), 1);
+    assert_int_equal(simenv_wait(p.tx), 0);
+    assert_int_equal(simenv_wait(p.rx), 0);
 
-    assert_int_equal(vif_counter(w, "vif1.0", "tx_packets"), FLOOD_PKTS);
-    assert_int_equal(vif_counter(w, "vif1.0", "tx_drop_no_buffer"), 0);
-    assert_int_equal(vif_counter(w, "vif1.0", "tx_errors"), 0);
-    assert_int_equal(vif_counter(w, "vif2.0", "rx_packets"), FLOOD_PKTS);
-    assert_int_equal(vif_counter(w, "vif2.0", "rx_drop_backlog_full"), 0);
-    close_sync(&rs);
-    close_sync(&ss);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_packets"), FLOOD_PKTS);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_drop_no_buffer"), 0);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_errors"), 0);
+    assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "rx_packets"), FLOOD_PKTS);
+    assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "rx_drop_backlog_full"), 0);
+    pair_close(&p);
 }
 
 /* A private emulator and netbackd per test (fresh counters); teardown
@@ -475,17 +386,11 @@ static int setup_tiny_pool(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    nbd_testenv_stop(*state);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(nbd_tx_burst_batches_grant_copies, setup_default, teardown),
-        cmocka_unit_test_setup_teardown(nbd_tx_burst_pool_backpressure, setup_tiny_pool, teardown),
+        cmocka_unit_test_setup_teardown(nbd_tx_burst_batches_grant_copies, setup_default, nbd_testenv_teardown),
+        cmocka_unit_test_setup_teardown(nbd_tx_burst_pool_backpressure, setup_tiny_pool, nbd_testenv_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

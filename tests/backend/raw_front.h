@@ -1,0 +1,58 @@
+/* A raw, scripted netfront for the backend's emulator tests: a guest
+ * process shares its ring and data pages by hand, advertises them in
+ * xenstore and drives the rings itself, so a test controls every field
+ * netbackd sees. Page 0 is the TX ring, page 1 the RX ring; with
+ * RAW_FE_CTRL_RING page 2 is the control ring; the rest is the test's. */
+#ifndef TESTS_BACKEND_RAW_FRONT_H
+#define TESTS_BACKEND_RAW_FRONT_H
+
+#include <stdint.h>
+
+#include <xenevtchn.h>
+#include <xengnttab.h>
+#include <xenstore.h>
+#include <xen/io/netif.h>
+
+#define RAW_FE_MAX_PAGES 262u
+
+enum {
+    RAW_FE_CTRL_RING = 1 << 0,   /* page 2 is a control ring (initialised) */
+    RAW_FE_CTRL = 1 << 1,        /* ...and advertised (implies CTRL_RING) */
+    RAW_FE_MCAST = 1 << 2,       /* request-multicast-control */
+    RAW_FE_SG = 1 << 3,          /* feature-sg */
+};
+
+struct raw_fe {
+    struct xs_handle *xsh;
+    xengntshr_handle *xgs;
+    xenevtchn_handle *xce;
+    unsigned domid, devid;
+    unsigned nr_pages;           /* set by raw_fe_connect */
+    void *pages;
+    uint32_t refs[RAW_FE_MAX_PAGES];
+    evtchn_port_t port, ctrl_port;
+    netif_tx_front_ring_t tx;
+    netif_rx_front_ring_t rx;
+    xen_netif_ctrl_front_ring_t ctrl;
+    uint16_t next_ctrl_id;
+};
+
+/* Writes the frontend key device/vif/<devid>/<key> (printf-style value). */
+void raw_fe_write(struct raw_fe *f, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+uint8_t *raw_fe_page(struct raw_fe *f, unsigned i);
+/* Waits for the backend's InitWait, shares nr_pages pages, initialises the
+ * rings, writes the keys (flags: RAW_FE_*) and state 4, and waits for
+ * Connected. 0, or an exit code 2..7 saying which step failed. */
+int raw_fe_connect(struct raw_fe *f, unsigned nr_pages, unsigned flags);
+/* Closes (state 6, waits for Closed) and releases everything. */
+void raw_fe_close(struct raw_fe *f);
+/* Posts one RX request per page first..first+n-1 (id = page index) and
+ * pushes them. */
+void raw_fe_post_rx(struct raw_fe *f, unsigned first, unsigned n);
+/* One control request, answered synchronously: 0, -ETIMEDOUT, or -EPROTO
+ * when the response carries another id. */
+int raw_fe_ctrl_call(struct raw_fe *f, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2,
+                     struct xen_netif_ctrl_response *out);
+
+#endif
