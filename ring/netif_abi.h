@@ -25,4 +25,22 @@
 #define NETIF_RX_RING_SIZE __CONST_RING_SIZE(netif_rx, NETIF_PAGE_SIZE)
 #define NETIF_CTRL_RING_SIZE __CONST_RING_SIZE(xen_netif_ctrl, NETIF_PAGE_SIZE)
 
+/* How many requests a backend may take from a ring whose responses go in
+ * their own slots (TX, control): those published (prod - cons), but no more
+ * than there is room to answer, since slots consumed but not yet answered
+ * cannot be reused. -1 when the frontend's producer index is impossible
+ * (more than a ring ahead): the caller treats that as malicious. */
+static inline int netif_ring_takeable(RING_IDX prod, RING_IDX cons,
+                                      RING_IDX rsp_prod_pvt, unsigned size)
+{
+    unsigned pending = prod - cons;
+    unsigned room = size - (cons - rsp_prod_pvt);
+
+    if (pending > size)
+        return -1;
+    if (room > size)
+        room = 0;
+    return (int)(pending < room ? pending : room);
+}
+
 #endif

@@ -21,18 +21,13 @@ int netif_ctrl_copy_requests(const xen_netif_ctrl_back_ring_t *ring,
 {
     RING_IDX prod = __atomic_load_n(&ring->sring->req_prod, __ATOMIC_ACQUIRE);
     RING_IDX cons = ring->req_cons;
-    unsigned size = RING_SIZE(ring);
-    unsigned pending = prod - cons;
-    unsigned room = size - (cons - ring->rsp_prod_pvt);
+    int takeable = netif_ring_takeable(prod, cons, ring->rsp_prod_pvt, RING_SIZE(ring));
 
-    if (pending > size) {
+    if (takeable < 0) {
         *produced = 0;
         return -1;
     }
-    if (room > size)
-        room = 0;
-    if (pending > room)
-        pending = room;
+    unsigned pending = (unsigned)takeable;
     *produced = pending;
     unsigned n = pending < max ? pending : max;
     for (unsigned i = 0; i < n; i++)
