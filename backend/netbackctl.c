@@ -7,7 +7,7 @@
  *   netbackctl [--ctl PATH] bridge-list
  *   netbackctl [--ctl PATH] bridge-add NAME [--aging SECONDS]
  *   netbackctl [--ctl PATH] bridge-del NAME
- *   netbackctl [--ctl PATH] port-add --bridge B --kind tap|dpdk --name N [options]
+ *   netbackctl [--ctl PATH] port-add --bridge B --kind tap|dpdk|discard --name N [options]
  *   netbackctl [--ctl PATH] port-del NAME
  *   netbackctl [--ctl PATH] capture PORT --file F|--off
  *   netbackctl [--ctl PATH] ports [--bridge B] [--json]
@@ -47,10 +47,10 @@ static void usage(FILE *f)
         "  bridge-list                 bridges and ports (JSON)\n"
         "  bridge-add NAME [--aging SECONDS]\n"
         "  bridge-del NAME             (a bridge without ports)\n"
-        "  port-add --bridge B --kind tap|dpdk --name N [--linux-bridge BR] [--mtu M]\n"
+        "  port-add --bridge B --kind tap|dpdk|discard --name N [--linux-bridge BR] [--mtu M]\n"
         "           [--no-offload] [--devargs ARGS] [--busy-poll] [--capture FILE]\n"
         "           [--access VID | --trunk VID,... [--untagged]]\n"
-        "  port-del NAME               a tap or dpdk port\n"
+        "  port-del NAME               a tap, dpdk or discard port\n"
         "  capture PORT --file F|--off pcap of a port's traffic, both directions\n"
         "  ports [--bridge B] [--json] every port with its counters\n"
         "  vif-add --domid D --devid N [--mac M] [--bridge B] [--backend-domid 0]\n"
@@ -350,7 +350,7 @@ static int cmd_port_add(const char *ctl, int argc, char **argv)
         !json_object_get(req, "name")) {
         json_decref(req);
         json_decref(vlan);
-        return fail("usage: port-add --bridge B --kind tap|dpdk --name N [options]");
+        return fail("usage: port-add --bridge B --kind tap|dpdk|discard --name N [options]");
     }
     if (untagged && vlan && json_object_get(vlan, "allowed"))
         json_object_set_new(vlan, "untagged", json_true());

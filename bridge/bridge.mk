@@ -3,7 +3,7 @@
 # when the top Makefile found libdpdk (HAVE_DPDK=1).
 BRIDGE_SRCS := bridge/pkt.c bridge/epoch.c bridge/bridge.c bridge/switchboard.c \
 	bridge/offload.c bridge/capture.c bridge/port_dummy.c bridge/vnet_hdr.c \
-	bridge/port_tap.c bridge/config.c bridge/bridge_ctl.c
+	bridge/port_tap.c bridge/port_discard.c bridge/config.c bridge/bridge_ctl.c
 # What a program linking libbridge.a needs besides it.
 BRIDGE_LIBS := -lpcap $(shell $(PKG_CONFIG) --libs libconfig jansson)
 ifeq ($(HAVE_DPDK),1)

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bridge/capture.h"
+#include "bridge/port_discard.h"
 #include "bridge/port_dpdk.h"
 #include "bridge/port_tap.h"
 
@@ -137,6 +138,9 @@ static int make_port(struct nb_plane *pl, const struct nb_config_port *p, struct
                         p->linux_bridge);
         if (rc)
             return errf(rc, err, errlen, "tap port %s: %s", p->name, strerror(-rc));
+    } else if (p->kind == NB_KIND_DISCARD) {
+        if (!(*out = nb_discard_port_new(p->name)))
+            return errf(-ENOMEM, err, errlen, "discard port %s: out of memory", p->name);
     } else {
         struct nb_dpdk_port_config dc = { .name = p->name, .devargs = p->devargs,
                                           .busy_poll = p->busy_poll };
@@ -160,12 +164,16 @@ static void free_unattached(enum nb_port_kind kind, struct nb_port *port)
 {
     if (kind == NB_KIND_TAP)
         nb_tap_port_free(port);
+    else if (kind == NB_KIND_DISCARD)
+        nb_discard_port_free(port);
     else
         nb_dpdk_port_free(port);
 }
 
 static int start_port(enum nb_port_kind kind, struct nb_port *port)
 {
+    if (kind == NB_KIND_DISCARD)
+        return 0;   /* nothing receives: there is no thread to start */
     return kind == NB_KIND_TAP ? nb_tap_port_start(port) : nb_dpdk_port_start(port);
 }
 
@@ -478,7 +486,7 @@ json_t *nb_ctl_port_add(struct nb_plane *pl, json_t *req)
 
     memset(&p, 0, sizeof(p));
     if (!kind || nb_config_kind(kind, &p.kind))
-        return error_reply("port-add needs \"kind\": \"tap\" or \"dpdk\"");
+        return error_reply("port-add needs \"kind\": \"tap\", \"dpdk\" or \"discard\"");
     if (!opt_str(req, "name", p.name, sizeof(p.name), err, sizeof(err)) ||
         !opt_str(req, "bridge", p.bridge, sizeof(p.bridge), err, sizeof(err)) ||
         !opt_str(req, "linux_bridge", p.linux_bridge, sizeof(p.linux_bridge), err, sizeof(err)) ||

@@ -45,7 +45,7 @@ static int fail_at(struct parse *ps, const config_setting_t *s, const char *fmt,
 
 const char *nb_config_kind_name(enum nb_port_kind kind)
 {
-    return kind == NB_KIND_DPDK ? "dpdk" : "tap";
+    return kind == NB_KIND_DPDK ? "dpdk" : kind == NB_KIND_DISCARD ? "discard" : "tap";
 }
 
 int nb_config_kind(const char *s, enum nb_port_kind *kind)
@@ -54,6 +54,8 @@ int nb_config_kind(const char *s, enum nb_port_kind *kind)
         *kind = NB_KIND_TAP;
     else if (!strcmp(s, "dpdk"))
         *kind = NB_KIND_DPDK;
+    else if (!strcmp(s, "discard"))
+        *kind = NB_KIND_DISCARD;
     else
         return -EINVAL;
     return 0;
@@ -216,6 +218,11 @@ int nb_config_port_check(const struct nb_config_port *p, char *err, size_t errle
             return -EINVAL;
         }
     }
+    if (p->kind == NB_KIND_DISCARD && (p->linux_bridge[0] || p->mtu || p->no_offload ||
+                                       p->devargs[0] || p->busy_poll)) {
+        snprintf(err, errlen, "discard port %s: takes no tap or dpdk settings", p->name);
+        return -EINVAL;
+    }
     if (p->kind == NB_KIND_TAP && (p->devargs[0] || p->busy_poll)) {
         snprintf(err, errlen, "tap port %s: devargs/busy_poll are dpdk settings", p->name);
         return -EINVAL;
@@ -253,7 +260,7 @@ static int parse_port(struct parse *ps, const config_setting_t *g, struct nb_con
     p->no_offload = !offload;
     if (nb_config_kind(kind, &p->kind))
         return fail_at(ps, config_setting_get_member(g, "kind"),
-                       "port kind must be \"tap\" or \"dpdk\", not \"%s\"", kind);
+                       "port kind must be \"tap\", \"dpdk\" or \"discard\", not \"%s\"", kind);
     if ((vlan = config_setting_get_member(g, "vlan")) && (rc = parse_vlan(ps, vlan, p)))
         return rc;
     if (nb_config_port_check(p, why, sizeof(why)))

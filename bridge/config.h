@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include "bridge/bridge.h"
 
-enum nb_port_kind { NB_KIND_TAP, NB_KIND_DPDK };
+enum nb_port_kind { NB_KIND_TAP, NB_KIND_DPDK, NB_KIND_DISCARD };
 
 struct nb_config_port {
     enum nb_port_kind kind;

@@ -110,7 +110,9 @@ static const struct {
     { "bridges = ( { name = \"a\"; } );\nports = (\n { name = \"p\"; kind = \"tap\";\n   bridge = \"b\"; } );\n",
       "<string>:4: port 'p' names bridge 'b', which 'bridges' does not define" },
     { "bridges = ( { name = \"a\"; } );\nports = (\n { name = \"p\"; kind = \"vhost\"; bridge = \"a\"; } );\n",
-      "<string>:3: port kind must be \"tap\" or \"dpdk\", not \"vhost\"" },
+      "<string>:3: port kind must be \"tap\", \"dpdk\" or \"discard\", not \"vhost\"" },
+    { "bridges = ( { name = \"a\"; } );\nports = (\n { name = \"p\"; kind = \"discard\"; bridge = \"a\"; mtu = 1500; } );\n",
+      "<string>:3: discard port p: takes no tap or dpdk settings" },
     { "bridges = ( { name = \"a\";\n  agin = 5; } );\n",
       "<string>:2: unknown setting 'agin'" },
     { "bridges = ( { name = \"a\"; aging = 0; } );\n",
@@ -362,7 +364,7 @@ static void nb_ctl_port_add_validates(void **state)
 
     assert_ok(call(nb_ctl_bridge_add, f->pl, "{\"name\":\"b\"}"));
     assert_error(call(nb_ctl_port_add, f->pl, "{\"name\":\"p\",\"bridge\":\"b\"}"),
-                 "port-add needs \"kind\": \"tap\" or \"dpdk\"");
+                 "port-add needs \"kind\": \"tap\", \"dpdk\" or \"discard\"");
     assert_error(call(nb_ctl_port_add, f->pl, "{\"name\":\"p\",\"kind\":\"tap\",\"bridge\":\"nob\"}"),
                  "port p: no bridge nob");
     assert_error(call(nb_ctl_port_add, f->pl, "{\"name\":\"p\",\"kind\":\"tap\",\"bridge\":\"b\","
@@ -372,6 +374,44 @@ static void nb_ctl_port_add_validates(void **state)
                  "\"mtu\" must be an integer in 68..65535");
     assert_error(call(nb_ctl_port_add, f->pl, "{\"name\":\"p\",\"kind\":\"tap\"}"),
                  "port p: 'bridge' is missing");
+}
+
+/* A discard port frees what it is sent and counts it as its tx_packets. */
+static void nb_ctl_port_add_discard_frees_and_counts(void **state)
+{
+    struct plane_fixture *f = *state;
+    struct nb_port *d = nb_dummy_port_new("vif7.0", 0);
+    struct nb_pkt *pkts[3];
+    json_t *r, *ports, *sink = NULL;
+
+    assert_ok(call(nb_ctl_bridge_add, f->pl, "{\"name\":\"b\"}"));
+    assert_ok(call(nb_ctl_port_add, f->pl, "{\"name\":\"sink0\",\"kind\":\"discard\",\"bridge\":\"b\"}"));
+    assert_error(call(nb_ctl_port_add, f->pl, "{\"name\":\"s1\",\"kind\":\"discard\",\"bridge\":\"b\","
+                                              "\"devargs\":\"x\"}"),
+                 "discard port s1: takes no tap or dpdk settings");
+    assert_int_equal(nb_bridge_add_port(nb_switchboard_find(f->sb, "b"), d), 0);
+    for (unsigned i = 0; i < 3; i++) {
+        pkts[i] = nb_pkt_alloc(f->pool, 60);
+        assert_non_null(pkts[i]);
+        memset(pkts[i]->data, 0, 60);
+        memcpy(pkts[i]->data, "\x00\x16\x3e\x00\x00\x09\x00\x16\x3e\x00\x00\x07", 12);
+    }
+    nb_bridge_input(nb_switchboard_find(f->sb, "b"), d, pkts, 3);
+    assert_int_equal(nb_pkt_pool_in_use(f->pool), 0);
+    assert_int_equal(nb_dummy_port_count(d), 0);
+    r = call(nb_ctl_port_list, f->pl, "{\"bridge\":\"b\"}");
+    ports = json_object_get(json_array_get(json_object_get(r, "bridges"), 0), "ports");
+    for (size_t i = 0; i < json_array_size(ports); i++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(ports, i), "name")), "sink0"))
+            sink = json_array_get(ports, i);
+    assert_non_null(sink);
+    assert_string_equal(json_string_value(json_object_get(sink, "kind")), "discard");
+    assert_int_equal(json_integer_value(json_object_get(sink, "tx_packets")), 3);
+    assert_int_equal(json_integer_value(json_object_get(sink, "tx_bytes")), 180);
+    json_decref(r);
+    assert_int_equal(nb_bridge_del_port(nb_switchboard_find(f->sb, "b"), d), 0);
+    assert_ok(call(nb_ctl_port_del, f->pl, "{\"name\":\"sink0\"}"));
+    assert_ok(call(nb_ctl_bridge_del, f->pl, "{\"name\":\"b\"}"));
 }
 
 int main(void)
@@ -385,6 +425,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(nb_ctl_bridge_add_del_and_list, plane_setup, plane_teardown),
         cmocka_unit_test_setup_teardown(nb_ctl_capture_on_off, plane_setup, plane_teardown),
         cmocka_unit_test_setup_teardown(nb_ctl_port_add_validates, plane_setup, plane_teardown),
+        cmocka_unit_test_setup_teardown(nb_ctl_port_add_discard_frees_and_counts, plane_setup,
+                                        plane_teardown),
         cmocka_unit_test_setup_teardown(nb_plane_apply_all_or_nothing, plane_setup, plane_teardown),
     };
     return cmocka_run_group_tests_name("bridge_config", tests, NULL, NULL);
