@@ -21,7 +21,7 @@
     X(mcast_add) X(mcast_del) X(mcast_overflow) X(ctrl_requests) \
     X(rx_stalls) X(spurious_events) \
     X(sgrant_copies) X(sgrant_maps) X(sgrant_unmaps) \
-    X(tx_gcopy_calls) X(rx_gcopy_calls) X(tx_pool_waits)
+    X(tx_gcopy_calls) X(rx_gcopy_calls) X(tx_pool_waits) X(tx_rate_waits)
 
 struct nbd_queue_stats {
 #define NBD_DECLARE_COUNTER(name) uint64_t name;

@@ -68,7 +68,8 @@ static void nbd_rate_take_cap(void **state)
     assert_int_equal(s.credit, NBD_RATE_BURST_FLOOR);
 }
 
-/* Lowering the key clips the credit at once. */
+/* A lowered key clips the credit to the new bytes at once (Linux's rate
+ * watch: remaining_credit = credit_bytes when no credit timer is pending). */
 static void nbd_rate_take_live_change(void **state)
 {
     struct nbd_rate r = { 0 };
@@ -76,8 +77,62 @@ static void nbd_rate_take_live_change(void **state)
     assert_int_equal(nbd_rate_take(&r, 1000000, 1000, 5 * MS, 0), 0);
     assert_int_equal(r.credit, 1000000);
     assert_int_equal(nbd_rate_take(&r, 1000, 1000, 5 * MS, 0), 0);
-    assert_int_equal(r.credit, NBD_RATE_BURST_FLOOR);
-    assert_int_equal(nbd_rate_take(&r, 1000, 1000, 5 * MS, NBD_RATE_BURST_FLOOR + 1), 6 * MS);
+    assert_int_equal(r.credit, 1000);
+    /* the window did not restart: the retry is at the old window's end */
+    assert_int_equal(nbd_rate_take(&r, 1000, 1000, 5 * MS, 1001), 6 * MS);
+    assert_true(r.limited);
+}
+
+/* A queue waiting for credit when the key changes gets one window of the
+ * new rate at once and a new window from now (Linux fires the pending
+ * credit timer, which adds credit_bytes); the cap is the new key's. */
+static void nbd_rate_take_change_while_limited(void **state)
+{
+    struct nbd_rate r = { 0 };
+    uint64_t t = 7 * MS;
+
+    assert_int_equal(nbd_rate_take(&r, 180, 4000000000u, t, 60), 0);
+    assert_int_equal(nbd_rate_take(&r, 180, 4000000000u, t, 60), 0);
+    assert_int_equal(nbd_rate_take(&r, 180, 4000000000u, t, 60), 0);
+    assert_int_equal(nbd_rate_take(&r, 180, 4000000000u, t, 60), t + 4000000000000ull);
+    /* still waiting, later: no credit until the window ends */
+    assert_int_equal(nbd_rate_take(&r, 180, 4000000000u, t + 5 * MS, 60), t + 4000000000000ull);
+    /* the key goes to 600 bytes: 600 now, window restarts at t + 6 ms */
+    assert_int_equal(nbd_rate_take(&r, 600, 4000000000u, t + 6 * MS, 60), 0);
+    assert_int_equal(r.credit, 540);
+    assert_int_equal(r.stamp_ns, t + 6 * MS);
+    for (int i = 0; i < 9; i++)
+        assert_int_equal(nbd_rate_take(&r, 600, 4000000000u, t + 6 * MS, 60), 0);
+    assert_int_equal(nbd_rate_take(&r, 600, 4000000000u, t + 6 * MS, 60),
+                     t + 6 * MS + 4000000000000ull);
+}
+
+/* Removing the limit (bytes 0) forgets the state: a new limit starts with
+ * one window's credit, whatever was spent before. */
+static void nbd_rate_take_unlimited_then_limited_again(void **state)
+{
+    struct nbd_rate r = { 0 };
+
+    assert_int_equal(nbd_rate_take(&r, 100, 1000000, 1 * MS, 100), 0);
+    assert_int_not_equal(nbd_rate_take(&r, 100, 1000000, 1 * MS, 60), 0);
+    assert_int_equal(nbd_rate_take(&r, 0, 0, 2 * MS, 60), 0);
+    assert_false(r.limited);
+    assert_int_equal(nbd_rate_take(&r, 100, 1000000, 3 * MS, 60), 0);
+    assert_int_equal(r.credit, 40);
+}
+
+/* A zero-length request costs nothing and passes even with no credit. */
+static void nbd_rate_take_zero_length_edge(void **state)
+{
+    struct nbd_rate r = { 0 };
+
+    assert_int_equal(nbd_rate_take(&r, 60, 1000, 1 * MS, 60), 0);
+    assert_int_equal(r.credit, 0);
+    assert_int_equal(nbd_rate_take(&r, 60, 1000, 1 * MS, 0), 0);
+    /* exactly the credit passes, one byte more waits */
+    assert_int_equal(nbd_rate_take(&r, 60, 1000, 2 * MS, 61), 3 * MS);
+    assert_int_equal(nbd_rate_take(&r, 60, 1000, 3 * MS, 120), 0);
+    assert_int_equal(r.credit, 0);
 }
 
 int main(void)
@@ -88,6 +143,9 @@ int main(void)
         cmocka_unit_test(nbd_rate_take_big_packet_passes_eventually),
         cmocka_unit_test(nbd_rate_take_cap),
         cmocka_unit_test(nbd_rate_take_live_change),
+        cmocka_unit_test(nbd_rate_take_change_while_limited),
+        cmocka_unit_test(nbd_rate_take_unlimited_then_limited_again),
+        cmocka_unit_test(nbd_rate_take_zero_length_edge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
