@@ -47,7 +47,10 @@ static bool rate_allows(struct nbd_queue *q, uint32_t len)
     uint64_t bytes = atomic_load_explicit(&vif->rate_bytes, memory_order_relaxed);
     uint32_t usecs = atomic_load_explicit(&vif->rate_usecs, memory_order_relaxed);
 
-    q->tx_wait_until_ns = bytes ? nbd_rate_take(&q->tx_rate, bytes, usecs, nbd_now_ns(), len) : 0;
+    /* called with bytes 0 too: the credit state forgets an old limit */
+    q->tx_wait_until_ns = nbd_rate_take(&q->tx_rate, bytes, usecs, bytes ? nbd_now_ns() : 0, len);
+    if (q->tx_wait_until_ns)
+        nbd_stat_add(&q->stats.tx_rate_waits, 1);
     return q->tx_wait_until_ns == 0;
 }
 
