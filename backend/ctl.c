@@ -109,6 +109,9 @@ static json_t *vif_json(struct nbd_vif *v, bool with_stats)
                   "mode", mode_name(atomic_load(&v->mode)), "queues", v->num_queues,
                   "bridge", v->bridge_name, "mac", mac, "mtu", v->mtu);
     json_object_set_new(o, "vlan", vlan_json(&v->vlan));
+    json_object_set_new(o, "rate", json_pack("{s:I,s:I}", "bytes",
+                                             (json_int_t)atomic_load(&v->rate_bytes),
+                                             "usecs", (json_int_t)atomic_load(&v->rate_usecs)));
     if (atomic_load(&v->disabled))
         json_object_set_new(o, "disable_reason", json_string(v->disable_reason));
     if (v->data_up) {

@@ -267,6 +267,11 @@ static void read_rate(struct nbd_vif *vif)
         if (bytes)
             nbd_log(NBD_LOG_INFO, "%s: rate %llu bytes per %u us", vif->name,
                     (unsigned long long)bytes, usecs);
+        /* a worker waiting for credit sleeps until its window ends: wake
+         * it so the new key applies now (Linux fires the credit timer) */
+        for (unsigned i = 0; vif->data_up && i < vif->num_queues; i++)
+            if (vif->queues[i])
+                nbd_queue_wake(vif->queues[i]);
     }
 }
 

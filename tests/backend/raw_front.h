@@ -55,4 +55,29 @@ void raw_fe_post_rx(struct raw_fe *f, unsigned first, unsigned n);
 int raw_fe_ctrl_call(struct raw_fe *f, uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2,
                      struct xen_netif_ctrl_response *out);
 
+
+/* ---- small frames for traffic tests (at most RAW_FE_AREA bytes) ----
+ * TX slot i carries its frame in the 64-byte area i % 256 of the 4 pages
+ * from tx0; RX slot i receives into page rx0 + i % 256. */
+#define RAW_FE_AREA 64u
+#define RAW_FE_TX_PAGES 4u
+#define RAW_FE_RX_PAGES 256u
+
+/* A test frame of len (>= 16) bytes: dst, source 00:16:3e:00:00:<src>,
+ * ethertype 0x88b5, seq in bytes 14-15, then a pattern of seq. */
+void raw_fe_frame(uint8_t *p, unsigned len, const uint8_t dst[6], unsigned src, unsigned seq);
+/* Queues one single-slot request of size len (not pushed); data (may be
+ * NULL: the area is left as is) is copied into the slot's area. */
+void raw_fe_queue_tx(struct raw_fe *f, unsigned tx0, const void *data, uint16_t len);
+/* Pushes queued TX requests, notifying if the backend asked. */
+void raw_fe_push_tx(struct raw_fe *f);
+/* Takes the TX responses there are: counts OKAY ones in *ok and others in
+ * *bad (either may be NULL). Returns how many. */
+unsigned raw_fe_reap_tx(struct raw_fe *f, unsigned *ok, unsigned *bad);
+/* Posts every free RX slot and pushes. */
+void raw_fe_post_rx_all(struct raw_fe *f, unsigned rx0);
+/* The next RX response, if any: 1 with data and len set (a one-slot packet),
+ * 0 when none, -1 on an error status or a multi-slot packet. */
+int raw_fe_next_rx(struct raw_fe *f, unsigned rx0, const uint8_t **data, unsigned *len);
+
 #endif
