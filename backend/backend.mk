@@ -84,7 +84,7 @@ $(O)/tests/test_backend_rate_live $(O)/tests/test_backend_storm: $(O)/tests/%: $
 		$(BACKEND_TESTENV) $(BACKEND_RAW_FRONT) $(O)/backend/vif_nodes.o $(O)/backend/ctl_client.o $(O)/libtestlib.a \
 		$(O)/libbackend_pure.a | $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
-TESTS += $(O)/tests/test_backend_rate_live
+TESTS += $(O)/tests/test_backend_rate_live $(O)/tests/test_backend_storm
 # ---- end static grants ----
 
 # The userspace netfront library, its tool, and the emulator end-to-end tests.
