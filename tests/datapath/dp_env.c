@@ -319,7 +319,11 @@ int dp_guest_add(struct dp_env *e, unsigned domid, unsigned devid, const char *v
 {
     uint8_t m[6];
     dp_guest_mac(domid, devid, m);
-    if (dp_run(e, 0, NULL, 0, "xensim domain-create --dir %s --domid %u >/dev/null", e->dir, domid) != 0)
+    /* A netfront queue shares 514 pages (rings + pools): more than one
+     * queue needs the guest's xen_gntalloc.limit above Linux's 1024, as a
+     * real domU would. */
+    if (dp_run(e, 0, NULL, 0, "xensim domain-create --dir %s --domid %u --gntalloc-limit 8192 >/dev/null",
+               e->dir, domid) != 0)
         return -1;
     return dp_run(e, 0, NULL, 0,
                   "netbackctl --ctl %s/netbackd.sock vif-add --domid %u --devid %u "
@@ -366,18 +370,27 @@ int dp_wait(pid_t pid, unsigned timeout_s)
     return -1;
 }
 
-static char *xs_read_path(struct dp_env *e, const char *path)
+/* The test process's dom0 xenstore connection, opened on first use. */
+static struct xs_handle *xs_conn(struct dp_env *e)
 {
     if (!e->xs) {
         char sock[256];
         snprintf(sock, sizeof(sock), "%s/dom0/xenstored.sock", e->dir);
         setenv("XENSTORED_PATH", sock, 1);   /* the test process acts as dom0 */
         e->xs = xs_open(0);
-        if (!e->xs)
-            return NULL;
     }
+    return e->xs;
+}
+
+static char *xs_read_path(struct dp_env *e, const char *path)
+{
     unsigned len;
-    return xs_read(e->xs, XBT_NULL, path, &len);
+    return xs_conn(e) ? xs_read(e->xs, XBT_NULL, path, &len) : NULL;
+}
+
+bool dp_xs_write(struct dp_env *e, const char *path, const char *value)
+{
+    return xs_conn(e) && xs_write(e->xs, XBT_NULL, path, value, (unsigned)strlen(value));
 }
 
 long dp_xs_read_long(struct dp_env *e, const char *fmt, ...)
@@ -451,6 +464,17 @@ long long dp_vif_counter(struct dp_env *e, unsigned domid, unsigned devid, const
         if (json_is_integer(c))
             r = json_integer_value(c);
     }
+    json_decref(root);
+    return r;
+}
+
+long long dp_vif_rate_bytes(struct dp_env *e, unsigned domid, unsigned devid)
+{
+    json_t *root;
+    json_t *v = vif_json(e, domid, devid, &root);
+    json_t *b = v ? json_object_get(json_object_get(v, "rate"), "bytes") : NULL;
+    long long r = json_is_integer(b) ? json_integer_value(b) : -1;
+
     json_decref(root);
     return r;
 }

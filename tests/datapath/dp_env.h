@@ -77,10 +77,15 @@ int dp_wait(pid_t pid, unsigned timeout_s);
 
 /* Reads an integer xenstore key as dom0; -1 if absent. */
 long dp_xs_read_long(struct dp_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Writes a key as dom0 (the toolstack). */
+bool dp_xs_write(struct dp_env *e, const char *path, const char *value);
 bool dp_xs_exists(struct dp_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A counter of vif <domid>/<devid> from `netbackctl stats --json`
  * (summed over queues), or -1 if the vif isn't listed. */
 long long dp_vif_counter(struct dp_env *e, unsigned domid, unsigned devid, const char *name);
+/* netbackd's view of the vif's `rate` key: bytes per window, 0 =
+ * unlimited, -1 if the vif isn't listed. */
+long long dp_vif_rate_bytes(struct dp_env *e, unsigned domid, unsigned devid);
 /* True while netbackctl lists the vif; *disabled (may be NULL) gets its flag. */
 bool dp_vif_listed(struct dp_env *e, unsigned domid, unsigned devid, bool *disabled);
 
