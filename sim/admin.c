@@ -52,9 +52,10 @@ int sim_admin_ping(const char *dir)
 	return admin_call(dir, &m, NULL, 0, NULL, 0);
 }
 
-int sim_admin_create(const char *dir, unsigned domid_or_any, const char *name, unsigned *domid)
+int sim_admin_create(const char *dir, unsigned domid_or_any, const char *name,
+		     unsigned gntalloc_limit, unsigned *domid)
 {
-	struct sim_msg m = { .op = SIM_OP_DOM_CREATE, .a = domid_or_any };
+	struct sim_msg m = { .op = SIM_OP_DOM_CREATE, .a = domid_or_any, .b = gntalloc_limit };
 	int rc = admin_call(dir, &m, name, name ? strlen(name) : 0, NULL, 0);
 
 	if (!rc && domid)

@@ -7,7 +7,9 @@
 
 /* Each returns 0 or -errno. */
 int sim_admin_ping(const char *dir);
-int sim_admin_create(const char *dir, unsigned domid_or_any, const char *name, unsigned *domid);
+/* gntalloc_limit: the guest kernel's xen_gntalloc.limit (0: Linux's 1024). */
+int sim_admin_create(const char *dir, unsigned domid_or_any, const char *name,
+		     unsigned gntalloc_limit, unsigned *domid);
 int sim_admin_destroy(const char *dir, unsigned domid);
 int sim_admin_stop(const char *dir);
 /* Text "domid name\n" per domain into buf (NUL-terminated). */

@@ -351,6 +351,8 @@ static void admin_request(struct xensim *x, struct sim_conn *c, const struct sim
 			if (*p == '/' || *p < 0x20)
 				*p = '_';
 		rc = sim_dom_create(x, m->a, name, &rep.a);
+		if (!rc && m->b)
+			sim_dom_get(x, rep.a)->gntalloc_limit = m->b;
 		reply(c, m, -rc, &rep, NULL, 0, NULL, 0);
 		return;
 	case SIM_OP_DOM_DESTROY:

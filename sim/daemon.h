@@ -16,6 +16,10 @@
 struct xs_server;
 struct sim_dom;
 
+/* Linux's gntalloc module parameter `limit`: grants its users in one
+ * kernel (one domain) may hold at once; a share beyond it is ENOSPC. */
+#define SIM_GNTALLOC_LIMIT_DEFAULT 1024u
+
 /* What an epoll event refers to. */
 enum sim_ep_kind { SIM_EP_ADMIN_LISTEN, SIM_EP_DOM_LISTEN, SIM_EP_CONN, SIM_EP_XS, SIM_EP_SIGNAL };
 
@@ -67,6 +71,8 @@ struct sim_dom {
 	struct sim_ref *refs;      /* SIM_NR_GREFS */
 	uint32_t *free_refs;       /* stack of unused refs */
 	uint32_t nfree;
+	uint32_t nshared;          /* refs shared and not yet unshared */
+	uint32_t gntalloc_limit;   /* the guest kernel's xen_gntalloc.limit */
 	int efd[SIM_NR_EVH];       /* eventfd of each open xenevtchn handle, or -1 */
 	struct sim_conn *conns;
 };

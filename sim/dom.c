@@ -135,6 +135,7 @@ int sim_dom_create(struct xensim *x, unsigned domid, const char *name, unsigned 
 	if (!d->refs || !d->free_refs)
 		goto fail;
 	gnt_svc_init_dom(d);
+	d->gntalloc_limit = SIM_GNTALLOC_LIMIT_DEFAULT;
 	rc = sim_make_shm("xensim-gnttab", sizeof(*d->gt), &d->gt_fd, (void **)&d->gt);
 	if (!rc)
 		rc = sim_make_shm("xensim-mem", (size_t)SIM_NR_GREFS * SIM_PAGE_SIZE, &d->mem_fd, NULL);

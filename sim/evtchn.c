@@ -1,11 +1,14 @@
 /* Emulated libxenevtchn.so.1, with the semantics of Linux's /dev/xen/evtchn
  * on Xen: a delivered event masks its port until xenevtchn_unmask; further
  * notifications meanwhile coalesce into one; the handle's fd (an eventfd) is
- * readable while events are queued. Binding goes through the daemon;
+ * readable while events are queued, and blocking unless the caller sets
+ * O_NONBLOCK on it (xenevtchn_pending then fails with EAGAIN when nothing
+ * is queued, as the driver's read does). Binding goes through the daemon;
  * notify, pending and unmask work on shared memory only (the peer's eventfd
  * is fetched once and cached). Error numbers are those of Linux's evtchn
  * driver and Xen's event_channel.c. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +38,8 @@ struct efd_entry {
 struct xenevtchn_handle {
 	struct sim_client c;
 	pthread_mutex_t lock; /* peer refresh and the eventfd cache */
-	int efd;
+	pthread_mutex_t rd_lock; /* consumers: only its holder reads efd */
+	int efd; /* blocking as the driver's fd, unless the user sets O_NONBLOCK */
 	unsigned slot;
 	struct sim_evtchn *own;
 	unsigned restrict_domid;
@@ -91,11 +95,14 @@ xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger, unsigned int 
 	h->c.sock = -1; /* nothing to close if we fail before connecting */
 	h->restrict_domid = UNRESTRICTED;
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_mutex_init(&h->rd_lock, NULL);
 	h->peers = calloc(SIM_NR_DOMIDS, sizeof(*h->peers));
 	rc = h->peers ? sim_client_open(&h->c, "xenevtchn") : -ENOMEM;
 	if (rc)
 		goto fail;
-	h->efd = eventfd(0, EFD_NONBLOCK | ((flags & XENEVTCHN_NO_CLOEXEC) ? 0 : EFD_CLOEXEC));
+	/* Blocking, as libxenevtchn opens /dev/xen/evtchn: what the user sees
+	 * with F_GETFL, and what xenevtchn_pending obeys. */
+	h->efd = eventfd(0, (flags & XENEVTCHN_NO_CLOEXEC) ? 0 : EFD_CLOEXEC);
 	if (h->efd < 0) {
 		rc = -errno;
 		goto fail;
@@ -148,6 +155,7 @@ int xenevtchn_close(xenevtchn_handle *h)
 	if (h->efd >= 0)
 		close(h->efd);
 	pthread_mutex_destroy(&h->lock);
+	pthread_mutex_destroy(&h->rd_lock);
 	free(h);
 	return 0;
 }
@@ -341,38 +349,47 @@ int xenevtchn_unbind(xenevtchn_handle *h, evtchn_port_t port)
 	return 0;
 }
 
+/* Linux's evtchn read: the next delivered port; with nothing queued it
+ * waits, or fails with EAGAIN when the fd is O_NONBLOCK; EFBIG once the
+ * ring overflowed. */
 xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
 {
 	struct sim_evq *q = &h->own->q[h->slot];
+	struct pollfd pfd = { .fd = h->efd, .events = POLLIN };
 	uint32_t port;
-	uint64_t cnt;
+	bool empty;
+	int fl;
 
 	for (;;) {
+		pthread_mutex_lock(&h->rd_lock);
 		if (sim_evq_pop(q, &port)) {
 			if (sim_evq_empty(q))
 				sim_evq_quiesce(q, h->efd);
 			else
 				sim_evq_wake(q, h->efd); /* keep the fd readable */
+			pthread_mutex_unlock(&h->rd_lock);
 			return (xenevtchn_port_or_error_t)port;
 		}
 		if (atomic_load(&q->overflow)) {
+			pthread_mutex_unlock(&h->rd_lock);
 			errno = EFBIG; /* the evtchn driver's ring overflow */
 			return -1;
 		}
-		if (read(h->efd, &cnt, sizeof(cnt)) == sizeof(cnt)) {
-			atomic_store(&q->signaled, 0);
-			atomic_thread_fence(memory_order_seq_cst);
+		sim_evq_quiesce(q, h->efd); /* a stale wakeup must not stay readable */
+		empty = sim_evq_empty(q);
+		pthread_mutex_unlock(&h->rd_lock);
+		if (!empty)
 			continue;
-		}
-		if (errno == EAGAIN) {
-			/* The device read blocks until an event arrives. */
-			struct pollfd pfd = { .fd = h->efd, .events = POLLIN };
-
-			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-				return -1;
-		} else if (errno != EINTR) {
+		fl = fcntl(h->efd, F_GETFL);
+		if (fl < 0)
+			return -1;
+		if (fl & O_NONBLOCK) {
+			errno = EAGAIN;
 			return -1;
 		}
+		/* The device read blocks until an event arrives. */
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+			return -1;
 	}
 }
 

@@ -106,6 +106,7 @@ static void refs_revoke(struct xensim *x, struct sim_dom *d, const uint32_t *ref
 {
 	if (!n)
 		return;
+	d->nshared -= n; /* every caller passes refs still shared */
 	for (uint32_t i = 0; i < n; i++) {
 		struct sim_ref *r = &d->refs[refs[i]];
 		uint32_t w = atomic_load(&d->gt->ent[refs[i]].word);
@@ -136,8 +137,11 @@ int gnt_svc_share(struct xensim *x, struct sim_conn *c, const struct sim_msg *m,
 
 	if (!m->count || m->count > SIM_SHARE_MAX || grantee > 0xffff)
 		return EINVAL;
-	if (m->count > d->nfree)
+	/* gntalloc counts a grant from its allocation until it is unshared
+	 * (munmap), whether or not a peer still maps the page. */
+	if (m->count > d->nfree || m->count > d->gntalloc_limit - d->nshared)
 		return ENOSPC;
+	d->nshared += m->count;
 	for (uint32_t i = 0; i < m->count; i++) {
 		uint32_t ref = d->free_refs[--d->nfree];
 		uint32_t w = atomic_load(&d->gt->ent[ref].word);

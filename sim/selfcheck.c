@@ -150,7 +150,7 @@ int xensim_selfcheck(void)
 		return 1;
 	}
 	close(pfd[0]);
-	if (sim_admin_create(dir, 1, "selfcheck-guest", NULL) == 0) {
+	if (sim_admin_create(dir, 1, "selfcheck-guest", 0, NULL) == 0) {
 		g = fork();
 		if (g == 0) {
 			xensim_setenv(dir, 1);

@@ -4,6 +4,7 @@
 #include "sim/sim_evq.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <unistd.h>
 
 #define EVQ_MASK (SIM_EVQ_CAP - 1u)
@@ -144,12 +145,16 @@ void sim_evq_wake(struct sim_evq *q, int efd)
 
 int sim_evq_quiesce(struct sim_evq *q, int efd)
 {
+	struct pollfd pfd = { .fd = efd, .events = POLLIN };
 	uint64_t cnt;
 
 	if (!atomic_load(&q->signaled))
 		return 0;
+	/* The fd blocks unless its user made it O_NONBLOCK: look first. */
+	if (poll(&pfd, 1, 0) != 1)
+		return -EAGAIN; /* announced but not yet written: stays signaled */
 	if (read(efd, &cnt, sizeof(cnt)) < 0)
-		return -errno; /* announced but not yet written: stays signaled */
+		return -errno;
 	atomic_store(&q->signaled, 0);
 	atomic_thread_fence(memory_order_seq_cst);
 	if (!sim_evq_empty(q))

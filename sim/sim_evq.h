@@ -1,7 +1,7 @@
 /* Event delivery on the emulator's shared event-channel state, used by the
  * emulated libxenevtchn (notify, pending, unmask) and by the daemon (events
  * it raises itself). Lock-free; no system call except the eventfd write that
- * wakes an idle consumer and the read that rearms it. */
+ * wakes an idle consumer and the poll and read that rearm it. */
 #ifndef SIM_EVQ_H
 #define SIM_EVQ_H
 
@@ -34,8 +34,10 @@ bool sim_evq_pop(struct sim_evq *q, uint32_t *port);
 
 /* Consumer side: the queue looks empty, consume the outstanding wakeup so
  * the eventfd stops being readable, then re-signal if a producer raced in.
- * Returns 0, or -errno from read() (-EAGAIN: a producer announced a wakeup
- * but has not written it yet; the queue stays signaled). */
+ * Never blocks, whatever the fd's flags; the caller must be the fd's only
+ * reader meanwhile (the handle's consumer lock). Returns 0, or -errno
+ * (-EAGAIN: a producer announced a wakeup but has not written it yet; the
+ * queue stays signaled). */
 int sim_evq_quiesce(struct sim_evq *q, int efd);
 
 bool sim_evq_empty(struct sim_evq *q);

@@ -32,7 +32,8 @@ enum sim_op {
 	SIM_OP_OPEN_COPIER,    /* reply: a=copier slot; fd: the copiers file */
 	/* administration socket ($XENSIM_DIR/ctl.sock) */
 	SIM_OP_PING = 100,
-	SIM_OP_DOM_CREATE,     /* a=domid or SIM_ANY_DOMID, payload name. reply: a=domid */
+	SIM_OP_DOM_CREATE,     /* a=domid or SIM_ANY_DOMID, b=gntalloc limit (0: default),
+	                          payload name. reply: a=domid */
 	SIM_OP_DOM_DESTROY,    /* a=domid */
 	SIM_OP_LIST,           /* reply payload: text, one domain a line */
 	SIM_OP_STOP,

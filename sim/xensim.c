@@ -1,13 +1,15 @@
 /* xensim: the hypervisor emulator's daemon and command line.
  *   xensim start [--dir D] [--foreground]
  *   xensim stop [--dir D]
- *   xensim domain-create [--dir D] [--domid N] [--name S]
+ *   xensim domain-create [--dir D] [--domid N] [--name S] [--gntalloc-limit G]
  *   xensim domain-destroy [--dir D] N
  *   xensim list [--dir D]
  *   xensim env [--dir D] --domid N
- *   xensim exec [--dir D] [--domid N] [--create] -- CMD...
+ *   xensim exec [--dir D] [--domid N] [--create [--gntalloc-limit G]] -- CMD...
  *   xensim selfcheck
- * --dir defaults to $XENSIM_DIR. */
+ * --dir defaults to $XENSIM_DIR. --gntalloc-limit is the new domain's
+ * xen_gntalloc.limit (grants its processes may share at once; Linux's
+ * default 1024 otherwise). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -33,19 +35,20 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: xensim start [--dir D] [--foreground]\n"
 		"       xensim stop [--dir D]\n"
-		"       xensim domain-create [--dir D] [--domid N] [--name S]\n"
+		"       xensim domain-create [--dir D] [--domid N] [--name S] [--gntalloc-limit G]\n"
 		"       xensim domain-destroy [--dir D] N\n"
 		"       xensim list [--dir D]\n"
 		"       xensim env [--dir D] --domid N\n"
-		"       xensim exec [--dir D] [--domid N] [--create] -- CMD [ARGS...]\n"
+		"       xensim exec [--dir D] [--domid N] [--create [--gntalloc-limit G]] -- CMD [ARGS...]\n"
 		"       xensim selfcheck\n"
-		"--dir defaults to $XENSIM_DIR.\n");
+		"--dir defaults to $XENSIM_DIR; --gntalloc-limit defaults to 1024 (Linux).\n");
 }
 
 struct cli_opts {
 	const char *dir;
 	const char *name;
 	unsigned domid; /* SIM_ANY_DOMID when not given */
+	unsigned gntalloc_limit; /* 0: the default */
 	bool foreground;
 	bool create;
 };
@@ -71,6 +74,7 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		{ "name", required_argument, NULL, 'n' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "create", no_argument, NULL, 'c' },
+		{ "gntalloc-limit", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -99,6 +103,20 @@ static int parse_opts(int argc, char **argv, struct cli_opts *o)
 		case 'c':
 			o->create = true;
 			break;
+		case 'g': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || v == 0 || v > SIM_NR_GREFS) {
+				fprintf(stderr, "xensim: bad gntalloc limit '%s' (1..%u)\n", optarg,
+					SIM_NR_GREFS);
+				return -1;
+			}
+			o->gntalloc_limit = (unsigned)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -277,7 +295,7 @@ static int cmd_create(struct cli_opts *o)
 
 	if (need_dir(o))
 		return 2;
-	rc = sim_admin_create(o->dir, o->domid, o->name, &domid);
+	rc = sim_admin_create(o->dir, o->domid, o->name, o->gntalloc_limit, &domid);
 	if (rc)
 		return fail("domain-create", rc);
 	printf("%u\n", domid);
@@ -326,7 +344,7 @@ static int cmd_exec(struct cli_opts *o, int argc, char **argv)
 		return 2;
 	}
 	if (o->create) {
-		rc = sim_admin_create(o->dir, o->domid, o->name, &domid);
+		rc = sim_admin_create(o->dir, o->domid, o->name, o->gntalloc_limit, &domid);
 		if (rc)
 			return fail("exec --create", rc);
 	} else if (domid == SIM_ANY_DOMID) {

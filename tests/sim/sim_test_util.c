@@ -141,8 +141,11 @@ int granter_start(struct simenv *env, struct granter *g, unsigned domid, unsigne
 
 static int send_cmd(struct granter *g, char op, uint32_t arg)
 {
-	struct granter_cmd c = { .op = op, .arg = arg };
+	struct granter_cmd c;
 
+	memset(&c, 0, sizeof(c)); /* the padding goes down the pipe too */
+	c.op = op;
+	c.arg = arg;
 	return write_full(g->cmd, &c, sizeof(c));
 }
 

@@ -5,7 +5,9 @@
  * timing: "no event" is checked with poll(0) after the sender is known to
  * be done. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -221,6 +223,56 @@ static void notify_coalesces_and_masks_until_unmask(void **state)
 	assert_int_equal(guest_stop(&g), 0);
 }
 
+/* libxenevtchn's fd is /dev/xen/evtchn opened blocking; a user may make it
+ * O_NONBLOCK, and then the driver's read (xenevtchn_pending) fails with
+ * EAGAIN when nothing is queued instead of waiting. */
+static void pending_nonblocking_fd_eagain(void **state)
+{
+	struct fixture *f = *state;
+	struct guest g;
+	int rport = guest_start(f, &g, GUEST, 0), lport = bind_to_guest(f, rport);
+	int fd = xenevtchn_fd(f->ev), fl = fcntl(fd, F_GETFL);
+
+	assert_true(fl >= 0);
+	assert_false(fl & O_NONBLOCK);
+	assert_int_equal(fcntl(fd, F_SETFL, fl | O_NONBLOCK), 0);
+	errno = 0;
+	assert_int_equal(xenevtchn_pending(f->ev), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(guest_do(&g, 'n'), 0);
+	assert_true(wait_readable(fd));
+	assert_int_equal(xenevtchn_pending(f->ev), lport);
+	errno = 0;
+	assert_int_equal(xenevtchn_pending(f->ev), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_false(readable(fd));
+	assert_int_equal(xenevtchn_unmask(f->ev, (evtchn_port_t)lport), 0);
+	assert_int_equal(fcntl(fd, F_SETFL, fl), 0);
+	assert_int_equal(guest_stop(&g), 0);
+}
+
+/* Blocking fd: xenevtchn_pending waits for the event instead of failing. */
+static void *pending_thread(void *arg)
+{
+	return (void *)(intptr_t)xenevtchn_pending(arg);
+}
+
+static void pending_blocking_fd_waits(void **state)
+{
+	struct fixture *f = *state;
+	struct guest g;
+	int rport = guest_start(f, &g, GUEST, 0), lport = bind_to_guest(f, rport);
+	pthread_t t;
+	void *ret;
+
+	assert_int_equal(pthread_create(&t, NULL, pending_thread, f->ev), 0);
+	assert_int_equal(guest_do(&g, 'n'), 0);
+	assert_int_equal(pthread_join(t, &ret), 0);
+	assert_int_equal((intptr_t)ret, lport);
+	assert_int_equal(xenevtchn_unmask(f->ev, (evtchn_port_t)lport), 0);
+	assert_int_equal(guest_stop(&g), 0);
+}
+
 static void fd_works_with_epoll(void **state)
 {
 	struct fixture *f = *state;
@@ -412,6 +464,8 @@ int main(void)
 		cmocka_unit_test(bind_interdomain_notify_both_ways),
 		cmocka_unit_test(notify_coalesces_and_masks_until_unmask),
 		cmocka_unit_test(fd_works_with_epoll),
+		cmocka_unit_test(pending_nonblocking_fd_eagain),
+		cmocka_unit_test(pending_blocking_fd_waits),
 		cmocka_unit_test(peer_unbind_makes_port_unbound),
 		cmocka_unit_test(peer_death_unbinds_and_binding_fails),
 		cmocka_unit_test(notify_reaches_recreated_domain),

@@ -486,6 +486,52 @@ static void unshare_while_mapped_keeps_page(void **state)
 	assert_int_equal(granter_stop(&f->g), 0);
 }
 
+/* Linux's gntalloc module parameter `limit` (default 1024) bounds the
+ * grants all gntalloc users of one kernel hold: a share beyond it fails
+ * with ENOSPC (gntalloc_ioctl_alloc), whichever handle asks; a grant stops
+ * counting when unshared (munmap), even while a peer still maps its page;
+ * another domain has its own kernel and its own count. */
+static void xengntshr_share_pages_gntalloc_limit_enospc(void **state)
+{
+	struct fixture *f = *state;
+	xengntshr_handle *a = xengntshr_open(NULL, 0), *b = xengntshr_open(NULL, 0);
+	static uint32_t refs[1024];
+	uint32_t ref;
+	uint8_t *big, *small, *one, *map;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	big = xengntshr_share_pages(a, 0, 1000, refs, 1);
+	assert_non_null(big);
+	small = xengntshr_share_pages(b, 0, 24, refs + 1000, 1);
+	assert_non_null(small);
+	errno = 0;
+	assert_null(xengntshr_share_pages(a, 0, 1, &ref, 1));
+	assert_int_equal(errno, ENOSPC);
+	errno = 0;
+	assert_null(xengntshr_share_pages(b, GUEST, 1, &ref, 1));
+	assert_int_equal(errno, ENOSPC);
+	/* the other domain's kernel has its own limit */
+	assert_int_equal(granter_start(f->env, &f->g, GUEST, 0, 1, true), 0);
+	assert_int_equal(granter_stop(&f->g), 0);
+	/* unsharing one page (dom0 maps its own grant meanwhile) makes room for one */
+	map = xengnttab_map_grant_ref(f->gt, 0, refs[1000], PROT_READ);
+	assert_non_null(map);
+	assert_int_equal(xengntshr_unshare(b, small, 1), 0);
+	one = xengntshr_share_pages(a, 0, 1, &ref, 1);
+	assert_non_null(one);
+	errno = 0;
+	assert_null(xengntshr_share_pages(b, 0, 1, &ref, 1));
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(xengnttab_unmap(f->gt, map, 1), 0);
+	/* closing a handle ends its grants */
+	assert_int_equal(xengntshr_close(a), 0);
+	big = xengntshr_share_pages(b, 0, 1001, refs, 1);
+	assert_non_null(big);
+	assert_int_equal(xengntshr_unshare(b, big, 1001), 0);
+	assert_int_equal(xengntshr_close(b), 0);
+}
+
 /* A granter that exits without unsharing: its grants end (gntalloc's
  * release), mappings survive. */
 static void granter_exit_revokes_grants(void **state)
@@ -634,6 +680,7 @@ int main(void)
 		cmocka_unit_test(map_grant_refs_rules_einval),
 		cmocka_unit_test(unshare_while_mapped_keeps_page),
 		cmocka_unit_test(granter_exit_revokes_grants),
+		cmocka_unit_test(xengntshr_share_pages_gntalloc_limit_enospc),
 		cmocka_unit_test(map_grant_ref_notify_clears_byte_and_signals),
 		cmocka_unit_test(share_page_notify_on_unshare),
 		cmocka_unit_test(xengnttab_open_without_emulator_enoent),

@@ -96,6 +96,41 @@ static void xensim_cli_domain_lifecycle(void **state)
 	assert_string_equal(out, "0 Domain-0\n1 dom1\n2 dom2\n");
 }
 
+/* domain-create --gntalloc-limit is the guest kernel's xen_gntalloc.limit:
+ * a process of that domain may share that many pages at once, no more. */
+static int share_count(void *arg)
+{
+	xengntshr_handle *h = xengntshr_open(NULL, 0);
+	uint32_t refs[4];
+	void *p;
+
+	if (!h)
+		return 10;
+	p = xengntshr_share_pages(h, 0, 3, refs, 1);
+	if (!p)
+		return 11;
+	if (xengntshr_share_pages(h, 0, 1, refs + 3, 1) || errno != ENOSPC)
+		return 12;
+	xengntshr_close(h);
+	return 0;
+}
+
+static void xensim_cli_domain_create_gntalloc_limit(void **state)
+{
+	struct fixture *f = *state;
+	const char *x = simenv_xensim(f->env), *d = simenv_dir(f->env);
+	char out[4096];
+
+	assert_int_equal(sh(out, sizeof(out),
+			    "%s domain-create --dir %s --domid 8 --gntalloc-limit 3", x, d), 0);
+	assert_int_equal(simenv_wait(simenv_spawn(f->env, 8, share_count, NULL)), 0);
+	assert_int_not_equal(sh(out, sizeof(out),
+				"%s domain-create --dir %s --domid 9 --gntalloc-limit 0 2>&1", x, d),
+			     0);
+	assert_non_null(strstr(out, "bad gntalloc limit"));
+	assert_int_equal(sh(out, sizeof(out), "%s domain-destroy --dir %s 8", x, d), 0);
+}
+
 static void xensim_env_prints_the_four_variables(void **state)
 {
 	struct fixture *f = *state;
@@ -359,6 +394,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(xensim_cli_domain_lifecycle),
+		cmocka_unit_test(xensim_cli_domain_create_gntalloc_limit),
 		cmocka_unit_test(xensim_env_prints_the_four_variables),
 		cmocka_unit_test(xensim_exec_create_lives_as_long_as_command),
 		cmocka_unit_test(xensim_exec_passes_sigterm_to_command),
