@@ -38,6 +38,7 @@ struct xengntdev_handle {
 	int own_mem_fd; /* gntshr: this domain's memory */
 	struct sim_copiers *copiers; /* gnttab: lanes of all copying handles */
 	struct sim_copier *copier;   /* gnttab: this handle's slot */
+	bool checked_copy; /* gnttab: XENSIM_CHECKED_COPY=1, see gnttab_copy.c */
 };
 
 /* Returns the peer view of `domid` (DOMID_SELF allowed) for a copy or map,

@@ -5,6 +5,7 @@
  * map fail with EINVAL and nothing stays mapped. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <xengnttab.h>
@@ -22,6 +23,8 @@ xengnttab_handle *xengnttab_open(struct xentoollog_logger *logger, unsigned open
 
 	if (!h)
 		return NULL;
+	h->checked_copy = getenv("XENSIM_CHECKED_COPY") &&
+			  !strcmp(getenv("XENSIM_CHECKED_COPY"), "1");
 	/* The copy lanes: see struct sim_copiers. */
 	rep = malloc(SIM_MSG_MAX);
 	rc = rep ? sim_client_call(&h->c, &req, NULL, 0, NULL, 0, rep, fds, &nfds) : -ENOMEM;

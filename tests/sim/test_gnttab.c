@@ -243,6 +243,61 @@ static void grant_copy_offset_past_page_einval(void **state)
 	assert_int_equal(granter_stop(&f->g), 0);
 }
 
+/* gntdev pins the caller's pages before the hypercall: an unmapped local
+ * address, or a read-only one as destination, fails the whole call with
+ * EFAULT; earlier segments are copied, the failing one reads GNTST_okay
+ * and later ones are untouched. The emulator checks local addresses in
+ * XENSIM_CHECKED_COPY=1 mode (see sim/gnttab_copy.c). */
+static void grant_copy_bad_local_address_efault(void **state)
+{
+	struct fixture *f = *state;
+	xengnttab_grant_copy_segment_t s[3];
+	uint8_t a[64], b[64], page[PAGE];
+	uint8_t *hole = mmap(NULL, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	xengnttab_handle *gt;
+
+	assert_true(hole != MAP_FAILED);
+	assert_int_equal(munmap(hole + PAGE, PAGE), 0); /* hole + PAGE: nothing mapped */
+	assert_int_equal(setenv("XENSIM_CHECKED_COPY", "1", 1), 0);
+	gt = xengnttab_open(NULL, 0);
+	unsetenv("XENSIM_CHECKED_COPY");
+	assert_non_null(gt);
+	assert_int_equal(granter_start(f->env, &f->g, GUEST, 0, 1, true), 0);
+	for (unsigned k = 0; k < 3; k++) {
+		uint8_t *bad = k == 0 ? hole + PAGE : k == 1 ? hole : hole + PAGE - 10;
+
+		memset(a, 0xee, sizeof(a));
+		memset(b, 0xee, sizeof(b));
+		seg_from(&s[0], GUEST, f->g.refs[0], 0, a, sizeof(a));
+		seg_from(&s[1], GUEST, f->g.refs[0], 64, bad, 64); /* unmapped, read-only, straddling */
+		seg_from(&s[2], GUEST, f->g.refs[0], 128, b, sizeof(b));
+		errno = 0;
+		assert_int_equal(xengnttab_grant_copy(gt, 3, s), -1);
+		assert_int_equal(errno, EFAULT);
+		assert_int_equal(s[0].status, GNTST_okay);
+		for (unsigned o = 0; o < sizeof(a); o++)
+			assert_int_equal(a[o], granter_byte(0, o));
+		assert_int_equal(s[1].status, GNTST_okay);
+		assert_int_equal(s[2].status, 99);
+		assert_int_equal(b[0], 0xee);
+	}
+	/* a bad local source: nothing reaches the guest's page */
+	seg_to(&s[0], GUEST, f->g.refs[0], 0, hole + PAGE, 16);
+	errno = 0;
+	assert_int_equal(xengnttab_grant_copy(gt, 1, s), -1);
+	assert_int_equal(errno, EFAULT);
+	assert_int_equal(granter_read(&f->g, 0, page), 0);
+	for (unsigned o = 0; o < 16; o++)
+		assert_int_equal(page[o], granter_byte(0, o));
+	/* the handle still works */
+	seg_from(&s[0], GUEST, f->g.refs[0], 0, a, sizeof(a));
+	assert_int_equal(xengnttab_grant_copy(gt, 1, s), 0);
+	assert_int_equal(s[0].status, GNTST_okay);
+	assert_int_equal(granter_stop(&f->g), 0);
+	assert_int_equal(xengnttab_close(gt), 0);
+	munmap(hole, PAGE);
+}
+
 static void grant_copy_zero_length_is_okay(void **state)
 {
 	struct fixture *f = *state;
@@ -670,6 +725,7 @@ int main(void)
 		cmocka_unit_test(grant_copy_granted_to_other_domain_general_error),
 		cmocka_unit_test(grant_copy_readonly_grant_refuses_write),
 		cmocka_unit_test(grant_copy_offset_past_page_einval),
+		cmocka_unit_test(grant_copy_bad_local_address_efault),
 		cmocka_unit_test(grant_copy_zero_length_is_okay),
 		cmocka_unit_test(grant_copy_unknown_domain_bad_domain),
 		cmocka_unit_test(grant_copy_dead_domain_bad_domain_mapping_survives),
