@@ -50,7 +50,8 @@ static bool mcast_filtered(struct nbd_vif *vif, const struct nb_pkt *pkt)
 {
     bool pass;
 
-    if (!vif->fe.mcast_control || pkt->len < 6)
+    /* the main thread may flip it (dynamic multicast control) */
+    if (!__atomic_load_n(&vif->fe.mcast_control, __ATOMIC_RELAXED) || pkt->len < 6)
         return false;
     pthread_mutex_lock(&vif->mcast_lock);
     pass = netif_mcast_pass(&vif->mcast, pkt->data);
