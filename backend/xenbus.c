@@ -355,19 +355,41 @@ static void vif_unlink(struct nbd_vif *vif)
         }
 }
 
+/* The frontend keys we follow: its state, and request-multicast-control,
+ * which feature-dynamic-multicast-control lets it change while connected
+ * (Linux watches it too). */
 static void watch_frontend(struct nbd_vif *vif, bool on)
 {
+    static const char *const keys[] = { "state", "request-multicast-control" };
     char path[192];
+    bool ok = true;
 
     if (vif->fe_watched == on || !vif->fe_path[0])
         return;
-    snprintf(path, sizeof(path), "%s/state", vif->fe_path);
-    if (on ? xs_watch(vif->ctx->xsh, path, TOKEN_FRONTEND)
-           : xs_unwatch(vif->ctx->xsh, path, TOKEN_FRONTEND))
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", vif->fe_path, keys[i]);
+        if (!(on ? xs_watch(vif->ctx->xsh, path, TOKEN_FRONTEND)
+                 : xs_unwatch(vif->ctx->xsh, path, TOKEN_FRONTEND))) {
+            ok = false;
+            nbd_log(NBD_LOG_WARN, "%s: %swatch %s: %s", vif->name, on ? "" : "un", path,
+                    strerror(errno));
+        }
+    }
+    if (ok || !on)
         vif->fe_watched = on;
-    else
-        nbd_log(NBD_LOG_WARN, "%s: %swatch %s: %s", vif->name, on ? "" : "un", path,
-                strerror(errno));
+}
+
+/* Dynamic multicast control: a connected frontend turns filtering on or
+ * off by rewriting request-multicast-control (absent or garbage = off,
+ * as Linux's xenbus_read_unsigned default). The subscriptions stay. */
+static void read_mcast_control(struct nbd_vif *vif)
+{
+    bool on = read_flag(vif->ctx, vif->fe_path, "request-multicast-control");
+
+    if (on == __atomic_load_n(&vif->fe.mcast_control, __ATOMIC_RELAXED))
+        return;
+    __atomic_store_n(&vif->fe.mcast_control, on, __ATOMIC_RELAXED);
+    nbd_log(NBD_LOG_INFO, "%s: multicast control %s", vif->name, on ? "on" : "off");
 }
 
 /* The device is finished with: everything but a tombstone goes, so that our
@@ -485,6 +507,9 @@ static void vif_update(struct nbd_vif *vif)
         nbd_vif_disconnect(vif);
         vif->be_state = XenbusStateClosing;
     }
+
+    if (vif->data_up)
+        read_mcast_control(vif);
 
     fe_state = read_state(ctx, vif->fe_path);
     if (fe_state < 0) {

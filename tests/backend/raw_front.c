@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include <xenctrl.h>
@@ -217,4 +218,67 @@ int raw_fe_next_rx(struct raw_fe *f, unsigned rx0, const uint8_t **data, unsigne
     *data = raw_fe_page(f, rx0 + r.id) + r.offset;
     *len = (unsigned)r.status;
     return 1;
+}
+
+void raw_fe_mcast(struct raw_fe *f, uint8_t type, const uint8_t addr[6])
+{
+    netif_tx_request_t *req = RING_GET_REQUEST(&f->tx, f->tx.req_prod_pvt);
+    struct netif_extra_info *ex;
+
+    memset(req, 0, sizeof(*req));
+    req->flags = NETTXF_extra_info;
+    req->id = (uint16_t)(f->tx.req_prod_pvt % (RAW_FE_TX_PAGES * 4096 / RAW_FE_AREA));
+    f->tx.req_prod_pvt++;
+    ex = (struct netif_extra_info *)RING_GET_REQUEST(&f->tx, f->tx.req_prod_pvt);
+    memset(ex, 0, sizeof(*ex));
+    ex->type = type;
+    memcpy(ex->u.mcast.addr, addr, 6);
+    f->tx.req_prod_pvt++;
+    raw_fe_push_tx(f);
+}
+
+/* A peer's whole memory, mapped at once for grant copies (sim/'s layout:
+ * the grant table's 32768 frames). */
+#define SIM_MEM_BYTES (32768ull * 4096)
+
+unsigned long raw_fe_mem_inode(struct raw_fe *f)
+{
+    FILE *m = fopen("/proc/self/maps", "r");
+    char line[512];
+    unsigned long inode = 0;
+
+    while (m && fgets(line, sizeof(line), m)) {
+        unsigned long lo, hi, ino;
+        char perms[8];
+        unsigned long long off;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %7s %llx %x:%x %lu", &lo, &hi, perms, &off, &maj, &min, &ino) == 7 &&
+            (uintptr_t)f->pages >= lo && (uintptr_t)f->pages < hi)
+            inode = ino;
+    }
+    if (m)
+        fclose(m);
+    return inode;
+}
+
+long raw_fe_mapped_by(pid_t pid, unsigned long inode)
+{
+    char path[64], line[512];
+    long pages = 0;
+    FILE *m;
+
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    if (!(m = fopen(path, "r")))
+        return -1;
+    while (fgets(line, sizeof(line), m)) {
+        unsigned long lo, hi, ino;
+        char perms[8];
+        unsigned long long off;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %7s %llx %x:%x %lu", &lo, &hi, perms, &off, &maj, &min, &ino) == 7 &&
+            ino == inode && hi - lo < SIM_MEM_BYTES && strcmp(perms, "---p"))
+            pages += (long)((hi - lo) / 4096);
+    }
+    fclose(m);
+    return pages;
 }

@@ -7,6 +7,7 @@
 #define TESTS_BACKEND_RAW_FRONT_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <xenevtchn.h>
 #include <xengnttab.h>
@@ -79,5 +80,16 @@ void raw_fe_post_rx_all(struct raw_fe *f, unsigned rx0);
 /* The next RX response, if any: 1 with data and len set (a one-slot packet),
  * 0 when none, -1 on an error status or a multi-slot packet. */
 int raw_fe_next_rx(struct raw_fe *f, unsigned rx0, const uint8_t **data, unsigned *len);
+/* Queues an MCAST_ADD/DEL (XEN_NETIF_EXTRA_TYPE_*): a zero-size request
+ * carrying the extra, and pushes. Its answer is one data-slot response
+ * plus a NULL one for the extra. */
+void raw_fe_mcast(struct raw_fe *f, uint8_t type, const uint8_t addr[6]);
+
+/* Inode of the emulator's memory file behind our shared pages, and the
+ * pages of that file process pid maps (one grant at a time: the whole-
+ * memory mapping used for copies doesn't count). For checking what a
+ * backend still maps of us. */
+unsigned long raw_fe_mem_inode(struct raw_fe *f);
+long raw_fe_mapped_by(pid_t pid, unsigned long inode);
 
 #endif
