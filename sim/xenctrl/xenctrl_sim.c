@@ -333,17 +333,28 @@ struct assign_arg {
 	uint32_t domid, sbdf, flag;
 };
 
-static int op_assign(xc_interface *x, struct state *s, void *argp)
+/* What every device (de)assignment checks first: a privileged caller, a
+ * live target (or DOMID_IO), an IOMMU, and a target other than ourselves. */
+static int assign_check(xc_interface *x, struct state *s, const struct assign_arg *a)
 {
-	struct assign_arg *a = argp;
 	int rc = domctl_check(x, a->domid, true);
-	struct fact *d;
 
 	if (rc)
 		return rc;
 	if (no_iommu(s))
 		return -EOPNOTSUPP;
-	if (a->domid == x->self || (a->flag & ~(uint32_t)XEN_DOMCTL_DEV_RDM_RELAXED))
+	return a->domid == x->self ? -EINVAL : 0;
+}
+
+static int op_assign(xc_interface *x, struct state *s, void *argp)
+{
+	struct assign_arg *a = argp;
+	int rc = assign_check(x, s, a);
+	struct fact *d;
+
+	if (rc)
+		return rc;
+	if (a->flag & ~(uint32_t)XEN_DOMCTL_DEV_RDM_RELAXED)
 		return -EINVAL;
 	d = device(s, a->sbdf);
 	if (!d)
@@ -359,15 +370,11 @@ static int op_assign(xc_interface *x, struct state *s, void *argp)
 static int op_deassign(xc_interface *x, struct state *s, void *argp)
 {
 	struct assign_arg *a = argp;
-	int rc = domctl_check(x, a->domid, true);
+	int rc = assign_check(x, s, a);
 	struct fact *d;
 
 	if (rc)
 		return rc;
-	if (no_iommu(s))
-		return -EOPNOTSUPP;
-	if (a->domid == x->self)
-		return -EINVAL;
 	d = find_device(s, a->sbdf);
 	if (!d || d->dom != a->domid)
 		return -ENODEV;
@@ -384,15 +391,11 @@ static int op_deassign(xc_interface *x, struct state *s, void *argp)
 static int op_test_assign(xc_interface *x, struct state *s, void *argp)
 {
 	struct assign_arg *a = argp;
-	int rc = domctl_check(x, a->domid, true);
+	int rc = assign_check(x, s, a);
 	struct fact *d;
 
 	if (rc)
 		return rc;
-	if (no_iommu(s))
-		return -EOPNOTSUPP;
-	if (a->domid == x->self)
-		return -EINVAL;
 	d = find_device(s, a->sbdf);
 	if (d && d->dom != 0 && d->dom != SIM_DOMID_IO)
 		return -EINVAL;
@@ -408,31 +411,45 @@ static int finish(const xc_interface *x, int rc, int e)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Runs op on the state, logs the call (fmt) with its outcome, and returns
+ * as libxenctrl does: 0, or -1 with errno. */
+static int run_logged(xc_interface *x, state_op op, void *arg, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int run_logged(xc_interface *x, state_op op, void *arg, const char *fmt, ...)
+{
+	int rc = with_state(x, op, arg), e = errno;
+	char call[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(call, sizeof(call), fmt, ap);
+	va_end(ap);
+	logf_(x, rc < 0 ? -e : 0, "%s", call);
+	return finish(x, rc, e);
+}
+
 EXPORT int xc_assign_device(xc_interface *x, uint32_t domid, uint32_t sbdf, uint32_t flag)
 {
 	struct assign_arg a = { domid, sbdf, flag };
-	int rc = with_state(x, op_assign, &a), e = errno;
 
-	logf_(x, rc < 0 ? -e : 0, "assign dom=%u %04x:%02x:%02x.%x flag=%u", domid, SBDF_ARGS(sbdf), flag);
-	return finish(x, rc, e);
+	return run_logged(x, op_assign, &a, "assign dom=%u %04x:%02x:%02x.%x flag=%u",
+			  domid, SBDF_ARGS(sbdf), flag);
 }
 
 EXPORT int xc_deassign_device(xc_interface *x, uint32_t domid, uint32_t sbdf)
 {
 	struct assign_arg a = { domid, sbdf, 0 };
-	int rc = with_state(x, op_deassign, &a), e = errno;
 
-	logf_(x, rc < 0 ? -e : 0, "deassign dom=%u %04x:%02x:%02x.%x", domid, SBDF_ARGS(sbdf));
-	return finish(x, rc, e);
+	return run_logged(x, op_deassign, &a, "deassign dom=%u %04x:%02x:%02x.%x",
+			  domid, SBDF_ARGS(sbdf));
 }
 
 EXPORT int xc_test_assign_device(xc_interface *x, uint32_t domid, uint32_t sbdf)
 {
 	struct assign_arg a = { domid, sbdf, 0 };
-	int rc = with_state(x, op_test_assign, &a), e = errno;
 
-	logf_(x, rc < 0 ? -e : 0, "test_assign dom=%u %04x:%02x:%02x.%x", domid, SBDF_ARGS(sbdf));
-	return finish(x, rc, e);
+	return run_logged(x, op_test_assign, &a, "test_assign dom=%u %04x:%02x:%02x.%x",
+			  domid, SBDF_ARGS(sbdf));
 }
 
 struct range_arg {
@@ -483,22 +500,18 @@ EXPORT int xc_domain_iomem_permission(xc_interface *x, uint32_t domid, unsigned 
 				      unsigned long nr_mfns, uint8_t allow_access)
 {
 	struct range_arg r = { F_IOMEM, domid, first_mfn, nr_mfns, allow_access != 0 };
-	int rc = with_state(x, op_range, &r), e = errno;
 
-	logf_(x, rc < 0 ? -e : 0, "iomem dom=%u mfn=0x%lx nr=0x%lx allow=%u", domid, first_mfn, nr_mfns,
-	      allow_access);
-	return finish(x, rc, e);
+	return run_logged(x, op_range, &r, "iomem dom=%u mfn=0x%lx nr=0x%lx allow=%u",
+			  domid, first_mfn, nr_mfns, allow_access);
 }
 
 EXPORT int xc_domain_ioport_permission(xc_interface *x, uint32_t domid, uint32_t first_port,
 				       uint32_t nr_ports, uint32_t allow_access)
 {
 	struct range_arg r = { F_IOPORT, domid, first_port, nr_ports, allow_access != 0 };
-	int rc = with_state(x, op_range, &r), e = errno;
 
-	logf_(x, rc < 0 ? -e : 0, "ioport dom=%u port=0x%x nr=0x%x allow=%u", domid, first_port,
-	      nr_ports, allow_access);
-	return finish(x, rc, e);
+	return run_logged(x, op_range, &r, "ioport dom=%u port=0x%x nr=0x%x allow=%u",
+			  domid, first_port, nr_ports, allow_access);
 }
 
 struct irq_arg {
@@ -529,10 +542,8 @@ static int op_irq(xc_interface *x, struct state *s, void *argp)
 EXPORT int xc_domain_irq_permission(xc_interface *x, uint32_t domid, uint32_t pirq, bool allow_access)
 {
 	struct irq_arg a = { domid, 0, (int)pirq, allow_access };
-	int rc = with_state(x, op_irq, &a), e = errno;
 
-	logf_(x, rc < 0 ? -e : 0, "irq dom=%u pirq=%u allow=%d", domid, pirq, allow_access);
-	return finish(x, rc, e);
+	return run_logged(x, op_irq, &a, "irq dom=%u pirq=%u allow=%d", domid, pirq, allow_access);
 }
 
 static int op_map_pirq(xc_interface *x, struct state *s, void *argp)
@@ -597,10 +608,8 @@ static int op_unmap_pirq(xc_interface *x, struct state *s, void *argp)
 EXPORT int xc_physdev_unmap_pirq(xc_interface *x, uint32_t domid, int pirq)
 {
 	struct irq_arg a = { domid, 0, pirq, false };
-	int rc = with_state(x, op_unmap_pirq, &a), e = errno;
 
-	logf_(x, rc < 0 ? -e : 0, "unmap_pirq dom=%u pirq=%d", domid, pirq);
-	return finish(x, rc, e);
+	return run_logged(x, op_unmap_pirq, &a, "unmap_pirq dom=%u pirq=%d", domid, pirq);
 }
 
 struct info_arg {
