@@ -1,75 +1,109 @@
 #!/usr/bin/env bash
-# Summarises bench/bench.sh's results.csv: min/median/max per system, mode and
-# size, the ratio of netbackd's median to the same run's baselines, a
-# markdown table (results.md) and a plot (results.png, gnuplot).
+# Summarises bench/bench.sh's results.csv: min/median/max of the rate per
+# row (system, mode, size, queues, grants), medians of the per-packet
+# figures, the ratio of each netbackd median to the same run's dpdk-vhost
+# median, a markdown table (results.md) and a plot (results.png, gnuplot).
 #   bench/report.sh results.csv OUTDIR
 set -euo pipefail
 CSV=$1 OUT=$2
-MD=$OUT/results.md DAT=$OUT/summary.dat
+MD=$OUT/results.md DAT=$OUT/summary.dat SUM=$OUT/summary.csv
 
-# system,mode,size -> min/median/max of Mpps and Gbit/s, medians of the rest
-awk -F, 'NR > 1 { k = $1 "," $2 "," $3; n[k]++; mp[k, n[k]] = $5; gb[k, n[k]] = $6
-                  gc[k, n[k]] = $7; nt[k, n[k]] = $8; nf[k, n[k]] = $9; rs[k, n[k]] = $10; dr[k, n[k]] = $11
+# key -> runs, min/median/max Mpps, median Gbit/s, medians of columns 9..18
+awk -F, 'NR > 1 { k = $1 "," $2 "," $3 "," $4 "," $5; c = ++n[k]
+                  for (f = 7; f <= 18; f++) v[k, f, c] = $f
                   if (!(k in seen)) { seen[k] = 1; order[++m] = k } }
-function med(a, k, c,   i, j, t, v) { for (i = 1; i <= c; i++) v[i] = a[k, i] + 0
-    for (i = 2; i <= c; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-    return v[int((c + 1) / 2)] }
-function mn(a, k, c,   i, x) { x = a[k, 1] + 0; for (i = 2; i <= c; i++) if (a[k, i] + 0 < x) x = a[k, i] + 0; return x }
-function mx(a, k, c,   i, x) { x = a[k, 1] + 0; for (i = 2; i <= c; i++) if (a[k, i] + 0 > x) x = a[k, i] + 0; return x }
+function med(k, f, c,   i, j, t, a) { if (v[k, f, 1] == "") return ""
+    for (i = 1; i <= c; i++) a[i] = v[k, f, i] + 0
+    for (i = 2; i <= c; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return a[int((c + 1) / 2)] }
+function mn(k, c,   i, x) { x = v[k, 7, 1] + 0; for (i = 2; i <= c; i++) if (v[k, 7, i] + 0 < x) x = v[k, 7, i] + 0; return x }
+function mx(k, c,   i, x) { x = v[k, 7, 1] + 0; for (i = 2; i <= c; i++) if (v[k, 7, i] + 0 > x) x = v[k, 7, i] + 0; return x }
 END { for (j = 1; j <= m; j++) { k = order[j]; c = n[k]
-        printf "%s,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%s,%s,%s,%s,%s\n", k, c,
-            mn(mp, k, c), med(mp, k, c), mx(mp, k, c), mn(gb, k, c), med(gb, k, c), mx(gb, k, c),
-            (gc[k, 1] == "" ? "" : sprintf("%.4f", med(gc, k, c))),
-            (nt[k, 1] == "" ? "" : sprintf("%.4f", med(nt, k, c))),
-            (nf[k, 1] == "" ? "" : sprintf("%.4f", med(nf, k, c))),
-            (rs[k, 1] == "" ? "" : sprintf("%d", med(rs, k, c))),
-            (dr[k, 1] == "" ? "" : sprintf("%.3f", med(dr, k, c))) } }' "$CSV" >"$OUT/summary.csv"
+        printf "%s,%d,%.4f,%.4f,%.4f", k, c, mn(k, c), med(k, 7, c), mx(k, c)
+        for (f = 8; f <= 18; f++) printf ",%s", med(k, f, c)
+        printf "\n" } }' "$CSV" >"$SUM"
+# summary.csv: 1 system 2 mode 3 size 4 queues 5 grants 6 runs 7 min 8 median 9 max
+# 10 gbps 11 tx_calls 12 rx_calls 13 ops 14 sgrant 15 notif_to 16 notif_from
+# 17 rss_vif 18 rss_q 19 drops 20 offered
 
 {
     echo "# netbackd benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r))"
     echo
-    echo "Emulated guest -> netbackd -> emulated guest (userspace netfront on both ends),"
-    echo "beside the same invocation's baselines. Absolute numbers drift with the"
-    echo "machine's load; the ratios (same run) are what count."
+    echo "Absolute rates drift with the machine's load; the ratios to the same run's"
+    echo "DPDK vhost-user figure are what count. Command: \`make bench\` (bench/bench.sh)."
     echo
-    echo "| system | mode | size | runs | Mpps min / median / max | Gbit/s median | gcopy calls/pkt | notif to guest/pkt | notif from guest/pkt | RSS KiB/vif | backend drops/delivered pkt |"
-    echo "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"
-    awk -F, '{ printf "| %s | %s | %s | %s | %.3f / %.3f / %.3f | %.3f | %s | %s | %s | %s | %s |\n",
-               $1, $2, $3, $4, $5, $6, $7, $9, $11, $12, $13, $14, $15 }' "$OUT/summary.csv"
+    echo "| row | mode | size | queues | grants | runs | Mpps min / median / max | vs dpdk-vhost | Gbit/s | TX calls/pkt | RX calls/pkt | grant ops/pkt | static copies/pkt | notif to guest/pkt | notif from guest/pkt | RSS KiB/vif | RSS KiB/queue | drops/pkt |"
+    echo "|---|---|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk -F, '{ if ($1 == "dpdk-vhost") d[$3] = $8; r[NR] = $0 }
+        function f(x, p) { return x == "" ? "-" : sprintf("%.*f", p, x) }
+        END { for (i = 1; i <= NR; i++) { split(r[i], a, ",")
+                ratio = (a[1] != "dpdk-vhost" && a[1] != "memcpy" && d[a[3]] > 0) ? sprintf("%.2f", a[8] / d[a[3]]) : "-"
+                printf "| %s | %s | %s | %s | %s | %s | %.3f / %.3f / %.3f | %s | %.3f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                    a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], ratio, a[10],
+                    f(a[11], 4), f(a[12], 4), f(a[13], 3), f(a[14], 3), f(a[15], 4), f(a[16], 4),
+                    f(a[17], 0), f(a[18], 0), f(a[19], 3) } }' "$SUM"
     echo
-    echo "## Ratios of medians (netbackd / baseline, same run)"
+    echo "## Targets (issue 3), from the medians above"
     echo
-    echo "| netbackd mode | size | vs dpdk vhost-user | vs memcpy |"
-    echo "|---|---:|---:|---:|"
-    awk -F, '{ med[$1 "," $3] = $6; if ($1 == "netbackd") nb[++n] = $2 "," $3 "," $6 }
-        END { for (i = 1; i <= n; i++) { split(nb[i], f, ",")
-                d = med["dpdk-vhost," f[2]]; c = med["memcpy," f[2]]
-                printf "| %s | %s | %s | %s |\n", f[1], f[2],
-                    (d > 0 ? sprintf("%.3f", f[3] / d) : "n/a"), (c > 0 ? sprintf("%.4f", f[3] / c) : "n/a") } }' \
-        "$OUT/summary.csv"
+    awk -F, '$1 == "dpdk-vhost" { d[$3] = $8 }
+        $1 == "sink" && $4 == 1 && $5 == "plain" { s[$3] = $8; tx[$3] = $11; nt[$3] = $15 + $16 }
+        $1 == "g2g" { k = $3 " B g2g " $2; g[k] = 1; gt[k] = $11; rx[k] = $12; gn[k] = $15 + $16 }
+        function yes(c) { return c ? "met" : "NOT met" }
+        END {
+            if (64 in s && 64 in d)
+                printf "- 64 B guest -> netbackd (sink, busy-poll, 1 queue, one core each side): %.3f Mpps vs dpdk-vhost %.3f Mpps = %.2fx: %s\n", s[64], d[64], s[64] / d[64], yes(s[64] >= d[64])
+            for (z in tx)
+                printf "- %s B sink: TX grant-copy calls/pkt %.4f (<= 1/32 = 0.0313: %s), notifications/pkt %.4f (<= 0.05: %s)\n", z, tx[z], yes(tx[z] <= 1 / 32), nt[z], yes(nt[z] <= 0.05)
+            for (k in g)
+                printf "- %s: TX calls/pkt %.4f, RX calls/pkt %.4f (both <= 1/32: %s), notifications/pkt %.4f (<= 0.05: %s)\n", k, gt[k], rx[k], yes(rx[k] <= 1 / 32 && gt[k] <= 1 / 32), gn[k], yes(gn[k] <= 0.05)
+        }' "$SUM"
     echo
-    echo "netbackd rows: 1 queue per vif; event = every worker sleeps on its event channel;"
-    echo "poll = the sending vif's worker and the sending guest spin (one core each),"
-    echo "the receiving side stays event-driven. Senders are unpaced (offered load"
-    echo "above capacity), so drops/pkt shows how the backend sheds the excess."
-    echo "RSS KiB/vif: netbackd's VmRSS growth from before the two vifs to the end"
-    echo "of the run, divided by two (1 queue each, so also per queue)."
+    echo "## Rows"
     echo
-    echo "Raw runs: results.csv. Command: bench/bench.sh (make bench)."
+    echo "- **sink**: emulated guest (userspace netfront \`--send 0 --busy-poll --no-verify\`,"
+    echo "  pinned to CPU 0) -> netbackd (busy-poll TX worker, queue i pinned to CPU (1+i) mod"
+    echo "  nCPU) -> bridge -> a \`discard\` port that frees each packet and counts it. Every"
+    echo "  packet is grant-copied in full into netbackd's packet buffers first. The rate is"
+    echo "  the discard port's tx_packets over the window. The like-for-like of dpdk-vhost"
+    echo "  (testpmd txonly on virtio-user -> rxonly on vhost-user, one core each side)."
+    echo "  With 2 queues on a 2-CPU machine, worker 1 shares CPU 0 with the guest: the"
+    echo "  queue-scaling rows show the harness, real scaling needs more cores."
+    echo "- **grants static**: the same with \`netfront --static-grants\` (buffer pools"
+    echo "  registered over the control ring): grant ops/pkt falls to ~0 and the copies"
+    echo "  are netbackd's own memcpys (static copies/pkt)."
+    echo "- **g2g**: guest -> netbackd -> guest (TX worker, bridge, RX worker, receiving"
+    echo "  netfront \`--sink\`). event = every worker sleeps on its event channel; poll ="
+    echo "  the sending guest and its vif's worker spin, the receiving side stays"
+    echo "  event-driven. Rate = packets delivered to the receiving guest."
+    echo "- **memcpy**: one core copying packets of that size (a bound on any copying path)."
+    echo
+    echo "g2g poll on 2 CPUs runs 3 spinning/woken threads per core pair: its TX worker"
+    echo "often finds only a few requests per pass, so its TX calls/pkt is no full-load figure."
+    echo
+    echo "Per-packet figures are over delivered packets. drops/pkt counts netbackd's and the"
+    echo "bridge ports' drop counters (senders are unpaced: above capacity a guest finds"
+    echo "its ring full instead). RSS KiB/vif: netbackd's VmRSS growth from before the"
+    echo "vifs to the end of the window, per vif; /queue divides by the queue count. It"
+    echo "is bounded by design: rings are guest memory, and each queue's packet pool"
+    echo "holds at most \`pool_packets\` buffers (config, default 2 x the RX backlog)."
+    echo
+    echo "Raw runs: results.csv; medians: summary.csv."
 } >"$MD"
 
-# gnuplot: median Mpps per configuration with min..max error bars.
-awk -F, '{ printf "\"%s %s %sB\" %f %f %f\n", $1, $2, $3, $6, $5, $7 }' "$OUT/summary.csv" >"$DAT"
+# gnuplot: median Mpps per row with min..max error bars.
+awk -F, '{ g = ($5 == "static") ? " static" : ""; q = ($1 == "sink") ? " " $4 "q" : ""
+           printf "\"%s %s%s%s %sB\" %f %f %f\n", $1, $2, q, g, $3, $8, $7, $9 }' "$SUM" >"$DAT"
 if command -v gnuplot >/dev/null; then
     gnuplot <<GP
-set terminal pngcairo size 1000,500 noenhanced
+set terminal pngcairo size 1100,550 noenhanced
 set output "$OUT/results.png"
 set title "Packet rate, median of runs (bars: min..max)"
 set ylabel "Mpps (log scale)"
 set style data histogram
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.6 border -1
-set xtics rotate by -30
+set xtics rotate by -35
+set bmargin 8
 set grid ytics
 set logscale y
 set yrange [0.01:*]
@@ -78,5 +112,3 @@ GP
 else
     echo "report: gnuplot missing (Debian gnuplot-nox): no plot" >&2
 fi
-cat "$MD"
-echo "report: wrote $MD, $CSV, $OUT/results.png"
