@@ -3,18 +3,21 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <xengnttab.h>
 
 #define PAGE 4096
 
-static int read_full(int fd, void *buf, size_t len)
+/* Moves all of buf through the pipe fd, whatever the size of each read
+ * or write. */
+static int io_full(int fd, void *buf, size_t len, bool out)
 {
 	uint8_t *p = buf;
 
 	while (len) {
-		ssize_t r = read(fd, p, len);
+		ssize_t r = out ? write(fd, p, len) : read(fd, p, len);
 
 		if (r <= 0) {
 			if (r < 0 && errno == EINTR)
@@ -27,22 +30,14 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
+static int read_full(int fd, void *buf, size_t len)
+{
+	return io_full(fd, buf, len, false);
+}
+
 static int write_full(int fd, const void *buf, size_t len)
 {
-	const uint8_t *p = buf;
-
-	while (len) {
-		ssize_t r = write(fd, p, len);
-
-		if (r <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
+	return io_full(fd, (void *)buf, len, true);
 }
 
 struct simenv *sim_test_env_start(void)
@@ -54,6 +49,33 @@ struct simenv *sim_test_env_start(void)
 		return env;
 	simenv_stop(env);
 	return NULL;
+}
+
+int sim_fixture_setup(void **state, unsigned handles)
+{
+	struct sim_fixture *f = calloc(1, sizeof(*f));
+
+	*state = f;
+	if (!f || !(f->env = sim_test_env_start()))
+		return -1;
+	if ((handles & SIM_FIX_GNTTAB) && !(f->gt = xengnttab_open(NULL, 0)))
+		return -1;
+	if ((handles & SIM_FIX_EVTCHN) && !(f->ev = xenevtchn_open(NULL, 0)))
+		return -1;
+	return 0;
+}
+
+int sim_fixture_teardown(void **state)
+{
+	struct sim_fixture *f = *state;
+
+	if (!f)
+		return 0;
+	xengnttab_close(f->gt);
+	xenevtchn_close(f->ev);
+	simenv_stop(f->env);
+	free(f);
+	return 0;
 }
 
 struct granter_cmd {

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <xenevtchn.h>
+#include <xengnttab.h>
 
 #include "tests/lib/simenv.h"
 
@@ -28,6 +30,22 @@ struct granter {
 	bool writable;
 	uint32_t refs[GRANTER_MAX];
 };
+
+/* The cmocka fixture of the suites here: a private emulator per test
+ * (sim_test_env_start) and the dom0 handles the suite asks for. */
+enum { SIM_FIX_GNTTAB = 1, SIM_FIX_EVTCHN = 2 };
+
+struct sim_fixture {
+	struct simenv *env;
+	xengnttab_handle *gt; /* with SIM_FIX_GNTTAB */
+	xenevtchn_handle *ev; /* with SIM_FIX_EVTCHN */
+	struct granter g;     /* for a test's granter process */
+};
+
+/* Allocates *state and starts it; -1 on failure (cmocka then fails the
+ * test). Teardown closes the handles and stops the emulator. */
+int sim_fixture_setup(void **state, unsigned handles);
+int sim_fixture_teardown(void **state);
 
 /* Page i of a granter starts filled with this byte pattern. */
 static inline uint8_t granter_byte(unsigned page, unsigned off)

@@ -26,10 +26,10 @@
 #define GUEST 1
 #define OTHER 2
 
-struct fixture {
-	struct simenv *env;
-	xenevtchn_handle *ev;
-};
+static int setup(void **state)
+{
+	return sim_fixture_setup(state, SIM_FIX_EVTCHN);
+}
 
 /* The guest side: a script of steps driven by single-byte commands. */
 struct guest {
@@ -38,32 +38,6 @@ struct guest {
 	int other_ends[2]; /* the test's ends, closed in the guest */
 	unsigned offer_to;
 };
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	*state = f;
-	if (!f)
-		return -1;
-	f->env = sim_test_env_start();
-	if (!f->env)
-		return -1;
-	f->ev = xenevtchn_open(NULL, 0);
-	return f->ev ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	if (!f)
-		return 0;
-	xenevtchn_close(f->ev);
-	simenv_stop(f->env);
-	free(f);
-	return 0;
-}
 
 static bool readable(int fd)
 {
@@ -133,7 +107,7 @@ static int guest_main(void *arg)
 	return 11;
 }
 
-static int guest_start(struct fixture *f, struct guest *g, unsigned domid, unsigned offer_to)
+static int guest_start(struct sim_fixture *f, struct guest *g, unsigned domid, unsigned offer_to)
 {
 	int cmd[2], rep[2];
 
@@ -168,7 +142,7 @@ static int guest_stop(struct guest *g)
 }
 
 /* Xen sets the new local port pending at bind_interdomain: consume that. */
-static int bind_to_guest(struct fixture *f, int rport)
+static int bind_to_guest(struct sim_fixture *f, int rport)
 {
 	int lport = xenevtchn_bind_interdomain(f->ev, GUEST, (evtchn_port_t)rport);
 
@@ -182,7 +156,7 @@ static int bind_to_guest(struct fixture *f, int rport)
 
 static void bind_interdomain_notify_both_ways(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	struct guest g;
 	int rport = guest_start(f, &g, GUEST, 0), lport;
 
@@ -204,7 +178,7 @@ static void bind_interdomain_notify_both_ways(void **state)
  * single pending event delivered at unmask. */
 static void notify_coalesces_and_masks_until_unmask(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	struct guest g;
 	int rport = guest_start(f, &g, GUEST, 0), lport = bind_to_guest(f, rport);
 
@@ -228,7 +202,7 @@ static void notify_coalesces_and_masks_until_unmask(void **state)
  * EAGAIN when nothing is queued instead of waiting. */
 static void pending_nonblocking_fd_eagain(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	struct guest g;
 	int rport = guest_start(f, &g, GUEST, 0), lport = bind_to_guest(f, rport);
 	int fd = xenevtchn_fd(f->ev), fl = fcntl(fd, F_GETFL);
@@ -259,7 +233,7 @@ static void *pending_thread(void *arg)
 
 static void pending_blocking_fd_waits(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	struct guest g;
 	int rport = guest_start(f, &g, GUEST, 0), lport = bind_to_guest(f, rport);
 	pthread_t t;
@@ -275,7 +249,7 @@ static void pending_blocking_fd_waits(void **state)
 
 static void fd_works_with_epoll(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	struct guest g;
 	int rport = guest_start(f, &g, GUEST, 0), lport = bind_to_guest(f, rport);
 	struct epoll_event ev = { .events = EPOLLIN }, out;
@@ -296,7 +270,7 @@ static void fd_works_with_epoll(void **state)
  * (Xen's evtchn_send on ECS_UNBOUND). */
 static void peer_unbind_makes_port_unbound(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	struct guest g;
 	int rport = guest_start(f, &g, GUEST, 0), lport = bind_to_guest(f, rport);
 
@@ -312,7 +286,7 @@ static void peer_unbind_makes_port_unbound(void **state)
  * dropped, and binding to the dead domain is ESRCH. */
 static void peer_death_unbinds_and_binding_fails(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	struct guest g;
 	int rport, lport;
 
@@ -335,7 +309,7 @@ static void peer_death_unbinds_and_binding_fails(void **state)
  * not a cached wakeup of the old one. */
 static void notify_reaches_recreated_domain(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	struct guest g;
 	int rport, lport;
 
@@ -359,7 +333,7 @@ static void notify_reaches_recreated_domain(void **state)
  * offered to the caller's domain, else EINVAL. */
 static void bind_interdomain_rules(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	struct guest g, h;
 	int other = guest_start(f, &g, GUEST, OTHER), rport, lport;
 
@@ -390,7 +364,7 @@ static void bind_interdomain_rules(void **state)
  * and unbind, out-of-range ones EINVAL for unbind; unmask ignores them. */
 static void ports_of_other_handles_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xenevtchn_handle *other = xenevtchn_open(NULL, 0);
 	int port;
 
@@ -415,7 +389,7 @@ static void ports_of_other_handles_refused(void **state)
 /* Loopback inside one domain, between two handles of one process. */
 static void interdomain_loopback_same_domain(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xenevtchn_handle *b = xenevtchn_open(NULL, 0);
 	int pa, pb;
 
@@ -475,5 +449,5 @@ int main(void)
 		cmocka_unit_test(restrict_limits_binding),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, sim_fixture_teardown);
 }

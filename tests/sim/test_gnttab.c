@@ -24,36 +24,9 @@
 #define GUEST 1
 #define OTHER 2
 
-struct fixture {
-	struct simenv *env;
-	struct granter g;
-	xengnttab_handle *gt;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	*state = f;
-	if (!f)
-		return -1;
-	f->env = sim_test_env_start();
-	if (!f->env)
-		return -1;
-	f->gt = xengnttab_open(NULL, 0);
-	return f->gt ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	if (!f)
-		return 0;
-	xengnttab_close(f->gt);
-	simenv_stop(f->env);
-	free(f);
-	return 0;
+	return sim_fixture_setup(state, SIM_FIX_GNTTAB);
 }
 
 static void seg_from(xengnttab_grant_copy_segment_t *s, unsigned domid, uint32_t ref,
@@ -84,7 +57,7 @@ static void seg_to(xengnttab_grant_copy_segment_t *s, unsigned domid, uint32_t r
 
 static void grant_copy_from_guest_byte_exact(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s[2];
 	uint8_t buf[2][PAGE];
 
@@ -103,7 +76,7 @@ static void grant_copy_from_guest_byte_exact(void **state)
 
 static void grant_copy_to_guest_byte_exact(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s;
 	uint8_t src[1500], seen[PAGE];
 
@@ -123,7 +96,7 @@ static void grant_copy_to_guest_byte_exact(void **state)
 /* 64 segments, one naming a ref past the table: only that one fails. */
 static void grant_copy_batch_of_64_one_bad_segment(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s[64];
 	static uint8_t buf[64][64];
 
@@ -149,7 +122,7 @@ static void grant_copy_batch_of_64_one_bad_segment(void **state)
 
 static void grant_copy_ref_out_of_range_bad_gntref(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s;
 	uint8_t buf[16];
 
@@ -164,7 +137,7 @@ static void grant_copy_ref_out_of_range_bad_gntref(void **state)
  * ref inside the table that is not granted. */
 static void grant_copy_ref_not_in_use_general_error(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s;
 	uint8_t buf[16];
 
@@ -180,7 +153,7 @@ static void grant_copy_ref_not_in_use_general_error(void **state)
  * dom"), and Xen wins. */
 static void grant_copy_granted_to_other_domain_general_error(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s[2];
 	uint8_t buf[16], src[16] = { 1 };
 
@@ -196,7 +169,7 @@ static void grant_copy_granted_to_other_domain_general_error(void **state)
 /* Xen: "Attempt to write-pin a r/o grant entry" is GNTST_general_error. */
 static void grant_copy_readonly_grant_refuses_write(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s[2];
 	uint8_t buf[32], src[32], seen[PAGE];
 
@@ -218,7 +191,7 @@ static void grant_copy_readonly_grant_refuses_write(void **state)
  * the whole call with EINVAL before the hypercall. No segment is copied. */
 static void grant_copy_offset_past_page_einval(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s[2];
 	uint8_t buf[2][200];
 
@@ -250,7 +223,7 @@ static void grant_copy_offset_past_page_einval(void **state)
  * XENSIM_CHECKED_COPY=1 mode (see sim/gnttab_copy.c). */
 static void grant_copy_bad_local_address_efault(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s[3];
 	uint8_t a[64], b[64], page[PAGE];
 	uint8_t *hole = mmap(NULL, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -300,7 +273,7 @@ static void grant_copy_bad_local_address_efault(void **state)
 
 static void grant_copy_zero_length_is_okay(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s;
 	uint8_t buf[1];
 
@@ -311,7 +284,7 @@ static void grant_copy_zero_length_is_okay(void **state)
 
 static void grant_copy_unknown_domain_bad_domain(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s[2];
 	uint8_t buf[16];
 
@@ -326,7 +299,7 @@ static void grant_copy_unknown_domain_bad_domain(void **state)
  * Xen once the domain is gone) but a page mapped before stays readable. */
 static void grant_copy_dead_domain_bad_domain_mapping_survives(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s;
 	uint8_t buf[16];
 	uint8_t *map;
@@ -354,7 +327,7 @@ static void grant_copy_dead_domain_bad_domain_mapping_survives(void **state)
  * old one must not be used. */
 static void grant_copy_after_domain_recreated(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s;
 	uint8_t buf[64];
 	uint32_t old_ref;
@@ -411,7 +384,7 @@ static void *copy_thread_main(void *arg)
  * handle each get their own copy lane. */
 static void grant_copy_threads_share_a_handle(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	struct copy_thread t[4];
 	pthread_t tid[4];
 
@@ -429,7 +402,7 @@ static void grant_copy_threads_share_a_handle(void **state)
 
 static void map_grant_ref_shares_memory_both_ways(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	uint8_t seen[PAGE];
 	uint8_t *map;
 
@@ -449,7 +422,7 @@ static void map_grant_ref_shares_memory_both_ways(void **state)
 
 static void map_domain_grant_refs_contiguous(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	uint8_t *map;
 
 	assert_int_equal(granter_start(f->env, &f->g, GUEST, 0, 4, true), 0);
@@ -468,7 +441,7 @@ static void map_domain_grant_refs_contiguous(void **state)
 /* gntdev turns any failed grant map into EINVAL and maps nothing. */
 static void map_grant_refs_rules_einval(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	uint32_t domids[2] = { GUEST, GUEST }, refs[2];
 	void *map;
 
@@ -507,7 +480,7 @@ static void map_grant_refs_rules_einval(void **state)
  * page is neither freed nor reused until the mapping goes. */
 static void unshare_while_mapped_keeps_page(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s;
 	uint8_t buf[16];
 	uint8_t *map;
@@ -548,7 +521,7 @@ static void unshare_while_mapped_keeps_page(void **state)
  * another domain has its own kernel and its own count. */
 static void xengntshr_share_pages_gntalloc_limit_enospc(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengntshr_handle *a = xengntshr_open(NULL, 0), *b = xengntshr_open(NULL, 0);
 	static uint32_t refs[1024];
 	uint32_t ref;
@@ -591,7 +564,7 @@ static void xengntshr_share_pages_gntalloc_limit_enospc(void **state)
  * release), mappings survive. */
 static void granter_exit_revokes_grants(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	xengnttab_grant_copy_segment_t s;
 	uint8_t buf[16];
 	uint8_t *map;
@@ -607,17 +580,35 @@ static void granter_exit_revokes_grants(void **state)
 	assert_int_equal(xengnttab_unmap(f->gt, map, 1), 0);
 }
 
-/* A loopback event channel inside dom0: events sent from `*send` arrive
- * on `*recv_port` of handle `rx`. */
-static void loopback_channel(xenevtchn_handle *rx, xenevtchn_handle *tx, int *recv_port,
-			     int *send_port)
+/* The unmap-notification tests' rig, all in dom0: a gntshr handle and a
+ * loopback event channel between two evtchn handles. */
+struct notify_rig {
+	xenevtchn_handle *rx, *tx;
+	xengntshr_handle *gs;
+	int rport, sport; /* events sent from sport on tx arrive on rport of rx */
+};
+
+static void notify_rig_open(struct notify_rig *r)
 {
-	*recv_port = xenevtchn_bind_unbound_port(rx, 0);
-	assert_true(*recv_port > 0);
-	*send_port = xenevtchn_bind_interdomain(tx, 0, (evtchn_port_t)*recv_port);
-	assert_true(*send_port > 0);
-	assert_int_equal(xenevtchn_pending(tx), *send_port); /* Xen's bind-time event */
-	assert_int_equal(xenevtchn_unmask(tx, (evtchn_port_t)*send_port), 0);
+	r->rx = xenevtchn_open(NULL, 0);
+	r->tx = xenevtchn_open(NULL, 0);
+	r->gs = xengntshr_open(NULL, 0);
+	assert_non_null(r->rx);
+	assert_non_null(r->tx);
+	assert_non_null(r->gs);
+	r->rport = xenevtchn_bind_unbound_port(r->rx, 0);
+	assert_true(r->rport > 0);
+	r->sport = xenevtchn_bind_interdomain(r->tx, 0, (evtchn_port_t)r->rport);
+	assert_true(r->sport > 0);
+	assert_int_equal(xenevtchn_pending(r->tx), r->sport); /* Xen's bind-time event */
+	assert_int_equal(xenevtchn_unmask(r->tx, (evtchn_port_t)r->sport), 0);
+}
+
+static void notify_rig_close(struct notify_rig *r)
+{
+	xengntshr_close(r->gs);
+	xenevtchn_close(r->tx);
+	xenevtchn_close(r->rx);
 }
 
 static bool has_event(xenevtchn_handle *ev)
@@ -632,71 +623,57 @@ static bool has_event(xenevtchn_handle *ev)
  * mapper's port is notified. Grantor and mapper are both dom0 here. */
 static void map_grant_ref_notify_clears_byte_and_signals(void **state)
 {
-	struct fixture *f = *state;
-	xenevtchn_handle *rx = xenevtchn_open(NULL, 0), *tx = xenevtchn_open(NULL, 0);
-	xengntshr_handle *gs = xengntshr_open(NULL, 0);
-	int rport, sport;
+	struct sim_fixture *f = *state;
+	struct notify_rig r;
 	uint32_t ref;
 	uint8_t *page, *map;
 
-	assert_non_null(rx);
-	assert_non_null(tx);
-	assert_non_null(gs);
-	loopback_channel(rx, tx, &rport, &sport);
-	page = xengntshr_share_pages(gs, 0, 1, &ref, 1);
+	notify_rig_open(&r);
+	page = xengntshr_share_pages(r.gs, 0, 1, &ref, 1);
 	assert_non_null(page);
 	memset(page, 0xff, PAGE);
 	map = xengnttab_map_grant_ref_notify(f->gt, 0, ref, PROT_READ | PROT_WRITE, 200,
-					     (evtchn_port_t)sport);
+					     (evtchn_port_t)r.sport);
 	assert_non_null(map);
 	assert_int_equal(map[200], 0xff);
-	assert_false(has_event(rx));
+	assert_false(has_event(r.rx));
 	assert_int_equal(xengnttab_unmap(f->gt, map, 1), 0);
 	assert_int_equal(page[200], 0);
 	assert_int_equal(page[199], 0xff);
 	assert_int_equal(page[201], 0xff);
-	assert_true(has_event(rx));
-	assert_int_equal(xenevtchn_pending(rx), rport);
-	assert_int_equal(xengntshr_unshare(gs, page, 1), 0);
-	xengntshr_close(gs);
-	xenevtchn_close(tx);
-	xenevtchn_close(rx);
+	assert_true(has_event(r.rx));
+	assert_int_equal(xenevtchn_pending(r.rx), r.rport);
+	assert_int_equal(xengntshr_unshare(r.gs, page, 1), 0);
+	notify_rig_close(&r);
 }
 
 /* gntalloc's unmap notification: unsharing clears the byte (seen by a
  * mapper that still holds the page) and notifies the sharer's port. */
 static void share_page_notify_on_unshare(void **state)
 {
-	struct fixture *f = *state;
-	xenevtchn_handle *rx = xenevtchn_open(NULL, 0), *tx = xenevtchn_open(NULL, 0);
-	xengntshr_handle *gs = xengntshr_open(NULL, 0);
-	int rport, sport;
+	struct sim_fixture *f = *state;
+	struct notify_rig r;
 	uint32_t ref;
 	uint8_t *page, *map;
 
-	assert_non_null(rx);
-	assert_non_null(tx);
-	assert_non_null(gs);
-	loopback_channel(rx, tx, &rport, &sport);
-	page = xengntshr_share_page_notify(gs, 0, &ref, 1, 300, (evtchn_port_t)sport);
+	notify_rig_open(&r);
+	page = xengntshr_share_page_notify(r.gs, 0, &ref, 1, 300, (evtchn_port_t)r.sport);
 	assert_non_null(page);
 	memset(page, 0xff, PAGE);
 	map = xengnttab_map_grant_ref(f->gt, 0, ref, PROT_READ);
 	assert_non_null(map);
-	assert_int_equal(xengntshr_unshare(gs, page, 1), 0);
+	assert_int_equal(xengntshr_unshare(r.gs, page, 1), 0);
 	assert_int_equal(map[300], 0);
 	assert_int_equal(map[299], 0xff);
-	assert_true(has_event(rx));
-	assert_int_equal(xenevtchn_pending(rx), rport);
+	assert_true(has_event(r.rx));
+	assert_int_equal(xenevtchn_pending(r.rx), r.rport);
 	assert_int_equal(xengnttab_unmap(f->gt, map, 1), 0);
-	xengntshr_close(gs);
-	xenevtchn_close(tx);
-	xenevtchn_close(rx);
+	notify_rig_close(&r);
 }
 
 static void xengnttab_open_without_emulator_enoent(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	char *dir = strdup(getenv("XENSIM_DIR"));
 	xengnttab_handle *h;
 
@@ -742,5 +719,5 @@ int main(void)
 		cmocka_unit_test(xengnttab_open_without_emulator_enoent),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, sim_fixture_teardown);
 }

@@ -24,31 +24,9 @@
 #include "tests/lib/simenv.h"
 #include "tests/sim/sim_test_util.h"
 
-struct fixture {
-	struct simenv *env;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	*state = f;
-	if (!f)
-		return -1;
-	f->env = sim_test_env_start();
-	if (!f->env)
-		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	if (f)
-		simenv_stop(f->env);
-	free(f);
-	return 0;
+	return sim_fixture_setup(state, 0);
 }
 
 /* Runs a shell command line, returns its exit status; its stdout (first
@@ -75,7 +53,7 @@ static int sh(char *out, size_t cap, const char *fmt, ...)
 
 static void xensim_cli_domain_lifecycle(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	const char *x = simenv_xensim(f->env), *d = simenv_dir(f->env);
 	char out[4096];
 
@@ -117,7 +95,7 @@ static int share_count(void *arg)
 
 static void xensim_cli_domain_create_gntalloc_limit(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	const char *x = simenv_xensim(f->env), *d = simenv_dir(f->env);
 	char out[4096];
 
@@ -133,7 +111,7 @@ static void xensim_cli_domain_create_gntalloc_limit(void **state)
 
 static void xensim_env_prints_the_four_variables(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	const char *d = simenv_dir(f->env);
 	char out[4096], want[2048];
 
@@ -152,7 +130,7 @@ static void xensim_env_prints_the_four_variables(void **state)
 /* exec --create: a new domain for the command's lifetime. */
 static void xensim_exec_create_lives_as_long_as_command(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	const char *x = simenv_xensim(f->env), *d = simenv_dir(f->env);
 	char out[4096];
 
@@ -174,7 +152,7 @@ static void xensim_exec_create_lives_as_long_as_command(void **state)
  * their wrappers leaves nothing running. */
 static void xensim_exec_passes_sigterm_to_command(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	const char *x = simenv_xensim(f->env), *d = simenv_dir(f->env);
 	char pidfile[4200], cmd[8192], out[4096];
 	pid_t wrapper, inner = 0;
@@ -237,7 +215,7 @@ static int32_t raw_call(int fd, const void *msg, size_t len)
  * the connection, the domain and every other domain keep working. */
 static void malformed_control_messages_refused(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	int fd = raw_connect(simenv_dir(f->env), "dom1/sim.sock");
 	struct sim_msg m = { .magic = SIM_PROTO_MAGIC, .op = 4242 };
 	struct {
@@ -331,7 +309,7 @@ static bool exists(struct xs_handle *xs, const char *path)
  * creation fires @introduceDomain. */
 static void domain_destroy_cleans_xenstore(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	struct xs_handle *xs = xs_open(0);
 
 	assert_non_null(xs);
@@ -358,7 +336,7 @@ static void domain_destroy_cleans_xenstore(void **state)
  * Debian's, so a binary linked against those runs unchanged on them. */
 static void simlibs_export_debians_symbol_versions(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	static const char *const libs[] = { "libxengnttab.so.1", "libxenevtchn.so.1" };
 	char real[8192], sim[8192], simlib[4096];
 	const char *list = "objdump -T %s | awk '$2 == \"g\" {print $NF \"@\" $(NF-1)}' | sort";
@@ -383,7 +361,7 @@ static void simlibs_export_debians_symbol_versions(void **state)
 
 static void xensim_selfcheck_passes(void **state)
 {
-	struct fixture *f = *state;
+	struct sim_fixture *f = *state;
 	char out[4096];
 
 	assert_int_equal(sh(out, sizeof(out), "%s selfcheck", simenv_xensim(f->env)), 0);
@@ -404,5 +382,5 @@ int main(void)
 		cmocka_unit_test(xensim_selfcheck_passes),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, sim_fixture_teardown);
 }
