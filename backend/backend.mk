@@ -80,11 +80,11 @@ $(O)/tests/test_backend_tx_batch: $(O)/tests/backend/test_backend_tx_batch.o \
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
 TESTS += $(O)/tests/test_backend_tx_batch
 # The backend `rate` key applied live, and event storms (issue 6): raw frontends (emulator).
-$(O)/tests/test_backend_rate_live $(O)/tests/test_backend_storm $(O)/tests/test_backend_negotiation: $(O)/tests/%: $(O)/tests/backend/%.o \
+$(O)/tests/test_backend_rate_live $(O)/tests/test_backend_storm $(O)/tests/test_backend_negotiation $(O)/tests/test_backend_tx_slots: $(O)/tests/%: $(O)/tests/backend/%.o \
 		$(BACKEND_TESTENV) $(BACKEND_RAW_FRONT) $(O)/backend/vif_nodes.o $(O)/backend/ctl_client.o $(O)/libtestlib.a \
 		$(O)/libbackend_pure.a | $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
-TESTS += $(O)/tests/test_backend_rate_live $(O)/tests/test_backend_storm $(O)/tests/test_backend_negotiation
+TESTS += $(O)/tests/test_backend_rate_live $(O)/tests/test_backend_storm $(O)/tests/test_backend_negotiation $(O)/tests/test_backend_tx_slots
 # ---- end static grants ----
 
 # The userspace netfront library, its tool, and the emulator end-to-end tests.

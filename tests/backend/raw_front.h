@@ -14,7 +14,7 @@
 #include <xenstore.h>
 #include <xen/io/netif.h>
 
-#define RAW_FE_MAX_PAGES 262u
+#define RAW_FE_MAX_PAGES 300u
 
 enum {
     RAW_FE_CTRL_RING = 1 << 0,   /* page 2 is a control ring (initialised) */
