@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <endian.h>
 
 #include "bridge/capture.h"
 #include "bridge/epoch.h"
@@ -285,10 +286,12 @@ void nb_port_stats_read(const struct nb_port *port, struct nb_port_stats *out)
 
 static uint64_t fdb_key(const uint8_t mac[6], uint16_t vid)
 {
-    uint64_t k = 0;
-    for (int i = 0; i < 6; i++)
-        k = k << 8 | mac[i];
-    return FDB_KEY_VALID | (uint64_t)(vid & 0xfff) << 48 | k;
+    uint8_t b[8] = { 0 };
+    uint64_t k;
+
+    memcpy(b + 2, mac, 6);   /* one load instead of six shifts */
+    memcpy(&k, b, 8);
+    return FDB_KEY_VALID | (uint64_t)(vid & 0xfff) << 48 | be64toh(k);
 }
 
 static struct fdb_bucket *fdb_bucket(struct nb_bridge *br, uint64_t key)
@@ -654,6 +657,11 @@ static void ingress(struct fwd_burst *fb, struct nb_port *in, uint64_t self, str
     uint64_t rx_bytes = 0, drops[NB_DROP__COUNT] = { 0 };
     struct nb_pkt *dropped[NB_BURST];
     unsigned nd = 0;
+    /* A burst from one port mostly repeats one source and one destination:
+     * learn a source once per burst and reuse the last lookup until the
+     * next learn (which may have changed what a lookup would return). */
+    uint64_t learnt = 0, looked_up = 0;
+    uint16_t looked_up_dest = DEST_FLOOD;
 
     for (unsigned i = 0; i < n; i++) {
         struct nb_pkt *pkt = pkts[i];
@@ -673,13 +681,28 @@ static void ingress(struct fwd_burst *fb, struct nb_port *in, uint64_t self, str
         const uint8_t *dst = pkt->data, *src = pkt->data + 6;
         uint16_t vid = pkt->vlan_tci & 0xfff;
         static const uint8_t zero[6];
-        if (!(src[0] & 1) && memcmp(src, zero, 6) != 0)
-            fdb_learn(br, fdb_key(src, vid), self, now, aging);
+        if (!(src[0] & 1) && memcmp(src, zero, 6) != 0) {
+            uint64_t key = fdb_key(src, vid);
+            if (key != learnt) {
+                fdb_learn(br, key, self, now, aging);
+                learnt = key;
+                looked_up = 0;
+            }
+        }
 
         uint16_t dest = DEST_FLOOD;
-        if (!(dst[0] & 1) && fdb_lookup_slot(br, fdb_key(dst, vid), now, &slot))
-            dest = slot == in->bridge_slot ? DEST_DROP : (uint16_t)slot;
+        if (!(dst[0] & 1)) {
+            uint64_t key = fdb_key(dst, vid);
+            if (key != looked_up) {
+                looked_up_dest = DEST_FLOOD;
+                if (fdb_lookup_slot(br, key, now, &slot))
+                    looked_up_dest = slot == in->bridge_slot ? DEST_DROP : (uint16_t)slot;
+                looked_up = key;
+            }
+            dest = looked_up_dest;
+        }
         if (dest == DEST_DROP) {             /* no hairpin: it is already there */
+            drops[NB_DROP_HAIRPIN]++;
             dropped[nd++] = pkt;
             continue;
         }

@@ -529,6 +529,7 @@ static const char *const drop_names[NB_DROP__COUNT] = {
     [NB_DROP_NO_BUFFER] = "no_buffer", [NB_DROP_VLAN] = "vlan",
     [NB_DROP_MALFORMED] = "malformed", [NB_DROP_LINK_DOWN] = "link_down",
     [NB_DROP_FILTER] = "filter", [NB_DROP_OFFLOAD] = "offload",
+    [NB_DROP_HAIRPIN] = "hairpin",
 };
 
 static json_t *vlan_json(const struct nb_port *port)

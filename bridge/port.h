@@ -23,6 +23,7 @@ enum nb_drop_reason {
     NB_DROP_LINK_DOWN,     /* destination carrier down */
     NB_DROP_FILTER,        /* multicast filter, rate limit */
     NB_DROP_OFFLOAD,       /* software fallback failed */
+    NB_DROP_HAIRPIN,       /* unicast to a MAC learnt on its own ingress port */
     NB_DROP__COUNT
 };
 

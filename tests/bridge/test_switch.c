@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "bridge/bridge.h"
+#include "bridge/bridge_ctl.h"
 #include "bridge/offload.h"
 #include "bridge/port_dummy.h"
 #include "bridge/switchboard.h"
@@ -148,14 +149,33 @@ static void nb_bridge_input_learns_station_move(void **state)
 static void nb_bridge_input_no_hairpin(void **state)
 {
     struct fixture *f = *state;
+    struct nb_port_stats s;
+    json_t *j;
 
-    /* MAC_B lives behind port a: a frame from a to MAC_B goes nowhere. */
+    /* MAC_B lives behind port a: a frame from a to MAC_B goes nowhere and
+     * is counted as a hairpin drop of port a, the ingress. */
     send1(f, f->a, make_frame(f->pool, BCAST, MAC_B, 0x0806, 46, 2));
     clear_all(f);
     send1(f, f->a, make_frame(f->pool, MAC_B, MAC_C, 0x0800, 46, 2));
+    send1(f, f->a, make_frame(f->pool, MAC_B, MAC_C, 0x0800, 46, 3));
     assert_int_equal(nb_dummy_port_count(f->a), 0);
     assert_int_equal(nb_dummy_port_count(f->b), 0);
     assert_int_equal(nb_dummy_port_count(f->c), 0);
+    nb_port_stats_read(f->a, &s);
+    assert_int_equal(s.rx_packets, 3);
+    for (int r = 0; r < NB_DROP__COUNT; r++)
+        assert_int_equal(s.drops[r], r == NB_DROP_HAIRPIN ? 2 : 0);
+    nb_port_stats_read(f->b, &s);
+    assert_int_equal(s.drops[NB_DROP_HAIRPIN], 0);
+    /* visible in port-list */
+    j = nb_ctl_port_json(f->a);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "drops"), "hairpin")), 2);
+    json_decref(j);
+    /* the same frame from another port is forwarded, no drop */
+    send1(f, f->b, make_frame(f->pool, MAC_B, MAC_C, 0x0800, 46, 4));
+    assert_int_equal(nb_dummy_port_count(f->a), 1);
+    nb_port_stats_read(f->b, &s);
+    assert_int_equal(s.drops[NB_DROP_HAIRPIN], 0);
 }
 
 static void nb_bridge_input_does_not_learn_multicast_source(void **state)
