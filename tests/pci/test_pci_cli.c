@@ -28,26 +28,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int cli(struct world *w, const char *a0, ...)
-{
-	char *argv[16];
-	int argc = 0;
-	va_list ap;
-
-	argv[argc++] = (char *)a0;
-	va_start(ap, a0);
-	for (char *a; argc < 15 && (a = va_arg(ap, char *));)
-		argv[argc++] = a;
-	va_end(ap);
-	argv[argc] = NULL;
-	return pci_cli_run(&w->env, argc, argv);
-}
-
 static void pci_cli_parse_text(void **state)
 {
 	struct world *w = *state;
 
-	assert_int_equal(cli(w, "pci-parse", "1:2:3.*@1f,seize=1,rdm_policy=relaxed", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-parse", "1:2:3.*@1f,seize=1,rdm_policy=relaxed", NULL), 0);
 	assert_string_equal(world_out(w), "bdf: 0001:02:03.* (every function)\n"
 					  "vslot: 0x1f (vdevfn 0xf8)\n"
 					  "permissive: 0 (default)\n"
@@ -61,7 +46,7 @@ static void pci_cli_parse_json(void **state)
 {
 	struct world *w = *state;
 
-	assert_int_equal(cli(w, "pci-parse", "--json", "03:00.1@2,permissive=1", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-parse", "--json", "03:00.1@2,permissive=1", NULL), 0);
 	assert_string_equal(world_out(w),
 			    "{\"bdf\":\"0000:03:00.1\",\"bus\":3,\"device\":0,\"domain\":0,\"function\":1,"
 			    "\"msitranslate\":0,\"name\":null,\"permissive\":1,\"power_mgmt\":0,"
@@ -72,25 +57,25 @@ static void pci_cli_parse_error_exit_codes(void **state)
 {
 	struct world *w = *state;
 
-	assert_int_equal(cli(w, "pci-parse", "03:00.0,colour=blue", NULL), 1);
+	assert_int_equal(world_cli(w, "pci-parse", "03:00.0,colour=blue", NULL), 1);
 	assert_string_equal(world_err(w), "error: Unknown PCI_SPEC_STRING option 'colour'\n");
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-parse", NULL), 2);
-	assert_int_equal(cli(w, "pci-assignable-add", "--bogus", NIC, NULL), 2);
-	assert_int_equal(cli(w, "pci-frobnicate", NULL), 2);
-	assert_int_equal(cli(w, "pci-assignable-add", "03:00", NULL), 2);
-	assert_int_equal(cli(w, "pci-help", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-parse", NULL), 2);
+	assert_int_equal(world_cli(w, "pci-assignable-add", "--bogus", NIC, NULL), 2);
+	assert_int_equal(world_cli(w, "pci-frobnicate", NULL), 2);
+	assert_int_equal(world_cli(w, "pci-assignable-add", "03:00", NULL), 2);
+	assert_int_equal(world_cli(w, "pci-help", NULL), 0);
 }
 
 static void pci_cli_assignable_roundtrip(void **state)
 {
 	struct world *w = *state;
 
-	assert_int_equal(cli(w, "pci-assignable-add", "-n", "nic0", "03:00.0", NULL), 0);
-	assert_int_equal(cli(w, "pci-assignable-list", NULL), 0);
-	assert_int_equal(cli(w, "pci-assignable-list", "-n", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-add", "-n", "nic0", "03:00.0", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-list", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-list", "-n", NULL), 0);
 	assert_string_equal(world_out(w), "0000:03:00.0\n0000:03:00.0 nic0\n");
-	assert_int_equal(cli(w, "pci-assignable-remove", "-r", "nic0", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-remove", "-r", "nic0", NULL), 0);
 	assert_string_equal(km_driver_of(w->k, NIC), "e1000e");
 }
 
@@ -99,9 +84,9 @@ static void pci_cli_list_reports_interrupted(void **state)
 	struct world *w = *state;
 
 	w->crash.at = 7; /* about to record the bind step: slot made, unbound */
-	assert_int_equal(cli(w, "pci-assignable-add", NIC, NULL), 1);
+	assert_int_equal(world_cli(w, "pci-assignable-add", NIC, NULL), 1);
 	world_restart(w);
-	assert_int_equal(cli(w, "pci-assignable-list", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-list", NULL), 0);
 	assert_string_equal(world_out(w), "");
 	assert_string_equal(world_err(w),
 			    "warning: 0000:03:00.0: pci-assignable-add was interrupted before step "
@@ -110,7 +95,7 @@ static void pci_cli_list_reports_interrupted(void **state)
 			    "finish it, or pci-assignable-remove -r 0000:03:00.0 to undo it\n");
 	assert_int_equal(km_slot_count(w->k, NIC), 1);
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-assignable-add", NIC, NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-add", NIC, NULL), 0);
 	assert_string_equal(world_err(w),
 			    "info: 0000:03:00.0: finishing the interrupted pci-assignable-add (stopped "
 			    "before step 'new_slot')\n"
@@ -119,7 +104,7 @@ static void pci_cli_list_reports_interrupted(void **state)
 	assert_int_equal(km_slot_count(w->k, NIC), 1);
 	assert_string_equal(km_driver_of(w->k, NIC), "pciback");
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-assignable-list", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-list", NULL), 0);
 	assert_string_equal(world_out(w), "0000:03:00.0\n");
 	assert_string_equal(world_err(w), "");
 }
@@ -159,11 +144,11 @@ static void pci_cli_sysfs_root_on_disk(void **state)
 
 	/* the real host implementation, rooted at the tree */
 	w->env.host = NULL;
-	assert_int_equal(cli(w, "pci-assignable-list", "--sysfs-root", root, NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-list", "--sysfs-root", root, NULL), 0);
 	assert_string_equal(world_out(w), "0000:04:00.0\n");
 	world_reset_msgs(w);
 	setenv("NETBACKD_SYSFS_ROOT", root, 1);
-	assert_int_equal(cli(w, "pci-assignable-list", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-list", NULL), 0);
 	unsetenv("NETBACKD_SYSFS_ROOT");
 	assert_string_equal(world_out(w), "0000:04:00.0\n");
 

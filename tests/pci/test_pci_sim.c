@@ -117,21 +117,6 @@ static void assert_children(struct world *w, const char *path, const char *want)
 	assert_string_equal(buf, want);
 }
 
-static int cli(struct world *w, const char *a0, ...)
-{
-	char *argv[16];
-	int argc = 0;
-	va_list ap;
-
-	argv[argc++] = (char *)a0;
-	va_start(ap, a0);
-	for (char *a; argc < 15 && (a = va_arg(ap, char *));)
-		argv[argc++] = a;
-	va_end(ap);
-	argv[argc] = NULL;
-	return pci_cli_run(&w->env, argc, argv);
-}
-
 static void assert_state_has(struct world *w, const char *line)
 {
 	if (!xcs_has(w->dir, line))
@@ -143,12 +128,12 @@ static void pci_attach_writes_xl_nodes_and_permissions(void **state)
 	struct world *w = W(state);
 	char *dname;
 
-	assert_int_equal(cli(w, "pci-assignable-add", "-n", "nic0", NIC, NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-add", "-n", "nic0", NIC, NULL), 0);
 	assert_node(w, NIC_XS "/driver_path", "/sys/bus/pci/drivers/e1000e");
 	assert_node(w, NIC_XS "/name", "nic0");
 	world_reset_msgs(w);
 
-	assert_int_equal(cli(w, "pci-attach", "1", "03:00.0@3,permissive=1", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-attach", "1", "03:00.0@3,permissive=1", NULL), 0);
 	assert_string_equal(world_err(w),
 			    "warning: 0000:03:00.0 is attached in permissive mode: domain 1 may write any "
 			    "PCI configuration register of the device; use it only for a device and guest "
@@ -207,18 +192,18 @@ static void pci_attach_writes_xl_nodes_and_permissions(void **state)
 	assert_int_equal(xcs_lines(w->dir), 6);
 
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-list", "1", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-list", "1", NULL), 0);
 	assert_string_equal(world_out(w), "Vdev Device\n03.0 0000:03:00.0\n");
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-assignable-list", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-list", NULL), 0);
 	assert_string_equal(world_out(w), "");
-	assert_int_equal(cli(w, "pci-assignable-remove", "-r", "nic0", NULL), 1);
+	assert_int_equal(world_cli(w, "pci-assignable-remove", "-r", "nic0", NULL), 1);
 	assert_string_equal(world_err(w), "error: 0000:03:00.0 is attached to domain 1; detach it first "
 					  "(pci-detach 1 0000:03:00.0)\n");
 
 	/* the backend never connected (no pcifront): no hand-shake needed */
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-detach", "1", "nic0", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-detach", "1", "nic0", NULL), 0);
 	assert_string_equal(world_err(w), "");
 	assert_node(w, BE1, NULL);
 	assert_node(w, FE1, NULL);
@@ -228,10 +213,10 @@ static void pci_attach_writes_xl_nodes_and_permissions(void **state)
 	assert_state_has(w, "device 0000:03:00.0 owner=32753 quarantine=1");
 	assert_int_equal(xcs_lines(w->dir), 1);
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-assignable-list", "-n", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-list", "-n", NULL), 0);
 	assert_string_equal(world_out(w), "0000:03:00.0 nic0\n");
 
-	assert_int_equal(cli(w, "pci-assignable-remove", "-r", "nic0", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-remove", "-r", "nic0", NULL), 0);
 	assert_string_equal(km_driver_of(w->k, NIC), "e1000e");
 	assert_int_equal(xcs_lines(w->dir), 0);
 	assert_node(w, NIC_XS "/driver_path", NULL);
@@ -284,26 +269,26 @@ static void pci_attach_hotplug_and_detach_renumber(void **state)
 	struct simt *t = *state;
 
 	km_add_device(w->k, "0000:05:00.0", "e1000e", true);
-	assert_int_equal(cli(w, "pci-assignable-add", NIC, NULL), 0);
-	assert_int_equal(cli(w, "pci-assignable-add", "05:00.0", NULL), 0);
-	assert_int_equal(cli(w, "pci-attach", "1", NIC, NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-add", NIC, NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-add", "05:00.0", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-attach", "1", NIC, NULL), 0);
 	/* the guest's pcifront connected */
 	assert_int_equal(w->env.store->write(t->xs, BE1 "/state", "4"), 0);
 	t->responder = simenv_spawn(t->env, 0, pciback_responder, NULL);
 	assert_true(t->responder > 0);
 
-	assert_int_equal(cli(w, "pci-attach", "1", "05:00.0@7,msitranslate=1,rdm_policy=relaxed", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-attach", "1", "05:00.0@7,msitranslate=1,rdm_policy=relaxed", NULL), 0);
 	assert_node(w, BE1 "/num_devs", "2");
 	assert_node(w, BE1 "/dev-1", "0000:05:00.0");
 	assert_node(w, BE1 "/vdevfn-1", "38");
 	assert_node(w, BE1 "/opts-1", "msitranslate=1,power_mgmt=0,permissive=0,rdm_policy=relaxed");
 	assert_state_has(w, "device 0000:05:00.0 owner=1 quarantine=1");
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-list", "1", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-list", "1", NULL), 0);
 	assert_string_equal(world_out(w), "Vdev Device\n00.0 0000:03:00.0\n07.0 0000:05:00.0\n");
 
 	/* detach the first: pciback closes it, the second moves to index 0 */
-	assert_int_equal(cli(w, "pci-detach", "1", NIC, NULL), 0);
+	assert_int_equal(world_cli(w, "pci-detach", "1", NIC, NULL), 0);
 	assert_node(w, BE1 "/num_devs", "1");
 	assert_node(w, BE1 "/dev-0", "0000:05:00.0");
 	assert_node(w, BE1 "/key-0", "0000:05:00.0");
@@ -327,16 +312,16 @@ static void pci_attach_hvm_is_xls_job(void **state)
 	assert_non_null(f);
 	fputs("hvm dom=2\n", f);
 	fclose(f);
-	assert_int_equal(cli(w, "pci-assignable-add", NIC, NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-add", NIC, NULL), 0);
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-attach", "2", NIC, NULL), 1);
+	assert_int_equal(world_cli(w, "pci-attach", "2", NIC, NULL), 1);
 	assert_string_equal(world_err(w), "error: domain 2 is an HVM guest: its PCI devices are emulated "
 					  "by its device model (QEMU), so pci-attach is xl's job (xl "
 					  "pci-attach)\n");
 	assert_node(w, "/local/domain/0/backend/pci/2", NULL);
 	assert_node(w, NIC_XS "/domid", NULL);
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-attach", "9", NIC, NULL), 1);
+	assert_int_equal(world_cli(w, "pci-attach", "9", NIC, NULL), 1);
 	assert_string_equal(world_err(w), "error: domain 9 does not exist\n");
 }
 
@@ -355,9 +340,9 @@ static void pci_attach_config_permissive_default(void **state)
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
 	km_add_device(w->k, "0000:05:00.0", "e1000e", true);
-	assert_int_equal(cli(w, "pci-assignable-add", NIC, NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-add", NIC, NULL), 0);
 	world_reset_msgs(w);
-	int rc = cli(w, "pci-attach", "1", "--config", cfg, NULL);
+	int rc = world_cli(w, "pci-attach", "1", "--config", cfg, NULL);
 	unlink(cfg);
 	assert_int_equal(rc, 0);
 	/* pci_permissive=1 applies where the entry does not say otherwise */
@@ -391,7 +376,7 @@ static void pci_attach_config_errors(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
-	int rc = cli(w, "pci-attach", "1", "--config", cfg, NULL);
+	int rc = world_cli(w, "pci-attach", "1", "--config", cfg, NULL);
 	assert_int_equal(rc, 1);
 	char want[400];
 	snprintf(want, sizeof(want), "error: %s: line 3: pci entry '03:00.0,bogus=1': Unknown "
@@ -405,7 +390,7 @@ static void pci_attach_refuses_unassignable(void **state)
 {
 	struct world *w = W(state);
 
-	assert_int_equal(cli(w, "pci-attach", "1", NIC, NULL), 1);
+	assert_int_equal(world_cli(w, "pci-attach", "1", NIC, NULL), 1);
 	assert_string_equal(world_err(w), "error: PCI device 0000:03:00.0 is not assignable (not bound "
 					  "to pciback; pci-assignable-add it or use seize=1)\n");
 	assert_node(w, NIC_XS "/domid", NULL);
@@ -415,7 +400,7 @@ static void pci_attach_refuses_unassignable(void **state)
 	km_add_netif(w->k, NIC, "eth0", true);
 	km_add_ipv4(w->k, "eth0", "192.168.1.5");
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-attach", "1", "03:00.0,seize=1", NULL), 1);
+	assert_int_equal(world_cli(w, "pci-attach", "1", "03:00.0,seize=1", NULL), 1);
 	assert_string_equal(world_err(w), "error: 0000:03:00.0 is in use by dom0: network interface eth0 "
 					  "is up with address 192.168.1.5; refusing without --force\n");
 	assert_string_equal(km_driver_of(w->k, NIC), "e1000e");
@@ -427,12 +412,12 @@ static void pci_attach_multifunction_needs_vslot(void **state)
 
 	km_add_device(w->k, "0000:06:00.0", "e1000e", true);
 	km_add_device(w->k, "0000:06:00.1", "e1000e", true);
-	assert_int_equal(cli(w, "pci-assignable-add", "06:00.0", NULL), 0);
-	assert_int_equal(cli(w, "pci-assignable-add", "06:00.1", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-add", "06:00.0", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-add", "06:00.1", NULL), 0);
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-attach", "1", "06:00.*", NULL), 1);
+	assert_int_equal(world_cli(w, "pci-attach", "1", "06:00.*", NULL), 1);
 	assert_string_equal(world_err(w), "error: Must specify a v-slot for multi-function devices\n");
-	assert_int_equal(cli(w, "pci-attach", "1", "06:00.*@4", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-attach", "1", "06:00.*@4", NULL), 0);
 	assert_node(w, BE1 "/num_devs", "2");
 	assert_node(w, BE1 "/dev-0", "0000:06:00.1");
 	assert_node(w, BE1 "/vdevfn-0", "21");
@@ -447,7 +432,7 @@ static void pci_attach_rolls_back_on_hypervisor_refusal(void **state)
 	struct world *w = W(state);
 	char p[300];
 
-	assert_int_equal(cli(w, "pci-assignable-add", NIC, NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-add", NIC, NULL), 0);
 	/* someone else's guest holds the device in Xen's eyes */
 	snprintf(p, sizeof(p), "%s/xenctrl.state", w->dir);
 	FILE *f = fopen(p, "w");
@@ -455,7 +440,7 @@ static void pci_attach_rolls_back_on_hypervisor_refusal(void **state)
 	fputs("device 0000:03:00.0 owner=2 quarantine=0\n", f);
 	fclose(f);
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-attach", "1", NIC, NULL), 1);
+	assert_int_equal(world_cli(w, "pci-attach", "1", NIC, NULL), 1);
 	assert_string_equal(world_err(w), "error: xc_assign_device 0000:03:00.0 to domain 1 failed: "
 					  "Device or resource busy\n");
 	assert_node(w, NIC_XS "/domid", NULL);
@@ -479,7 +464,7 @@ static void pci_interop_xl_records(void **state)
 	assert_int_equal(kmodel_ops.write(w->k, PCI_SYS, "bus/pci/drivers/pciback/bind", NIC), 0);
 	assert_int_equal(s->write(h, NIC_XS "/driver_path", "/sys/bus/pci/drivers/e1000e"), 0);
 	assert_int_equal(s->write(h, NIC_XS "/name", "gpu"), 0);
-	assert_int_equal(cli(w, "pci-assignable-list", "-n", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-list", "-n", NULL), 0);
 	assert_string_equal(world_out(w), "0000:03:00.0 gpu\n");
 
 	/* xl pci-attach 1 gpu: the backend as libxl writes it */
@@ -496,13 +481,13 @@ static void pci_interop_xl_records(void **state)
 	assert_int_equal(s->write(h, BE1 "/num_devs", "1"), 0);
 	assert_int_equal(s->write(h, FE1 "/backend", BE1), 0);
 	world_reset_msgs(w);
-	assert_int_equal(cli(w, "pci-list", "1", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-list", "1", NULL), 0);
 	assert_string_equal(world_out(w), "Vdev Device\n00.0 0000:03:00.0\n");
-	assert_int_equal(cli(w, "pci-detach", "1", "gpu", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-detach", "1", "gpu", NULL), 0);
 	assert_node(w, BE1, NULL);
 	assert_node(w, FE1, NULL);
 	assert_node(w, NIC_XS "/domid", NULL);
-	assert_int_equal(cli(w, "pci-assignable-remove", "-r", "gpu", NULL), 0);
+	assert_int_equal(world_cli(w, "pci-assignable-remove", "-r", "gpu", NULL), 0);
 	assert_string_equal(km_driver_of(w->k, NIC), "e1000e");
 	assert_int_equal(km_slot_count(w->k, NIC), 0);
 	assert_node(w, NIC_XS "/driver_path", NULL);

@@ -1,5 +1,8 @@
 #include "tests/pci/world.h"
 
+#include "pci/pci_cli.h"
+
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -119,4 +122,19 @@ struct pci_addr world_addr(const char *bdf)
 	if (pci_parse_bdf(bdf, &a, NULL, 0))
 		abort();
 	return a;
+}
+
+int world_cli(struct world *w, const char *a0, ...)
+{
+	char *argv[16];
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = (char *)a0;
+	va_start(ap, a0);
+	for (char *a; argc < 15 && (a = va_arg(ap, char *));)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	return pci_cli_run(&w->env, argc, argv);
 }

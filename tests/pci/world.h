@@ -37,6 +37,9 @@ struct world *world_new(void);
  * (XENSIM_DIR already set by simenv_enter). */
 struct world *world_new_in(const char *xensim_dir);
 void world_free(struct world *w);
+/* Runs `netbackctl pci-*` in the world: pci_cli_run with argv a0... up to
+ * a NULL (at most 15 words). Returns its exit status. */
+int world_cli(struct world *w, const char *a0, ...);
 /* Everything written to env->err (resp. env->out) since the last reset. */
 const char *world_err(struct world *w);
 const char *world_out(struct world *w);
