@@ -83,12 +83,9 @@ static inline struct nb_pkt *make_tagged(struct nb_pkt_pool *pool, const uint8_t
                                          const uint8_t src[6], uint16_t tci,
                                          uint32_t payload_len, uint8_t fill)
 {
-    struct nb_pkt *p = nb_pkt_alloc(pool, 18 + payload_len);
+    struct nb_pkt *p = make_frame(pool, dst, src, 0x8100, 4 + payload_len, 0);
     if (!p)
         return NULL;
-    memcpy(p->data, dst, 6);
-    memcpy(p->data + 6, src, 6);
-    put16(p->data + 12, 0x8100);
     put16(p->data + 14, tci);
     put16(p->data + 16, 0x0800);
     for (uint32_t i = 0; i < payload_len; i++)
