@@ -62,9 +62,25 @@ gunzip -c "$xz" > "$OUT/xen"
 cp "$WORK"/x/boot/vmlinuz-* "$OUT/vmlinuz"
 KVER=$(ls "$WORK/x/lib/modules" | head -n1)
 
+# with_progress LOG WHAT CMD...: runs CMD, output to LOG, and every 20 s
+# prints LOG's last line: the slow steps take minutes on a cold cache.
+with_progress() {
+	local log=$1 what=$2 pid n=0
+	shift 2
+	"$@" > "$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		n=$((n + 1))
+		[ $((n % 20)) -eq 0 ] && e2e_log "  $what: $(tail -n 1 "$log" | cut -c1-100)"
+	done
+	wait "$pid"
+}
+
 e2e_log "step 2/5: debootstrap dom0 root from $MIRROR (the slow part)"
-debootstrap --variant=minbase --include="$DOM0_PKGS" bookworm "$ROOT" "$MIRROR" \
-	> "$WORK/debootstrap.log" 2>&1 || { tail -n 30 "$WORK/debootstrap.log" >&2; e2e_die "debootstrap failed"; }
+with_progress "$WORK/debootstrap.log" debootstrap \
+	debootstrap --variant=minbase --include="$DOM0_PKGS" bookworm "$ROOT" "$MIRROR" \
+	|| { tail -n 30 "$WORK/debootstrap.log" >&2; e2e_die "debootstrap failed"; }
 
 # debootstrap takes one suite from one mirror; the hypervisor and kernel may
 # come from bookworm-security or -updates. Bring the root to the versions this
@@ -75,7 +91,8 @@ for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/source
 	[ -f "$f" ] && grep -q bookworm "$f" && cp "$f" "$ROOT/etc/apt/sources.list.d/e2e-host-$(basename "$f" | sed 's/^sources\.list$/main.list/')"
 done
 mount --bind /proc "$ROOT/proc"
-if ! chroot "$ROOT" sh -c 'apt-get -q update && DEBIAN_FRONTEND=noninteractive apt-get -y -q dist-upgrade' > "$WORK/upgrade.log" 2>&1; then
+if ! with_progress "$WORK/upgrade.log" upgrade \
+	chroot "$ROOT" sh -c 'apt-get -q update && DEBIAN_FRONTEND=noninteractive apt-get -y -q dist-upgrade'; then
 	e2e_log "  warning: upgrade inside the root failed (see below); continuing with debootstrap's versions"
 	tail -n 5 "$WORK/upgrade.log" >&2
 fi

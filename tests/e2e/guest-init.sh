@@ -19,12 +19,17 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /tmp && mount -t devpts devpts /dev/pts
 
-ip=
+ip= nfargs=
 for w in $(cat /proc/cmdline); do
-	case "$w" in e2e_ip=*) ip=${w#e2e_ip=} ;; esac
+	case "$w" in
+	e2e_ip=*) ip=${w#e2e_ip=} ;;
+	# insmod, unlike modprobe, does not read module options from the
+	# kernel command line: pass xen_netfront.max_queues=N and the like on.
+	xen_netfront.*) nfargs="$nfargs ${w#xen_netfront.}" ;;
+	esac
 done
 
-insmod /lib/modules/xen-netfront.ko
+insmod /lib/modules/xen-netfront.ko $nfargs
 ip link set lo up
 n=0
 while ! ip link show eth0 >/dev/null 2>&1 && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done

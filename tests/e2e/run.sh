@@ -12,7 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 . "$HERE/lib.sh"
 
-ALL_SCENARIOS="kernel-iperf ping iperf sizes lifecycle two-guests pvh pci driver-domain"
+ALL_SCENARIOS="kernel-iperf ping iperf multiqueue sizes lifecycle two-guests pvh pci driver-domain"
 SCENARIOS=${*:-${E2E_SCENARIOS:-$ALL_SCENARIOS}}
 O=${O:-build}
 case "$O" in /*) ;; *) O=$TOP/$O ;; esac
@@ -46,8 +46,28 @@ install -m 644 "$HERE/scenarios.sh" "$OV/e2e/scenarios.sh"
 {
 	echo "NETBACKD_ARGS=\"${E2E_NETBACKD_ARGS:-}\""
 	echo "E2E_IPERF_SECS=$IPERF_SECS"
+	echo "E2E_SIZES_COUNT=${E2E_SIZES_COUNT:-3}"
 } > "$OV/e2e/config.sh"
 install -D -m 755 "$HERE/guest-init.sh" "$STAGE/guest/init"
+# Two programs from this machine (also bookworm) join the guest, with the
+# libraries its root lacks (it has libc and libm):
+# - iputils ping as the guest's /bin/ping (busybox then leaves that name
+#   alone): busybox ping waits only max(1 s, 2 x the slowest RTT) for the
+#   last reply, whatever -w says, and under emulation a reply now and then
+#   takes longer: it reported those replies lost. iputils waits for -c
+#   replies until the -w deadline, which is the "all answered" we test.
+# - ethtool, for the multi-queue scenario's offload check.
+guest_add_tool() {
+	local src=$1 dst=$2 lib
+	[ -x "$src" ] || { e2e_log "no $src on this machine: the guest goes without it"; return 0; }
+	install -D -m 755 "$src" "$STAGE/guest$dst"
+	for lib in $(ldd "$src" | awk '/=>/ && $3 ~ /^\// { print $3 }'); do
+		case "$lib" in */libc.so.*|*/libm.so.*) continue ;; esac
+		[ -e "$STAGE/guest$lib" ] || install -D -m 644 "$lib" "$STAGE/guest$lib"
+	done
+}
+guest_add_tool /usr/bin/ping /bin/ping
+guest_add_tool /usr/sbin/ethtool /usr/sbin/ethtool
 (cd "$STAGE/guest" && find . | cpio -o -H newc --quiet | gzip) > "$STAGE/guest-init.cpio.gz"
 cat "$ART/guest-base.cpio.gz" "$STAGE/guest-init.cpio.gz" > "$OV/e2e/guest.cpio.gz"
 
@@ -58,6 +78,8 @@ if [ -x "$O/bin/netbackd" ]; then
 	for b in netbackd netbackctl; do
 		[ -x "$O/bin/$b" ] && install -D -m 755 "$O/bin/$b" "$OV/usr/local/sbin/$b"
 	done
+	# tcpdump for the failure dumps (dom0's root does not have it).
+	command -v tcpdump >/dev/null && install -D -m 755 "$(command -v tcpdump)" "$OV/usr/local/sbin/tcpdump"
 	# Libraries go under /usr/lib: dom0's /lib is a symlink, and an archive
 	# entry "lib/" would replace it with a directory when the kernel unpacks.
 	for bin in "$OV"/usr/local/sbin/*; do
@@ -93,13 +115,14 @@ rm -rf "$STAGE/guest"
 limit_of() {
 	case "$1" in
 	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 300)) ;;
+	multiqueue) echo $((2 * IPERF_SECS + 300)) ;;
 	lifecycle|sizes) echo 480 ;;
 	*driver-domain) echo 900 ;;
 	*) echo 300 ;;
 	esac
 }
 
-declare -A VERDICT DETAIL LOG
+declare -A VERDICT DETAIL LOG SECS
 declare -a ORDER=()
 
 # boot NAME SCENARIO... : one QEMU run; fills VERDICT/DETAIL/LOG for every
@@ -119,7 +142,7 @@ boot() {
 		-initrd "$ART/vmlinuz console=hvc0 earlyprintk=xen e2e_scenarios=$(IFS=:; echo "$*"),$STAGE/dom0.cpio.gz" \
 		< /dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | while IFS= read -r line; do
 			case "$line" in
-			*E2E-BEGIN*|*E2E-RESULT*|*E2E-FIGURE*|*E2E-DOM0*) e2e_log "  ${line#*E2E-}" ;;
+			*E2E-BEGIN*|*E2E-RESULT*|*E2E-FIGURE*|*E2E-DOM0*|*E2E-TIME*) e2e_log "  ${line#*E2E-}" ;;
 			esac
 		done
 	rc=${PIPESTATUS[0]}
@@ -131,6 +154,7 @@ boot() {
 		DETAIL[$s]="$*"
 		LOG[$s]=$log
 	done < <(grep -ao 'E2E-RESULT .*' "$log")
+	while read -r _ s line; do SECS[$s]=$line; done < <(grep -ao 'E2E-TIME [^ ]* [0-9]*' "$log")
 	return "$rc"
 }
 
@@ -148,17 +172,35 @@ run_group() {
 	rc=$?
 	for s in "$@"; do [ -n "${VERDICT[$s]:-}" ] || missing+=("$s"); done
 	[ ${#missing[@]} -eq 0 ] && return
-	if [ "$rc" -eq 139 ]; then
-		e2e_log "QEMU crashed (rc 139, a known rare QEMU 7.2 segfault under TCG): retrying ${missing[*]} once"
+	local retried=
+	if qemu_crashed "$rc"; then
+		e2e_log "QEMU itself crashed ($(rc_text "$rc"); a rare QEMU 7.2 fault under TCG was seen): retrying ${missing[*]} once in a fresh boot"
 		boot "$name-retry" "${missing[@]}"
 		rc=$?
+		retried=-retry
 	fi
 	for s in "${missing[@]}"; do
 		[ -n "${VERDICT[$s]:-}" ] && continue
 		VERDICT[$s]=FAIL
-		DETAIL[$s]="no verdict on the console (QEMU rc $rc$([ "$rc" -eq 124 ] && echo ', watchdog expired'))"
-		LOG[$s]=$LOGDIR/$name$([ "$rc" -eq 139 ] && echo -retry).log
+		DETAIL[$s]="no verdict on the console (QEMU $(rc_text "$rc")${retried:+, after one retry})"
+		LOG[$s]=$LOGDIR/$name$retried.log
 	done
+}
+
+# QEMU's own death by a fault signal, as timeout(1) passes it on (128 + the
+# signal): SIGILL, SIGABRT (a failed assertion), SIGBUS, SIGFPE, SIGSEGV.
+# Not the watchdog (124, or 137 after -k) and not a scenario FAIL: those
+# are never retried.
+qemu_crashed() {
+	case "$1" in 132|134|135|136|139) return 0 ;; esac
+	return 1
+}
+rc_text() {
+	case "$1" in
+	124|137) echo "rc $1, watchdog expired" ;;
+	0) echo "exited normally" ;;
+	*) if [ "$1" -gt 128 ]; then echo "killed by signal $(( $1 - 128 )) ($(kill -l $(( $1 - 128 )) 2>/dev/null))"; else echo "rc $1"; fi ;;
+	esac
 }
 
 run_group kernel "${kernel_group[@]}"
@@ -175,7 +217,7 @@ echo
 echo "=== e2e results ($(( $(date +%s) - E2E_T0 )) s, logs in $LOGDIR)"
 for s in "${ORDER[@]}"; do
 	v=${VERDICT[$s]}
-	line="E2E $s $v ${DETAIL[$s]}"
+	line="E2E $s $v${SECS[$s]:+ (${SECS[$s]} s)} ${DETAIL[$s]}"
 	case "$v" in
 	PASS) pass=$((pass + 1)) ;;
 	SKIP) skip=$((skip + 1)) ;;

@@ -8,12 +8,14 @@
 BR=xenbr0
 DOM0_IP=10.0.0.1
 IPERF_SECS=${E2E_IPERF_SECS:-30}
+SIZES_COUNT=${E2E_SIZES_COUNT:-3}
 NETBACKD_LOG=/var/log/netbackd.log
 
 # Seconds each scenario may take before it is killed and reported as FAIL.
 scenario_limit() {
 	case "$1" in
 	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 300)) ;;
+	multiqueue) echo $((2 * IPERF_SECS + 300)) ;;
 	lifecycle|sizes) echo 480 ;;
 	*driver-domain) echo 900 ;;
 	*) echo 300 ;;
@@ -29,7 +31,7 @@ result() {
 say() { echo "E2E-LOG $*"; }
 
 e2e_run_scenario() {
-	local s=$1 limit rc
+	local s=$1 limit rc t0=$SECONDS
 	rm -f "/tmp/e2e-result-$s"
 	echo "E2E-BEGIN $s"
 	if ! declare -F "scenario_${s//-/_}" >/dev/null; then
@@ -47,12 +49,15 @@ e2e_run_scenario() {
 		fi
 	fi
 	grep -q " FAIL " "/tmp/e2e-result-$s" && dump_state "$s"
+	capture_stop
+	rm -f /tmp/e2e-capture.pcap
 	destroy_all_guests
+	echo "E2E-TIME $s $((SECONDS - t0))"
 }
 
 # What a failure leaves behind, for the console log.
 dump_state() {
-	echo "E2E-DUMP begin ($1)"
+	echo "E2E-DUMP begin ($1, dom0 uptime $(cut -d' ' -f1 /proc/uptime) s)"
 	xl list 2>&1
 	xenstore-ls -f /local/domain/0/backend 2>&1 | head -n 80
 	for f in /var/log/xen/console/guest-*.log; do
@@ -62,14 +67,67 @@ dump_state() {
 		[ -f "$f" ] && { echo "--- $f"; tail -n 60 "$f"; }
 	done
 	ip -br link 2>&1
-	echo "E2E-DUMP end"
+	dump_datapath
+	echo "E2E-DUMP end (dom0 uptime $(cut -d' ' -f1 /proc/uptime) s)"
+}
+
+# Where packets went: netbackd's counters (only the non-zero ones), dom0's
+# interfaces, bridge and neighbours, each guest's own view, and the packets
+# a scenario captured in dom0 (first fragments only, one line per packet).
+dump_datapath() {
+	local g
+	if [ -n "$(netbackd_pid)" ]; then
+		echo "--- netbackctl stats"; netbackctl stats 2>&1
+		echo "--- netbackctl stats --json (non-zero counters)"
+		netbackctl stats --json 2>&1 | grep -vE '": 0,?$'
+		echo "--- netbackctl ports"; netbackctl ports 2>&1
+	fi
+	echo "--- dom0 ip -s link"; ip -s link 2>&1
+	echo "--- dom0 bridge fdb"; bridge fdb show br $BR 2>&1 | grep -v permanent
+	echo "--- dom0 ip neigh"; ip neigh 2>&1
+	for g in $(xl list 2>/dev/null | awk 'NR > 2 && $1 != "dd" { print $1 }'); do
+		echo "--- guest $g"
+		guest_run "$g" 20 "$GUEST_DIAG" 2>&1
+	done
+	if [ -s /tmp/e2e-capture.pcap ]; then
+		capture_stop
+		echo "--- dom0 capture (arp, icmp first fragments)"
+		tcpdump -Z root -r /tmp/e2e-capture.pcap -n -e -tt 'arp or (icmp and ip[6:2] & 0x1fff = 0)' 2>&1 | tail -n 400
+	fi
+}
+
+# A guest's own view, for the failure dumps; short, because the answer
+# comes back in one xenstore value: its netfront interrupts, interface
+# counters, neighbours, and the non-zero IP and ICMP counters.
+GUEST_DIAG=$(cat <<'EOF'
+grep vif /proc/interrupts | awk '{ printf "%s=%s ", $NF, $2 } END { print "" }'
+ip -s -o link show eth0
+ip neigh
+awk '/^(Ip|Icmp):/ { if (!($1 in h)) { h[$1] = 1; for (i = 2; i <= NF; i++) n[$1, i] = $i } else { for (i = 2; i <= NF; i++) if ($i != 0) printf "%s%s=%s ", $1, n[$1, i], $i; print "" } }' /proc/net/snmp
+EOF
+)
+
+# A packet capture in dom0 for the failure dump, when tcpdump is there.
+capture_start() {
+	command -v tcpdump >/dev/null || return 0
+	rm -f /tmp/e2e-capture.pcap
+	tcpdump -Z root -i any -n -s 128 -U -w /tmp/e2e-capture.pcap "$@" > /tmp/e2e-capture.log 2>&1 &
+	echo $! > /tmp/e2e-capture.pid
+	sleep 1
+}
+capture_stop() {
+	[ -f /tmp/e2e-capture.pid ] || return 0
+	kill "$(cat /tmp/e2e-capture.pid)" 2>/dev/null
+	rm -f /tmp/e2e-capture.pid
+	sleep 1
 }
 
 destroy_all_guests() {
-	local d
+	local d t0=$SECONDS
 	for d in $(xl list 2>/dev/null | awk 'NR > 1 && $2 != 0 { print $1 }'); do
-		xl destroy "$d" >/dev/null 2>&1
+		timeout 60 xl destroy "$d" >/dev/null 2>&1 || say "xl destroy $d: rc $?"
 	done
+	[ $((SECONDS - t0)) -gt 20 ] && say "destroying the guests took $((SECONDS - t0)) s"
 }
 
 setup_bridge() {
@@ -143,9 +201,9 @@ guest_create() {
 	type = "$type"
 	kernel = "/e2e/vmlinuz"
 	ramdisk = "/e2e/guest.cpio.gz"
-	extra = "console=hvc0 e2e_ip=$ip/24"
+	extra = "console=hvc0 e2e_ip=$ip/24 ${GUEST_KARGS:-}"
 	memory = 256
-	vcpus = 1
+	vcpus = ${GUEST_VCPUS:-1}
 	vif = [ '$vif' ]
 	on_reboot = "restart"
 	EOF
@@ -213,16 +271,13 @@ wait_vif_connected() {
 has_linux_port() { [ -n "$(ls /sys/class/net/$BR/brif 2>/dev/null)" ]; }
 NO_LINUX_PORT="netbackd put no tap port on the Linux bridge $BR (tap port not wired into netbackd yet)"
 
-# ping_ok OUTPUT: true when every probe was answered. Guests run busybox
-# ping with -w (a deadline), not -W: with -W and no timestamp in the payload
-# (-s 0) busybox stops listening as soon as the last probe is sent and
-# reports the last reply lost.
+# ping_ok OUTPUT: true when every probe was answered. Guests run iputils
+# ping (run.sh puts it in the guest as /bin/ping) with -c N -w SECS: it
+# waits for N replies until the deadline. Not busybox ping: once a reply
+# came back it gives the last one only max(1 s, 2 x the slowest RTT), so a
+# reply held up more than a second under emulation counted as lost (the
+# `late-reply` scenario shows it).
 ping_ok() { grep -qE ' 0(\.0+)?% packet loss' <<< "$1"; }
-# busybox ping -s 0 (no timestamp to match) never counts the last reply, with
-# -W or -w alike, while dom0's iputils ping -s 0 through the same vif gets
-# every reply: a busybox limit, not a datapath loss. From a guest, size 0 passes when
-# all but the last probe were answered; dom0's iputils ping checks size 0 fully.
-ping_ok_busybox_size0() { grep -qE '^3 packets transmitted, [23] packets received' <<< "$1"; }
 ping_rtt() { sed -n 's/.*= [0-9.]*\/\([0-9.]*\)\/.*/avg \1 ms/p' <<< "$1" | head -n1; }
 
 # iperf3 "receiver" line → Mbit/s
@@ -318,21 +373,120 @@ scenario_sizes() {
 	wait_vif_connected "$(xl domid g1)" && wait_vif_connected "$(xl domid g2)" \
 		|| { result "$s" FAIL "vifs not Connected"; return; }
 	has_linux_port && where="$where and dom0↔guest"
+	capture_start icmp or arp
 	for size in 0 1472 1473 8000 65000; do
 		ok=ping_ok
-		[ "$size" = 0 ] && ok=ping_ok_busybox_size0
-		out=$(guest_run g1 60 "ping -c 3 -w 30 -s $size 10.0.0.3")
+		out=$(guest_run g1 60 "ping -c $SIZES_COUNT -w 30 -s $size 10.0.0.3")
 		$ok "$out" || { bad="$bad g1→g2:$size"; echo "$out"; }
-		out=$(guest_run g2 60 "ping -c 3 -w 30 -s $size 10.0.0.2")
+		out=$(guest_run g2 60 "ping -c $SIZES_COUNT -w 30 -s $size 10.0.0.2")
 		$ok "$out" || { bad="$bad g2→g1:$size"; echo "$out"; }
 		has_linux_port || continue
-		out=$(ping -c 3 -W 5 -s $size 10.0.0.2 2>&1)
+		out=$(ping -c $SIZES_COUNT -W 5 -s $size 10.0.0.2 2>&1)
 		ping_ok "$out" || { bad="$bad dom0→g1:$size"; echo "$out"; }
-		out=$(guest_run g1 60 "ping -c 3 -w 30 -s $size $DOM0_IP")
+		out=$(guest_run g1 60 "ping -c $SIZES_COUNT -w 30 -s $size $DOM0_IP")
 		$ok "$out" || { bad="$bad g1→dom0:$size"; echo "$out"; }
 	done
 	[ -z "$bad" ] && result "$s" PASS "sizes 0 1472 1473 8000 65000 answered both ways, $where" \
 		|| result "$s" FAIL "unanswered ($where):$bad"
+}
+
+# netbackd's counters of one vif from `netbackctl stats --json`:
+# "TOTAL Q0 Q1 ..." for COUNTER (the JSON is indented, one key a line).
+nb_counters() {
+	netbackctl stats --json 2>/dev/null | awk -v vif="\"$1\"" -v c="\"$2\":" '
+		$1 == "\"name\":" { v = $2; sub(/,$/, "", v); cur = (v == vif); sec = "" }
+		!cur { next }
+		/"totals":/ { sec = "t" } /"per_queue":/ { sec = "q" } /"control":/ { sec = "" }
+		$1 == c { v = $2; sub(/,$/, "", v); if (sec == "t") t = v; else if (sec == "q") q = q " " v }
+		END { print t q }'
+}
+
+# Issue 6 in the real run: the Linux netfront with 2 queues
+# (xen_netfront.max_queues=2, 2 vCPUs) and TSO on. iperf3 with 8 streams
+# each way must run clean; xenstore must show 2 queues negotiated; both
+# queues must have carried packets both ways; and the guest must have sent
+# GSO packets (netbackd's TX bytes per packet above the 1514-byte frame
+# limit is impossible without them).
+scenario_multiqueue() {
+	local s=$1 d fe vif out t args failed= figures= tso tx rx txb rxb q0 q1 gso_tx gso_rx
+	need_netbackd "$s" || return
+	GUEST_KARGS="xen_netfront.max_queues=2" GUEST_VCPUS=2 guest_create g1 10.0.0.2 netbackd pv \
+		|| { result "$s" FAIL "guest did not start"; return; }
+	d=$(xl domid g1)
+	fe=/local/domain/$d/device/vif/0
+	vif=vif$d.0
+	wait_vif_connected "$d" || { result "$s" FAIL "vif not Connected (states $(vif_states "$d"))"; return; }
+	has_linux_port || { result "$s" SKIP "vif Connected 4/4, but $NO_LINUX_PORT"; return; }
+	out=$(xenstore-read "$fe/multi-queue-num-queues" 2>&1)
+	[ "$out" = 2 ] || { result "$s" FAIL "frontend multi-queue-num-queues '$out', want 2 (backend max $(xenstore-read /local/domain/0/backend/vif/$d/0/multi-queue-max-queues 2>&1))"; return; }
+	xenstore-exists "$fe/queue-0/tx-ring-ref" && xenstore-exists "$fe/queue-1/tx-ring-ref" \
+		|| { result "$s" FAIL "no queue-0/ and queue-1/ rings in $fe"; return; }
+	netbackctl list 2>&1 | grep -E "^$vif " 
+	[ "$(xenstore-read "$fe/feature-gso-tcpv4" 2>/dev/null)" = 1 ] \
+		|| { result "$s" FAIL "frontend did not write feature-gso-tcpv4=1"; return; }
+	tso=
+	if out=$(guest_run g1 20 "ethtool -k eth0") && grep -q 'segmentation-offload' <<< "$out"; then
+		echo "$out" | grep -E 'segmentation|scatter|checksumming'
+		tso=$(awk '/^tcp-segmentation-offload:/ { print $2 }' <<< "$out")
+		[ "$tso" = on ] || { result "$s" FAIL "guest ethtool -k: tcp-segmentation-offload '$tso'"; return; }
+	fi
+	ping_ok "$(ping -c 3 -W 5 10.0.0.2 2>&1)" || { result "$s" FAIL "guest unreachable before iperf3"; return; }
+	for t in tcp-g2d tcp-d2g; do
+		args="-c 10.0.0.2 -t $IPERF_SECS -f m -P 8"
+		[ $t = tcp-g2d ] && args="$args -R"
+		# shellcheck disable=SC2086
+		out=$(timeout $((IPERF_SECS + 60)) iperf3 $args 2>&1) || { failed="$failed $t"; say "iperf3 $args failed:"; echo "$out"; continue; }
+		out=$(grep -E 'SUM.*receiver' <<< "$out" | sed 's/SUM/x/')
+		echo "$out"
+		echo "E2E-FIGURE netbackd-mq $t $(iperf_mbits "$out")"
+		figures="$figures $t=$(iperf_mbits "$out")Mbit/s"
+	done
+	[ -z "$failed" ] || { result "$s" FAIL "iperf3 failed:$failed"; return; }
+	netbackctl stats 2>&1
+	tx=$(nb_counters "$vif" tx_packets) rx=$(nb_counters "$vif" rx_packets)
+	txb=$(nb_counters "$vif" tx_bytes) rxb=$(nb_counters "$vif" rx_bytes)
+	say "$vif tx_packets total/q0/q1: $tx; rx_packets: $rx"
+	read -r _ q0 q1 <<< "$tx"
+	[ "${q0:-0}" -gt 0 ] && [ "${q1:-0}" -gt 0 ] || { result "$s" FAIL "guest TX did not use both queues (tx_packets total/q0/q1: $tx)"; return; }
+	read -r _ q0 q1 <<< "$rx"
+	[ "${q0:-0}" -gt 0 ] && [ "${q1:-0}" -gt 0 ] || { result "$s" FAIL "guest RX did not use both queues (rx_packets total/q0/q1: $rx)"; return; }
+	gso_tx=$(( ${txb%% *} / ${tx%% *} )) gso_rx=$(( ${rxb%% *} / ${rx%% *} ))
+	[ "$gso_tx" -gt 1514 ] || { result "$s" FAIL "guest sent no GSO packets: $gso_tx bytes per TX packet"; return; }
+	result "$s" PASS "2 queues negotiated, tx_packets q0/q1 ${tx#* }, rx_packets q0/q1 ${rx#* }; guest TSO ${tso:-(no ethtool)}, $gso_tx bytes per guest TX packet, $gso_rx per RX packet;$figures"
+}
+
+# The ping the scenarios rely on must wait for a late last reply: g2 is
+# paused for 4 s right after it answered the second of three probes, so the
+# third reply comes ~4 s late. The guest's ping (iputils, see run.sh) must
+# count 3/3; busybox ping, which gives the last reply max(1 s, 2 x RTT),
+# is run the same way and its count reported (2/3 is what made `sizes`
+# fail now and then). Not in the default list: a check of the rig.
+late_reply_probe() {
+	local cmd=$1 base n=0 out
+	base=$(guest_run g2 20 "awk '/^Icmp:/ && ++k == 2 { print \$10 }' /proc/net/snmp")
+	guest_run g1 60 "$cmd" > /tmp/late-reply.out 2>&1 &
+	while [ "$(guest_run g2 20 "awk '/^Icmp:/ && ++k == 2 { print \$10 }' /proc/net/snmp")" -lt $((base + 2)) ]; do
+		n=$((n + 1)); [ $n -gt 60 ] && break
+	done
+	xl pause g2; sleep 4; xl unpause g2
+	wait
+	out=$(cat /tmp/late-reply.out)
+	echo "$out" >&2
+	grep -oE '[0-9]+ packets transmitted, [0-9]+ (packets )?received' <<< "$out"
+}
+scenario_late_reply() {
+	local s=$1 bb ip
+	need_netbackd "$s" || return
+	guest_create g1 10.0.0.2 netbackd pv || { result "$s" FAIL "g1 did not start"; return; }
+	guest_create g2 10.0.0.3 netbackd pv || { result "$s" FAIL "g2 did not start"; return; }
+	wait_vif_connected "$(xl domid g1)" && wait_vif_connected "$(xl domid g2)" \
+		|| { result "$s" FAIL "vifs not Connected"; return; }
+	guest_run g1 30 "ping -c 2 -w 20 10.0.0.3" >/dev/null
+	bb=$(late_reply_probe "busybox ping -c 3 -i 2 -w 30 10.0.0.3")
+	ip=$(late_reply_probe "ping -c 3 -i 2 -w 30 10.0.0.3")
+	grep -qE '^3 packets transmitted, 3 received' <<< "$ip" \
+		|| { result "$s" FAIL "guest ping with a 4 s late last reply: '$ip' (busybox: '$bb')"; return; }
+	result "$s" PASS "last reply 4 s late: guest ping '$ip'; busybox ping '$bb'"
 }
 
 # 4. xl destroy cleans up; a new guest connects; xl reboot reconnects.
