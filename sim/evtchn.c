@@ -283,41 +283,40 @@ int xenevtchn_notify(xenevtchn_handle *h, evtchn_port_t port)
 	return 0;
 }
 
-xenevtchn_port_or_error_t xenevtchn_bind_unbound_port(xenevtchn_handle *h, uint32_t domid)
+/* Asks the daemon for a binding (req: op and arguments); the new local
+ * port becomes this handle's. EACCES when the handle's restriction
+ * forbids it. */
+static xenevtchn_port_or_error_t bind_port(xenevtchn_handle *h, struct sim_msg *req, bool allowed)
 {
-	struct sim_msg req = { .op = SIM_OP_BIND_UNBOUND, .a = domid };
 	int rc;
 
-	if (h->restrict_domid != UNRESTRICTED) {
+	if (!allowed) {
 		errno = EACCES;
 		return -1;
 	}
-	rc = call(h, &req, NULL, NULL, NULL, 0);
+	rc = call(h, req, NULL, NULL, NULL, 0);
 	if (rc) {
 		errno = -rc;
 		return -1;
 	}
-	set_owned(h, req.a, true);
-	return (xenevtchn_port_or_error_t)req.a;
+	set_owned(h, req->a, true);
+	return (xenevtchn_port_or_error_t)req->a;
+}
+
+xenevtchn_port_or_error_t xenevtchn_bind_unbound_port(xenevtchn_handle *h, uint32_t domid)
+{
+	struct sim_msg req = { .op = SIM_OP_BIND_UNBOUND, .a = domid };
+
+	/* a restricted handle may only bind to its domain's offers */
+	return bind_port(h, &req, h->restrict_domid == UNRESTRICTED);
 }
 
 xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *h, uint32_t domid,
 						     evtchn_port_t remote_port)
 {
 	struct sim_msg req = { .op = SIM_OP_BIND_INTER, .a = domid, .b = remote_port };
-	int rc;
 
-	if (h->restrict_domid != UNRESTRICTED && h->restrict_domid != domid) {
-		errno = EACCES;
-		return -1;
-	}
-	rc = call(h, &req, NULL, NULL, NULL, 0);
-	if (rc) {
-		errno = -rc;
-		return -1;
-	}
-	set_owned(h, req.a, true);
-	return (xenevtchn_port_or_error_t)req.a;
+	return bind_port(h, &req, h->restrict_domid == UNRESTRICTED || h->restrict_domid == domid);
 }
 
 xenevtchn_port_or_error_t xenevtchn_bind_virq(xenevtchn_handle *h, unsigned int virq)
