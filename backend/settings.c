@@ -17,6 +17,7 @@
  *   };
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +73,35 @@ static int get_uint(config_setting_t *g, const char *key, unsigned lo, unsigned 
     return 0;
 }
 
+/* cpus: a list of CPU numbers, one per queue; anything else (a string,
+ * a negative number, more entries than queues can exist) is refused
+ * rather than read as CPU 0. */
+static int get_cpus(config_setting_t *cpus, const char *path, struct nbd_settings *s)
+{
+    int n = config_setting_length(cpus);
+    long online = sysconf(_SC_NPROCESSORS_CONF);
+
+    if (!config_setting_is_aggregate(cpus) || n > NBD_MAX_QUEUES) {
+        nbd_log(NBD_LOG_ERR, "%s:%d: cpus must be a list of at most %d CPU numbers", path,
+                config_setting_source_line(cpus), NBD_MAX_QUEUES);
+        return -EINVAL;
+    }
+    for (int i = 0; i < n; i++) {
+        config_setting_t *e = config_setting_get_elem(cpus, (unsigned)i);
+        long long v = config_setting_type(e) == CONFIG_TYPE_INT ? config_setting_get_int(e)
+                    : config_setting_type(e) == CONFIG_TYPE_INT64 ? config_setting_get_int64(e)
+                    : -1;
+        if (v < 0 || v >= CPU_SETSIZE || (online > 0 && v >= online)) {
+            nbd_log(NBD_LOG_ERR, "%s:%d: cpus[%d] is not a CPU of this machine (0..%ld)", path,
+                    config_setting_source_line(cpus), i, online > 0 ? online - 1 : CPU_SETSIZE - 1);
+            return -EINVAL;
+        }
+        s->cpus[i] = (int)v;
+    }
+    s->n_cpus = (unsigned)n;
+    return 0;
+}
+
 int nbd_settings_load(struct nbd_settings *s, const char *path)
 {
     config_t cfg;
@@ -106,12 +136,8 @@ int nbd_settings_load(struct nbd_settings *s, const char *path)
     if (!rc)
         rc = get_uint(g, "pool_packets", 64, 1u << 20, &s->pool_pkts);
     s->rx_backlog_bytes = backlog;
-    if (!rc && (cpus = config_setting_lookup(g, "cpus"))) {
-        int n = config_setting_length(cpus);
-        for (int i = 0; i < n && i < NBD_MAX_QUEUES; i++)
-            s->cpus[i] = config_setting_get_int_elem(cpus, i);
-        s->n_cpus = n < NBD_MAX_QUEUES ? (unsigned)n : NBD_MAX_QUEUES;
-    }
+    if (!rc && (cpus = config_setting_lookup(g, "cpus")))
+        rc = get_cpus(cpus, path, s);
     if (config_setting_lookup_string(g, "ctl", &str))
         snprintf(s->ctl_path, sizeof(s->ctl_path), "%s", str);
     if (config_setting_lookup_string(g, "default_bridge", &str))

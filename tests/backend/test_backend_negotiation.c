@@ -6,7 +6,10 @@
  *    nothing of the guest left mapped in netbackd; then, keys fixed, the
  *    same frontend (same event channel ports) connects with 2 queues;
  *  - dynamic multicast control: a connected frontend turns filtering off
- *    and on again by rewriting request-multicast-control.
+ *    and on again by rewriting request-multicast-control;
+ *  - the defaults and the configuration of the queues: without
+ *    --max-queues netbackd offers min(8, online CPUs), as Linux; `cpus`
+ *    pins queue N's worker to cpus[N].
  * Waits are deadlines on a hang, never timing assertions. */
 #include <errno.h>
 #include <setjmp.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -429,6 +433,104 @@ static void nbd_vif_port_dynamic_multicast_control(void **state)
     munmap(sh, sizeof(*sh));
 }
 
+/* ---- queue defaults and pinning ---- */
+
+static int guest_plain(void *arg)
+{
+    struct shared *sh = arg;
+    struct raw_fe f = { .domid = DOM_MQ };
+    int rc;
+
+    if ((rc = raw_fe_connect(&f, NR_PAGES, 0)))
+        return rc;
+    if (!step_done(sh, 1))
+        return 10;
+    raw_fe_close(&f);
+    return 0;
+}
+
+/* The CPUs netbackd's thread named comm may run on ("0", "0-1"), into
+ * out; false when there is no such thread. */
+static bool thread_cpus(pid_t pid, const char *comm, char *out, size_t len)
+{
+    char path[320], line[256];
+    struct dirent *d;
+    DIR *dir;
+    bool found = false;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    if (!(dir = opendir(path)))
+        return false;
+    while (!found && (d = readdir(dir))) {
+        FILE *f;
+        if (d->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid, d->d_name);
+        if (!(f = fopen(path, "r")))
+            continue;
+        bool named = false;
+        while (fgets(line, sizeof(line), f)) {
+            line[strcspn(line, "\n")] = '\0';
+            if (!strncmp(line, "Name:\t", 6))
+                named = !strcmp(line + 6, comm);
+            else if (named && !strncmp(line, "Cpus_allowed_list:\t", 19)) {
+                size_t n = strlen(line + 19) < len ? strlen(line + 19) : len - 1;
+                memcpy(out, line + 19, n);
+                out[n] = '\0';
+                found = true;
+            }
+        }
+        fclose(f);
+    }
+    closedir(dir);
+    return found;
+}
+
+static void nbd_queue_start_defaults_and_pinning(void **state)
+{
+    NBD_TEST_NEED_WORLD(state);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    char want[16], cpus[64];
+    struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    assert_true(sh != MAP_FAILED);
+    memset(sh, 0, sizeof(*sh));
+    assert_true(nbd_test_wait_be_state(w->xsh, DOM_MQ, 0, XenbusStateInitWait));
+    snprintf(want, sizeof(want), "%ld", online < 1 ? 1 : online > 8 ? 8 : online);
+    char *v = xread(w->xsh, "/local/domain/0/backend/vif/1/0/multi-queue-max-queues");
+    assert_non_null(v);
+    assert_string_equal(v, want);
+    free(v);
+
+    pid_t g = simenv_spawn(w->env, DOM_MQ, guest_plain, sh);
+    assert_true(wait_int(&sh->step, 1));
+    /* the config says cpus = [ 0 ]: queue 0's worker runs on CPU 0 only */
+    /* (the worker names, then pins itself when it starts, which may be
+     * just after Connected was written) */
+    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+    bool named;
+    while ((!(named = thread_cpus(w->daemon, "nb-1.0-q0", cpus, sizeof(cpus))) ||
+            strcmp(cpus, "0")) && nbd_test_now_ms() < deadline)
+        usleep(2000);
+    assert_true(named);
+    assert_string_equal(cpus, "0");
+    st(&sh->go, 1);
+    assert_int_equal(simenv_wait(g), 0);
+    munmap(sh, sizeof(*sh));
+}
+
+static int setup_defaults(void **state)
+{
+    static const char *const args[] = { "--log-level", "warn", NULL };
+    struct nbd_testenv *t = nbd_testenv_start(1, args, "netbackd: { cpus = [ 0 ]; };\n");
+
+    if (t)
+        nbd_test_add_vif(t, 1, "xenbr0");
+    *state = t;
+    return 0;
+}
+
 static int setup(void **state)
 {
     static const char *const args[] = { "--log-level", "warn", "--max-queues", "4", NULL };
@@ -446,6 +548,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(xenbus_multi_queue_refusals_leave_nothing_half_connected,
                                         setup, nbd_testenv_teardown),
         cmocka_unit_test_setup_teardown(nbd_vif_port_dynamic_multicast_control, setup,
+                                        nbd_testenv_teardown),
+        cmocka_unit_test_setup_teardown(nbd_queue_start_defaults_and_pinning, setup_defaults,
                                         nbd_testenv_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

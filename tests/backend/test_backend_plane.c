@@ -310,6 +310,30 @@ static void plane_config_error_exits_naming_line(void **state)
     assert_false(ctl_made);
 }
 
+/* The worker pinning list refuses what isn't a CPU number instead of
+ * pinning to CPU 0 (a string read as 0) or ignoring it. */
+static void plane_config_bad_cpus_refused(void **state)
+{
+    static const char *const configs[][2] = {
+        { "netbackd: {\n  cpus = ( 0, \"one\" );\n};\n", ":2: cpus[1] is not a CPU" },
+        { "netbackd: {\n\n  cpus = [ -1 ];\n};\n", ":3: cpus[0] is not a CPU" },
+        { "netbackd: {\n  cpus = [ 100000 ];\n};\n", ":2: cpus[0] is not a CPU" },
+        { "netbackd: {\n  cpus = 3;\n};\n", ":2: cpus must be a list" },
+    };
+    char conf[128], log[4096], want[256];
+    bool ctl_made;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
+        assert_int_equal(netbackd_with_config(configs[i][0], conf, sizeof(conf), log, sizeof(log),
+                                              &ctl_made), 1);
+        snprintf(want, sizeof(want), "%s%s", conf, configs[i][1]);
+        if (!strstr(log, want))
+            fail_msg("expected \"%s\" in netbackd's output:\n%s", want, log);
+        assert_false(ctl_made);
+    }
+}
+
 static void plane_config_apply_error_leaves_nothing(void **state)
 {
     /* Valid on paper; only the system says there is no such Linux bridge,
@@ -553,6 +577,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plane_config_error_exits_naming_line),
+        cmocka_unit_test(plane_config_bad_cpus_refused),
         cmocka_unit_test(plane_config_apply_error_leaves_nothing),
         cmocka_unit_test(plane_config_tap_port_listed),
         cmocka_unit_test(plane_ctl_bridge_and_port_runtime),
