@@ -173,18 +173,14 @@ static int guest_close(struct xs_handle *xsh, const struct guest_script *s)
     return 0;
 }
 
-static int guest_main(void *arg)
+/* The script on open handles; returns the guest's exit status. */
+static int guest_run(const struct guest_script *s, struct xs_handle *xsh, xengntshr_handle *xgs,
+                     xenevtchn_handle *xce)
 {
-    const struct guest_script *s = arg;
-    struct xs_handle *xsh = xs_open(0);
-    xengntshr_handle *xgs = xengntshr_open(NULL, 0);
-    xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
     struct fe_queue q[MAX_QUEUES] = { 0 };
     char dir[96];
     int rc;
 
-    if (!xsh || !xgs || !xce)
-        return 2;
     fe_dir(s->domid, s->devid, dir, sizeof(dir));
     /* a netfront waits for InitWait before writing its keys */
     if (!nbd_test_wait_be_state(xsh, s->domid, s->devid, XenbusStateInitWait))
@@ -219,10 +215,22 @@ static int guest_main(void *arg)
             return 40 + rc;
         guest_release(xgs, xce, q, s->queues);
     }
+    return 0;
+}
+
+static int guest_main(void *arg)
+{
+    struct xs_handle *xsh = xs_open(0);
+    xengntshr_handle *xgs = xengntshr_open(NULL, 0);
+    xenevtchn_handle *xce = xenevtchn_open(NULL, 0);
+    int rc = xsh && xgs && xce ? guest_run(arg, xsh, xgs, xce) : 2;
+
+    /* every way out closes the handles (a leak is a failure under valgrind) */
     xengntshr_close(xgs);
     xenevtchn_close(xce);
-    xs_close(xsh);
-    return 0;
+    if (xsh)
+        xs_close(xsh);
+    return rc;
 }
 
 /* ---- fixture ---- */
