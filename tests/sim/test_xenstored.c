@@ -941,26 +941,27 @@ static void xs_dispatch_malformed_errors(void **state)
 	struct xsd_sockmsg h;
 	char *body;
 
-	raw_send(fd, 999, 11, NULL, 0, 0);
-	expect_raw_error(fd, 11, "ENOSYS");
-	raw_send(fd, XS_WATCH_EVENT, 12, "a\0b", 4, 4);
-	expect_raw_error(fd, 12, "ENOSYS");
-	/* A path without its NUL. */
-	raw_send(fd, XS_READ, 13, "data", 4, 4);
-	expect_raw_error(fd, 13, "EINVAL");
-	/* Two strings where one is expected. */
-	raw_send(fd, XS_READ, 14, "data\0x", 7, 7);
-	expect_raw_error(fd, 14, "EINVAL");
-	raw_send(fd, XS_WATCH, 15, "only-path", 10, 10);
-	expect_raw_error(fd, 15, "EINVAL");
-	raw_send(fd, XS_TRANSACTION_END, 16, "X", 2, 2);
-	expect_raw_error(fd, 16, "EINVAL");
-	raw_send(fd, XS_SET_PERMS, 17, "data\0z5", 8, 8);
-	expect_raw_error(fd, 17, "EINVAL");
-	raw_send(fd, XS_INTRODUCE, 18, "1\0002\0003", 6, 6);
-	expect_raw_error(fd, 18, "EACCES");
-	raw_send(fd, XS_WRITE, 19, "", 0, 0);
-	expect_raw_error(fd, 19, "EINVAL");
+	static const struct {
+		uint32_t type;
+		const char *body;
+		uint32_t len;
+		const char *err;
+	} bad[] = {
+		{ 999, NULL, 0, "ENOSYS" },
+		{ XS_WATCH_EVENT, "a\0b", 4, "ENOSYS" },
+		{ XS_READ, "data", 4, "EINVAL" },     /* a path without its NUL */
+		{ XS_READ, "data\0x", 7, "EINVAL" }, /* two strings where one is expected */
+		{ XS_WATCH, "only-path", 10, "EINVAL" },
+		{ XS_TRANSACTION_END, "X", 2, "EINVAL" },
+		{ XS_SET_PERMS, "data\0z5", 8, "EINVAL" },
+		{ XS_INTRODUCE, "1\0002\0003", 6, "EACCES" },
+		{ XS_WRITE, "", 0, "EINVAL" },
+	};
+
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		raw_send(fd, bad[i].type, 11 + i, bad[i].body, bad[i].len, bad[i].len);
+		expect_raw_error(fd, 11 + i, bad[i].err);
+	}
 	/* The connection still serves well-formed requests, echoing ids. */
 	raw_send(fd, XS_GET_DOMAIN_PATH, 20, "5", 2, 2);
 	body = raw_reply(fd, &h);
