@@ -99,6 +99,7 @@ static void tx_flush(struct nbd_queue *q, unsigned np, unsigned nseg)
     struct nbd_vif *vif = q->vif;
     struct nb_pkt *out[NBD_TX_BATCH];
     unsigned nout = 0;
+    uint64_t bytes = 0;
     int rc = nbd_queue_gcopy(q, q->seg, nseg);
 
     if (nseg)
@@ -122,25 +123,28 @@ static void tx_flush(struct nbd_queue *q, unsigned np, unsigned nseg)
             continue;
         }
         netif_tx_respond(&q->tx, &p->pkt, NETIF_RSP_OKAY);
-        nbd_stat_add(&q->stats.tx_packets, 1);
-        nbd_stat_add(&q->stats.tx_bytes, p->pkt.len);
+        bytes += p->pkt.len;
         out[nout++] = p->buf;
     }
+    nbd_stat_add(&q->stats.tx_packets, nout);
+    nbd_stat_add(&q->stats.tx_bytes, bytes);
     for (unsigned i = 0; i < nout; i += NB_BURST)
         nbd_vif_port_input(vif, out + i, nout - i < NB_BURST ? nout - i : NB_BURST);
 }
 
 /* Turns pkt's copy plan into grant-copy segments at q->seg[nseg..];
- * slots whose page is a static grant are copied right here instead. */
-static unsigned add_segments(struct nbd_queue *q, struct nbd_tx_pending *p, unsigned nseg)
+ * slots whose page is a static grant (if the queue has any: sg) are
+ * copied right here instead. */
+static unsigned add_segments(struct nbd_queue *q, struct nbd_tx_pending *p, unsigned nseg,
+                             bool sg)
 {
     struct netif_tx_seg plan[NETIF_TX_MAX_DATA_SLOTS];
     unsigned n = netif_tx_copy_plan(&p->pkt, plan), ng = 0;
 
     p->first_seg = nseg;
     for (unsigned i = 0; i < n; i++) {
-        if (nbd_sgrant_copy_from(q, plan[i].gref, plan[i].src_off, plan[i].len,
-                                 p->buf->data + plan[i].dst_off))
+        if (sg && nbd_sgrant_copy_from(q, plan[i].gref, plan[i].src_off, plan[i].len,
+                                       p->buf->data + plan[i].dst_off))
             continue;
         xengnttab_grant_copy_segment_t *s = &q->seg[nseg + ng++];
         s->source.foreign.ref = plan[i].gref;
@@ -155,14 +159,39 @@ static unsigned add_segments(struct nbd_queue *q, struct nbd_tx_pending *p, unsi
     return ng;
 }
 
+void nbd_tx_stash_release(struct nbd_queue *q)
+{
+    nb_pkt_free_burst(q->tx_stash, q->tx_nstash);
+    q->tx_nstash = 0;
+}
+
 /* A buffer for an OK packet of len bytes, or NULL with *starved set when
  * the pool is out of buffers that will come back (leave the request on
  * the ring). NULL without *starved is a real allocation failure: nothing
- * is outstanding, so waiting would not help; the packet is dropped. */
+ * is outstanding, so waiting would not help; the packet is dropped.
+ * Buffers come from the worker's stash, refilled NBD_TX_STASH at a time
+ * under one pool lock; a packet too big for a stashed buffer allocates its
+ * own, after giving the stash back if the pool is exhausted. */
 static struct nb_pkt *tx_alloc(struct nbd_queue *q, uint32_t len, bool *starved)
 {
-    struct nb_pkt *buf = nb_pkt_alloc(q->pool, len);
+    struct nb_pkt *buf;
 
+    if (!q->tx_nstash)
+        q->tx_nstash = nb_pkt_alloc_bulk(q->pool, len, q->tx_stash, NBD_TX_STASH);
+    if (q->tx_nstash) {
+        buf = q->tx_stash[q->tx_nstash - 1];
+        if (buf->buf_size - NB_PKT_HEADROOM >= len) {
+            q->tx_nstash--;
+            buf->len = len;
+            *starved = false;
+            return buf;
+        }
+    }
+    buf = nb_pkt_alloc(q->pool, len);
+    if (!buf && q->tx_nstash) {
+        nbd_tx_stash_release(q);
+        buf = nb_pkt_alloc(q->pool, len);
+    }
     *starved = !buf && nb_pkt_pool_in_use(q->pool) > 0;
     return buf;
 }
@@ -173,6 +202,11 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
     bool fatal = false;
     uint8_t fatal_reason = 0;
     int n;
+
+    /* Looked at once per burst: a grant added meanwhile is grant-copied
+     * this time (it is a valid grant either way), a removed one is found
+     * missing under the table's lock by nbd_sgrant_copy_from. */
+    bool sg = __atomic_load_n(&q->sgrants.n, __ATOMIC_RELAXED) != 0;
 
     q->tx_pool_starved = false;
     n = netif_tx_copy_requests(&q->tx, q->txreq, NETIF_TX_RING_SIZE, &produced);
@@ -230,7 +264,7 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
                 netif_tx_respond(&q->tx, &p->pkt, NETIF_RSP_ERROR);
                 break;
             }
-            nseg += add_segments(q, p, nseg);
+            nseg += add_segments(q, p, nseg, sg);
             np++;
             break;
         }

@@ -39,6 +39,7 @@ enum nbd_worker_mode { NBD_MODE_EVENT = 0, NBD_MODE_POLL = 1 };
 #define NBD_TX_BATCH NBD_GCOPY_BATCH
 #define NBD_RX_BATCH NBD_GCOPY_BATCH
 #define NBD_BACKLOG_SLOTS 1024      /* packets a queue's RX backlog can hold */
+#define NBD_TX_STASH 32             /* TX buffers a worker takes from its pool at once */
 
 /* Packets waiting to be copied into the guest, filled by any thread's
  * tx_burst and drained by the queue's worker. Bounded in packets and bytes. */
@@ -106,6 +107,10 @@ struct nbd_queue {
     struct nbd_rate tx_rate;        /* credit for the `rate` key */
     uint64_t tx_wait_until_ns;      /* out of credit: sleep until then */
     bool tx_pool_starved;           /* TX left requests on the ring: no buffers */
+    /* TX buffers taken from pool in bulk (one lock per burst, not per
+     * packet); returned when the worker exits (nbd_tx_stash_release). */
+    struct nb_pkt *tx_stash[NBD_TX_STASH];
+    unsigned tx_nstash;
     unsigned spurious_streak;       /* events that found no work (XSA-332) */
     netif_tx_request_t txreq[NETIF_TX_RING_SIZE];
     netif_rx_request_t rxreq[NETIF_RX_RING_SIZE];
@@ -240,6 +245,8 @@ void nbd_rx_enqueue(struct nbd_queue *q, const struct nbd_rx_entry *in, unsigned
 void nbd_rx_backlog_flush(struct nbd_queue *q);
 /* Final notification check before sleeping; true if more work appeared. */
 bool nbd_tx_final_check(struct nbd_queue *q);
+/* tx.c: gives the worker's unused TX buffers back to the pool (exit). */
+void nbd_tx_stash_release(struct nbd_queue *q);
 bool nbd_rx_final_check(struct nbd_queue *q);
 bool nbd_ctrl_final_check(struct nbd_vif *vif);
 

@@ -199,6 +199,7 @@ static void *worker_main(void *arg)
             }
         }
     }
+    nbd_tx_stash_release(q);
     close(ep);
     return NULL;
 }

@@ -139,6 +139,46 @@ struct nb_pkt *nb_pkt_alloc(struct nb_pkt_pool *pool, uint32_t len)
     return pkt;
 }
 
+unsigned nb_pkt_alloc_bulk(struct nb_pkt_pool *pool, uint32_t len, struct nb_pkt **out, unsigned n)
+{
+    unsigned want, got = 0, have;
+    int c;
+
+    if (len > NB_PKT_MAX_LEN)
+        return 0;
+    c = class_of(len);
+    pthread_mutex_lock(&pool->lock);
+    want = pool->dying || pool->in_use >= pool->max_pkts ? 0 : pool->max_pkts - pool->in_use;
+    if (want > n)
+        want = n;
+    pool->in_use += want;
+    for (; got < want && pool->free_list[c]; got++) {
+        out[got] = pool->free_list[c];
+        pool->free_list[c] = out[got]->next_free;
+        pool->cached[c]--;
+    }
+    pthread_mutex_unlock(&pool->lock);
+
+    for (have = got; have < want; have++) {
+        uint32_t buf_size = NB_PKT_HEADROOM + class_data[c];
+        struct nb_pkt *pkt = malloc(sizeof(*pkt) + buf_size);
+        if (!pkt)
+            break;
+        pkt->buf = (uint8_t *)(pkt + 1);
+        pkt->buf_size = buf_size;
+        pkt->pool = pool;
+        out[have] = pkt;
+    }
+    if (have < want) {
+        pthread_mutex_lock(&pool->lock);
+        pool->in_use -= want - have;
+        pthread_mutex_unlock(&pool->lock);
+    }
+    for (unsigned i = 0; i < have; i++)
+        pkt_reset(out[i], len);
+    return have;
+}
+
 /* Returns packets whose last reference is gone, all from one pool. */
 static void pool_put(struct nb_pkt_pool *pool, struct nb_pkt **pkts, unsigned n)
 {

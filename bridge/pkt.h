@@ -54,6 +54,9 @@ struct nb_pkt_pool *nb_pkt_pool_new(const char *name, unsigned max_pkts);
 void nb_pkt_pool_free(struct nb_pkt_pool *pool);
 /* Returns a packet whose data has room for len bytes (len set), or NULL. */
 struct nb_pkt *nb_pkt_alloc(struct nb_pkt_pool *pool, uint32_t len);
+/* Up to n packets of len bytes each under one lock (receivers that fill
+ * bursts); returns how many, 0 where nb_pkt_alloc() would give NULL. */
+unsigned nb_pkt_alloc_bulk(struct nb_pkt_pool *pool, uint32_t len, struct nb_pkt **out, unsigned n);
 /* Drops one reference; the buffer returns to its pool at zero. */
 void nb_pkt_free(struct nb_pkt *pkt);
 void nb_pkt_free_burst(struct nb_pkt **pkts, unsigned n);
