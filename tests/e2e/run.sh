@@ -6,7 +6,9 @@
 #   tests/e2e/run.sh [scenario...]        (default: all; E2E_SCENARIOS works too)
 # Environment: O (build dir, default build), E2E_CACHE (artifact cache,
 # default /var/cache/netbackd-e2e), E2E_IPERF_SECS (default 30),
-# E2E_NETBACKD_ARGS (extra arguments for netbackd in dom0).
+# E2E_NETBACKD_ARGS (extra arguments for netbackd in dom0), E2E_SIZES_COUNT
+# (probes per size in `sizes`, default 3), E2E_KEEP_LOGS=1 (keep the console
+# logs of a passing run too).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
@@ -51,22 +53,23 @@ install -m 644 "$HERE/scenarios.sh" "$OV/e2e/scenarios.sh"
 install -D -m 755 "$HERE/guest-init.sh" "$STAGE/guest/init"
 # Two programs from this machine (also bookworm) join the guest, with the
 # libraries its root lacks (it has libc and libm):
-# - iputils ping as the guest's /bin/ping (busybox then leaves that name
-#   alone): busybox ping waits only max(1 s, 2 x the slowest RTT) for the
-#   last reply, whatever -w says, and under emulation a reply now and then
-#   takes longer: it reported those replies lost. iputils waits for -c
-#   replies until the -w deadline, which is the "all answered" we test.
+# - iputils ping as /usr/bin/ping, where dom0's root has it too (busybox's
+#   applet stays /bin/ping; scenarios.sh calls the full path). busybox ping
+#   waits only max(1 s, 2 x the slowest RTT) for the last reply, whatever
+#   -w says, and under emulation a reply now and then takes longer: it
+#   reported those replies lost. iputils waits for -c replies until the -w
+#   deadline, which is the "all answered" the scenarios test.
 # - ethtool, for the multi-queue scenario's offload check.
 guest_add_tool() {
 	local src=$1 dst=$2 lib
-	[ -x "$src" ] || { e2e_log "no $src on this machine: the guest goes without it"; return 0; }
+	[ -x "$src" ] || { e2e_log "no $src on this machine: the guest goes without it"; return 1; }
 	install -D -m 755 "$src" "$STAGE/guest$dst"
 	for lib in $(ldd "$src" | awk '/=>/ && $3 ~ /^\// { print $3 }'); do
 		case "$lib" in */libc.so.*|*/libm.so.*) continue ;; esac
 		[ -e "$STAGE/guest$lib" ] || install -D -m 644 "$lib" "$STAGE/guest$lib"
 	done
 }
-guest_add_tool /usr/bin/ping /bin/ping
+guest_add_tool /usr/bin/ping /usr/bin/ping || e2e_die "iputils ping is needed (apt-get install iputils-ping)"
 guest_add_tool /usr/sbin/ethtool /usr/sbin/ethtool
 (cd "$STAGE/guest" && find . | cpio -o -H newc --quiet | gzip) > "$STAGE/guest-init.cpio.gz"
 cat "$ART/guest-base.cpio.gz" "$STAGE/guest-init.cpio.gz" > "$OV/e2e/guest.cpio.gz"
@@ -116,7 +119,7 @@ limit_of() {
 	case "$1" in
 	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 300)) ;;
 	multiqueue) echo $((2 * IPERF_SECS + 300)) ;;
-	lifecycle|sizes) echo 480 ;;
+	lifecycle|sizes|late-reply) echo 480 ;;
 	*driver-domain) echo 900 ;;
 	*) echo 300 ;;
 	esac
@@ -234,8 +237,8 @@ for t in tcp-g2d tcp-d2g udp-g2d udp-d2g; do
 		echo "E2E figure $t: kernel netback $k Mbit/s (no netbackd figure in this run)"
 	fi
 done
-# Keep the console logs of failures only; passing runs leave none behind.
-[ $fail -eq 0 ] && rm -rf "$LOGDIR"
+# Keep the console logs of failures only (E2E_KEEP_LOGS=1: always).
+[ $fail -eq 0 ] && [ -z "${E2E_KEEP_LOGS:-}" ] && rm -rf "$LOGDIR"
 rm -rf "$STAGE"
 echo "e2e: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

@@ -16,7 +16,7 @@ scenario_limit() {
 	case "$1" in
 	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 300)) ;;
 	multiqueue) echo $((2 * IPERF_SECS + 300)) ;;
-	lifecycle|sizes) echo 480 ;;
+	lifecycle|sizes|late-reply) echo 480 ;;
 	*driver-domain) echo 900 ;;
 	*) echo 300 ;;
 	esac
@@ -272,11 +272,14 @@ has_linux_port() { [ -n "$(ls /sys/class/net/$BR/brif 2>/dev/null)" ]; }
 NO_LINUX_PORT="netbackd put no tap port on the Linux bridge $BR (tap port not wired into netbackd yet)"
 
 # ping_ok OUTPUT: true when every probe was answered. Guests run iputils
-# ping (run.sh puts it in the guest as /bin/ping) with -c N -w SECS: it
-# waits for N replies until the deadline. Not busybox ping: once a reply
-# came back it gives the last one only max(1 s, 2 x the slowest RTT), so a
-# reply held up more than a second under emulation counted as lost (the
+# ping, $GPING (run.sh adds it to the guest image; the driver domain's root
+# has it there too), with -c N -w SECS: it waits for N replies until the
+# deadline. By full path, because the guests' busybox sh runs its own
+# applet for a bare `ping`. Not busybox ping: once a reply came back it
+# gives the last one only max(1 s, 2 x the slowest RTT), whatever -w says,
+# so a reply held up over a second under emulation counted as lost (the
 # `late-reply` scenario shows it).
+GPING=/usr/bin/ping
 ping_ok() { grep -qE ' 0(\.0+)?% packet loss' <<< "$1"; }
 ping_rtt() { sed -n 's/.*= [0-9.]*\/\([0-9.]*\)\/.*/avg \1 ms/p' <<< "$1" | head -n1; }
 
@@ -344,7 +347,7 @@ ping_both_ways() {
 	wait_vif_connected "$d" || { result "$s" FAIL "vif not Connected on both ends (backend/frontend states $(vif_states "$d"))"; return; }
 	[ "$backend" = kernel ] || has_linux_port || { result "$s" SKIP "vif Connected 4/4, but $NO_LINUX_PORT"; return; }
 	out1=$(ping -c 5 -W 5 10.0.0.2 2>&1)
-	out2=$(guest_run g1 60 "ping -c 5 -w 30 $DOM0_IP")
+	out2=$(guest_run g1 60 "$GPING -c 5 -w 30 $DOM0_IP")
 	echo "$out1"; echo "$out2"
 	ping_ok "$out1" || { result "$s" FAIL "dom0→guest: $(grep loss <<< "$out1")"; return; }
 	ping_ok "$out2" || { result "$s" FAIL "guest→dom0: $(grep loss <<< "$out2")"; return; }
@@ -376,14 +379,14 @@ scenario_sizes() {
 	capture_start icmp or arp
 	for size in 0 1472 1473 8000 65000; do
 		ok=ping_ok
-		out=$(guest_run g1 60 "ping -c $SIZES_COUNT -w 30 -s $size 10.0.0.3")
+		out=$(guest_run g1 60 "$GPING -c $SIZES_COUNT -w 30 -s $size 10.0.0.3")
 		$ok "$out" || { bad="$bad g1→g2:$size"; echo "$out"; }
-		out=$(guest_run g2 60 "ping -c $SIZES_COUNT -w 30 -s $size 10.0.0.2")
+		out=$(guest_run g2 60 "$GPING -c $SIZES_COUNT -w 30 -s $size 10.0.0.2")
 		$ok "$out" || { bad="$bad g2→g1:$size"; echo "$out"; }
 		has_linux_port || continue
 		out=$(ping -c $SIZES_COUNT -W 5 -s $size 10.0.0.2 2>&1)
 		ping_ok "$out" || { bad="$bad dom0→g1:$size"; echo "$out"; }
-		out=$(guest_run g1 60 "ping -c $SIZES_COUNT -w 30 -s $size $DOM0_IP")
+		out=$(guest_run g1 60 "$GPING -c $SIZES_COUNT -w 30 -s $size $DOM0_IP")
 		$ok "$out" || { bad="$bad g1→dom0:$size"; echo "$out"; }
 	done
 	[ -z "$bad" ] && result "$s" PASS "sizes 0 1472 1473 8000 65000 answered both ways, $where" \
@@ -455,24 +458,28 @@ scenario_multiqueue() {
 	result "$s" PASS "2 queues negotiated, tx_packets q0/q1 ${tx#* }, rx_packets q0/q1 ${rx#* }; guest TSO ${tso:-(no ethtool)}, $gso_tx bytes per guest TX packet, $gso_rx per RX packet;$figures"
 }
 
-# The ping the scenarios rely on must wait for a late last reply: g2 is
-# paused for 4 s right after it answered the second of three probes, so the
-# third reply comes ~4 s late. The guest's ping (iputils, see run.sh) must
-# count 3/3; busybox ping, which gives the last reply max(1 s, 2 x RTT),
-# is run the same way and its count reported (2/3 is what made `sizes`
-# fail now and then). Not in the default list: a check of the rig.
+# The ping the scenarios rely on must wait for a late last reply. g1 pings
+# g2 three times, 3 s apart; g1 says in xenstore when its ping starts, and
+# dom0 pauses g2 from 4.5 s to 9.5 s after that: the second reply is back,
+# the third request waits in netbackd and its reply comes ~4 s late. The
+# guest's ping ($GPING) must count 3/3. busybox ping runs the same way and
+# its count is reported: it gives the last reply max(1 s, 2 x RTT), so it
+# says 2/3, which is what made `sizes` fail now and then. Not in the
+# default list: a check of the rig.
 late_reply_probe() {
-	local cmd=$1 base n=0 out
-	base=$(guest_run g2 20 "awk '/^Icmp:/ && ++k == 2 { print \$10 }' /proc/net/snmp")
-	guest_run g1 60 "$cmd" > /tmp/late-reply.out 2>&1 &
-	while [ "$(guest_run g2 20 "awk '/^Icmp:/ && ++k == 2 { print \$10 }' /proc/net/snmp")" -lt $((base + 2)) ]; do
-		n=$((n + 1)); [ $n -gt 60 ] && break
+	local ping=$1 d n=0 p
+	d=$(xl domid g1)
+	p=/local/domain/$d/data/e2e-ping-started
+	xenstore-rm "$p" 2>/dev/null
+	guest_run g1 90 "xenstore-write data/e2e-ping-started 1; $ping -c 3 -i 3 -w 40 10.0.0.3" > /tmp/late-reply.out 2>&1 &
+	until [ "$(xenstore-read "$p" 2>/dev/null)" = 1 ]; do
+		sleep 0.1; n=$((n + 1)); [ $n -gt 600 ] && break
 	done
-	xl pause g2; sleep 4; xl unpause g2
+	sleep 4.5
+	xl pause g2; sleep 5; xl unpause g2
 	wait
-	out=$(cat /tmp/late-reply.out)
-	echo "$out" >&2
-	grep -oE '[0-9]+ packets transmitted, [0-9]+ (packets )?received' <<< "$out"
+	cat /tmp/late-reply.out >&2
+	grep -oE '[0-9]+ packets transmitted, [0-9]+ (packets )?received' /tmp/late-reply.out
 }
 scenario_late_reply() {
 	local s=$1 bb ip
@@ -481,12 +488,12 @@ scenario_late_reply() {
 	guest_create g2 10.0.0.3 netbackd pv || { result "$s" FAIL "g2 did not start"; return; }
 	wait_vif_connected "$(xl domid g1)" && wait_vif_connected "$(xl domid g2)" \
 		|| { result "$s" FAIL "vifs not Connected"; return; }
-	guest_run g1 30 "ping -c 2 -w 20 10.0.0.3" >/dev/null
-	bb=$(late_reply_probe "busybox ping -c 3 -i 2 -w 30 10.0.0.3")
-	ip=$(late_reply_probe "ping -c 3 -i 2 -w 30 10.0.0.3")
+	guest_run g1 30 "$GPING -c 2 -w 20 10.0.0.3" >/dev/null
+	bb=$(late_reply_probe "busybox ping")
+	ip=$(late_reply_probe "$GPING")
 	grep -qE '^3 packets transmitted, 3 received' <<< "$ip" \
-		|| { result "$s" FAIL "guest ping with a 4 s late last reply: '$ip' (busybox: '$bb')"; return; }
-	result "$s" PASS "last reply 4 s late: guest ping '$ip'; busybox ping '$bb'"
+		|| { result "$s" FAIL "$GPING with the last reply ~4 s late: '$ip' (busybox ping: '$bb')"; return; }
+	result "$s" PASS "last reply ~4 s late: $GPING '$ip'; busybox ping '$bb'"
 }
 
 # 4. xl destroy cleans up; a new guest connects; xl reboot reconnects.
@@ -537,8 +544,8 @@ scenario_two_guests() {
 	guest_create g2 10.0.0.3 netbackd pv || { result "$s" FAIL "g2 did not start"; return; }
 	wait_vif_connected "$(xl domid g1)" && wait_vif_connected "$(xl domid g2)" \
 		|| { result "$s" FAIL "vifs not Connected"; return; }
-	out1=$(guest_run g1 60 "ping -c 5 -w 30 10.0.0.3")
-	out2=$(guest_run g2 60 "ping -c 5 -w 30 10.0.0.2")
+	out1=$(guest_run g1 60 "$GPING -c 5 -w 30 10.0.0.3")
+	out2=$(guest_run g2 60 "$GPING -c 5 -w 30 10.0.0.2")
 	echo "$out1"; echo "$out2"
 	ping_ok "$out1" && ping_ok "$out2" || { result "$s" FAIL "g1→g2: $(grep loss <<< "$out1"); g2→g1: $(grep loss <<< "$out2")"; return; }
 	result "$s" PASS "g1→g2 $(ping_rtt "$out1"), g2→g1 $(ping_rtt "$out2"), 0% loss"
@@ -639,8 +646,8 @@ driver_domain_suite() {
 		peer=c2 peer_ip=10.0.0.3
 	fi
 	for g in c1 c3; do
-		out1=$(guest_run "$g" 60 "ping -c 5 -w 30 $peer_ip")
-		out2=$(guest_run "$peer" 60 "ping -c 5 -w 30 10.0.0.2")
+		out1=$(guest_run "$g" 60 "$GPING -c 5 -w 30 $peer_ip")
+		out2=$(guest_run "$peer" 60 "$GPING -c 5 -w 30 10.0.0.2")
 		echo "$out1"; echo "$out2"
 		ping_ok "$out1" || { result "$s" FAIL "$g→$peer: $(grep loss <<< "$out1")"; return; }
 		ping_ok "$out2" || { result "$s" FAIL "$peer→$g: $(grep loss <<< "$out2")"; return; }
