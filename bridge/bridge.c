@@ -604,7 +604,10 @@ static bool is_broadcast(const uint8_t *mac)
 }
 
 /* Sends port (in slot) everything of the burst addressed to it. */
-static void forward_to(struct fwd_burst *fb, unsigned slot, struct nb_port *port)
+/* last: the final port a flood visits, which takes the flooded originals
+ * themselves instead of a reference of its own (one atomic pair less per
+ * packet; on a two-port bridge unknown unicast costs no reference at all). */
+static void forward_to(struct fwd_burst *fb, unsigned slot, struct nb_port *port, bool last)
 {
     struct egress eg = { .port = port };
     struct nb_pkt *mine[NB_BURST];
@@ -627,7 +630,10 @@ static void forward_to(struct fwd_burst *fb, unsigned slot, struct nb_port *port
                 eg.drops[NB_DROP_FILTER]++;
                 continue;
             }
-            nb_pkt_ref(pkt);
+            if (last)
+                fb->dest[i] = DEST_DROP;     /* handed over: not ours to free */
+            else
+                nb_pkt_ref(pkt);
             mine[n++] = pkt;
         }
     }
@@ -755,10 +761,18 @@ void nb_bridge_input(struct nb_bridge *br, struct nb_port *in, struct nb_pkt **p
 
     end = atomic_load(&br->slot_end);
     if (fb.any_flood) {
-        for (unsigned s = 0; s < end; s++) {
+        /* The visit stops at the last port seen now: one attached later
+         * must not reference packets the last one already took. */
+        unsigned last = end;
+        for (unsigned s = end; s-- > 0;)
+            if (s != in_slot && atomic_load_explicit(&br->slot[s], memory_order_relaxed)) {
+                last = s;
+                break;
+            }
+        for (unsigned s = 0; s < end && last < end && s <= last; s++) {
             struct nb_port *p = atomic_load_explicit(&br->slot[s], memory_order_acquire);
             if (p && s != in_slot)
-                forward_to(&fb, s, p);
+                forward_to(&fb, s, p, s == last);
         }
     } else {
         /* Unicast only: visit just the ports named, in order of first use. */
@@ -768,11 +782,12 @@ void nb_bridge_input(struct nb_bridge *br, struct nb_port *in, struct nb_pkt **p
                 continue;
             struct nb_port *p = atomic_load_explicit(&br->slot[s], memory_order_acquire);
             if (p)
-                forward_to(&fb, s, p);
+                forward_to(&fb, s, p, false);
         }
     }
-    /* Whatever is left: flooded originals (each destination took its own
-     * reference) and unicast to a port that vanished meanwhile. */
+    /* Whatever is left: flooded originals the last port did not take (each
+     * other destination took its own reference) and unicast to a port that
+     * vanished meanwhile. */
     struct nb_pkt *rest[NB_BURST];
     unsigned nr = 0;
     for (unsigned i = 0; i < fb.n; i++)
