@@ -45,6 +45,11 @@ $(O)/tests/test_backend_bridge_key: $(O)/tests/backend/test_backend_bridge_key.o
 TESTS += $(O)/tests/test_backend_bridge_key
 VALGRIND_TESTS += $(O)/tests/test_backend_bridge_key
 
+$(O)/tests/test_backend_rx_expiry: $(O)/tests/backend/test_backend_rx_expiry.o
+	$(call link,$(CMOCKA_LIBS))
+TESTS += $(O)/tests/test_backend_rx_expiry
+VALGRIND_TESTS += $(O)/tests/test_backend_rx_expiry
+
 # The xenbus state machine against the emulator, with netbackd as a child.
 BACKEND_TESTENV := $(O)/tests/backend/nbd_testenv.o
 $(O)/tests/test_backend_xenbus: $(O)/tests/backend/test_backend_xenbus.o $(BACKEND_TESTENV) $(O)/backend/vif_nodes.o \

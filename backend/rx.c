@@ -22,6 +22,7 @@
 
 #include "backend/log.h"
 #include "backend/netbackd.h"
+#include "backend/rx_expiry.h"
 #include "backend/vif_port.h"
 
 /* ---- backlog (any thread enqueues, the worker dequeues) ---- */
@@ -112,7 +113,7 @@ static unsigned expire(struct nbd_queue *q, uint64_t now)
     struct nbd_rx_entry e;
     unsigned n = 0;
 
-    while (backlog_peek(q, &e, 1) && now - e.enq_ns > timeout) {
+    while (backlog_peek(q, &e, 1) && nbd_rx_expired(e.enq_ns, now, timeout)) {
         nb_pkt_free(e.pkt);
         backlog_pop(q, 1);
         nbd_stat_add(&q->stats.rx_drop_expired, 1);
