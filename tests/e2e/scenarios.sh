@@ -106,6 +106,9 @@ ip neigh
 awk '/^(Ip|Icmp):/ { if (!($1 in h)) { h[$1] = 1; for (i = 2; i <= NF; i++) n[$1, i] = $i } else { for (i = 2; i <= NF; i++) if ($i != 0) printf "%s%s=%s ", $1, n[$1, i], $i; print "" } }' /proc/net/snmp
 EOF
 )
+# One line: the guest reads the command back through xenstore-read, which
+# escapes newlines.
+GUEST_DIAG=$(tr '\n' ';' <<< "$GUEST_DIAG")
 
 # A packet capture in dom0 for the failure dump, when tcpdump is there.
 capture_start() {
@@ -428,8 +431,9 @@ scenario_multiqueue() {
 	[ "$(xenstore-read "$fe/feature-gso-tcpv4" 2>/dev/null)" = 1 ] \
 		|| { result "$s" FAIL "frontend did not write feature-gso-tcpv4=1"; return; }
 	tso=
-	if out=$(guest_run g1 20 "ethtool -k eth0") && grep -q 'segmentation-offload' <<< "$out"; then
-		echo "$out" | grep -E 'segmentation|scatter|checksumming'
+	if out=$(guest_run g1 20 "ethtool -k eth0 | grep -E '^(tcp-segmentation-offload|scatter-gather|tx-checksumming|generic-segmentation-offload):'") \
+		&& grep -q 'segmentation-offload' <<< "$out"; then
+		echo "$out"
 		tso=$(awk '/^tcp-segmentation-offload:/ { print $2 }' <<< "$out")
 		[ "$tso" = on ] || { result "$s" FAIL "guest ethtool -k: tcp-segmentation-offload '$tso'"; return; }
 	fi
