@@ -150,9 +150,12 @@ int sim_evq_quiesce(struct sim_evq *q, int efd)
 
 	if (!atomic_load(&q->signaled))
 		return 0;
-	/* The fd blocks unless its user made it O_NONBLOCK: look first. */
-	if (poll(&pfd, 1, 0) != 1)
-		return -EAGAIN; /* announced but not yet written: stays signaled */
+	/* The fd blocks unless its user made it O_NONBLOCK: look first. A
+	 * producer that has announced its wakeup writes it next; wait for that
+	 * briefly, or the fd would turn readable later with nothing queued (a
+	 * poll then pending that blocks, which Linux's driver never does). */
+	if (poll(&pfd, 1, 0) != 1 && poll(&pfd, 1, 10) != 1)
+		return -EAGAIN; /* announced but not written in 10 ms: stays signaled */
 	if (read(efd, &cnt, sizeof(cnt)) < 0)
 		return -errno;
 	atomic_store(&q->signaled, 0);

@@ -34,10 +34,11 @@ bool sim_evq_pop(struct sim_evq *q, uint32_t *port);
 
 /* Consumer side: the queue looks empty, consume the outstanding wakeup so
  * the eventfd stops being readable, then re-signal if a producer raced in.
- * Never blocks, whatever the fd's flags; the caller must be the fd's only
- * reader meanwhile (the handle's consumer lock). Returns 0, or -errno
- * (-EAGAIN: a producer announced a wakeup but has not written it yet; the
- * queue stays signaled). */
+ * Never blocks on the fd, whatever its flags; waits up to 10 ms for a
+ * wakeup a producer announced but has not written yet. The caller must be
+ * the fd's only reader meanwhile (the handle's consumer lock). Returns 0,
+ * or -errno (-EAGAIN: that write did not come; the queue stays
+ * signaled). */
 int sim_evq_quiesce(struct sim_evq *q, int efd);
 
 bool sim_evq_empty(struct sim_evq *q);
