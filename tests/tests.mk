@@ -1,6 +1,7 @@
 # Shared test plumbing. Each module's *.mk registers its own tests:
 #   TESTS += $(O)/tests/test_<module>_<what>
-#   VALGRIND_TESTS += ... (pure-code tests that are cheap under valgrind)
+#   VALGRIND_TESTS += ... (pure-code tests that are cheap under valgrind;
+#   emulator-based suites are listed in the top Makefile's VALGRIND_EMU_TESTS)
 # Test sources live in tests/<module>/. Helpers used by several tests live in
 # tests/lib/ and are archived into $(O)/libtestlib.a.
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
