@@ -365,7 +365,11 @@ static int direct_name(const char *path, char **name)
 	return *name ? 0 : ENOMEM;
 }
 
-int xs_server_write(struct xs_server *xs, const char *path, const char *value)
+/* Runs op(req, name, arg) as a direct request on path, then delivers the
+ * watch events it fired. Returns 0 or -errno. */
+static int direct_op(struct xs_server *xs, const char *path,
+		     int (*op)(struct xs_req *req, const char *name, const void *arg),
+		     const void *arg)
 {
 	struct xs_req req;
 	char *name;
@@ -374,61 +378,60 @@ int xs_server_write(struct xs_server *xs, const char *path, const char *value)
 	if (err)
 		return -err;
 	xs_req_init(&req, xs, NULL, NULL);
-	err = xs_op_write(&req, name, value, (unsigned)strlen(value));
+	err = op(&req, name, arg);
 	free(name);
 	xs_server_flush_all(xs);
 	return -err;
 }
 
-static int direct_op(struct xs_server *xs, const char *path,
-		     int (*op)(struct xs_req *req, const char *name))
+static int op_write(struct xs_req *req, const char *name, const void *value)
 {
-	struct xs_req req;
-	char *name;
-	int err = direct_name(path, &name);
+	return xs_op_write(req, name, value, (unsigned)strlen(value));
+}
 
-	if (err)
-		return -err;
-	xs_req_init(&req, xs, NULL, NULL);
-	err = op(&req, name);
-	free(name);
-	xs_server_flush_all(xs);
-	return -err;
+static int op_rm(struct xs_req *req, const char *name, const void *unused)
+{
+	return xs_op_rm(req, name);
+}
+
+static int op_mkdir(struct xs_req *req, const char *name, const void *unused)
+{
+	return xs_op_mkdir(req, name);
+}
+
+static int op_set_perms(struct xs_req *req, const char *name, const void *list)
+{
+	return xs_op_set_perms(req, name, list);
+}
+
+int xs_server_write(struct xs_server *xs, const char *path, const char *value)
+{
+	return direct_op(xs, path, op_write, value);
 }
 
 int xs_server_rm(struct xs_server *xs, const char *path)
 {
-	return direct_op(xs, path, xs_op_rm);
+	return direct_op(xs, path, op_rm, NULL);
 }
 
 int xs_server_mkdir(struct xs_server *xs, const char *path)
 {
-	return direct_op(xs, path, xs_op_mkdir);
+	return direct_op(xs, path, op_mkdir, NULL);
 }
 
 int xs_server_set_perms(struct xs_server *xs, const char *path,
 			const struct xs_permissions *perms, unsigned num)
 {
+	/* set_perms copies the list; it never writes through list.p. */
 	struct xs_perms list = { .num = num, .p = (struct xs_permissions *)perms };
 	const unsigned rw = XS_PERM_READ | XS_PERM_WRITE;
-	struct xs_req req;
-	char *name;
-	int err;
 
 	if (!num || !perms)
 		return -EINVAL;
 	for (unsigned i = 0; i < num; i++)
 		if (perms[i].perms & ~rw)
 			return -EINVAL;
-	err = direct_name(path, &name);
-	if (err)
-		return -err;
-	xs_req_init(&req, xs, NULL, NULL);
-	/* set_perms copies the list; it never writes through list.p. */
-	err = xs_op_set_perms(&req, name, &list);
-	free(name);
-	xs_server_flush_all(xs);
-	return -err;
+	return direct_op(xs, path, op_set_perms, &list);
 }
 
 /* The node for a direct read, or NULL with errno set. */
