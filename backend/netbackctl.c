@@ -125,19 +125,20 @@ static void print_stats_table(json_t *reply)
     json_t *vifs = json_object_get(reply, "vifs"), *v;
     size_t i;
 
-    printf("%-10s %-10s %-5s %2s %12s %14s %12s %14s %8s %8s %6s %9s %9s %9s %9s\n",
+    printf("%-10s %-10s %-5s %2s %12s %14s %12s %14s %8s %8s %8s %6s %9s %9s %9s %9s\n",
            "vif", "state", "mode", "q", "tx_pkts", "tx_bytes", "rx_pkts", "rx_bytes",
-           "tx_drop", "rx_drop", "errors", "ntf_sent", "ntf_recv", "gc_calls", "gc_ops");
+           "tx_drop", "rx_drop", "mtu_drop", "errors", "ntf_sent", "ntf_recv", "gc_calls",
+           "gc_ops");
     json_array_foreach(vifs, i, v) {
         json_t *t = json_object_get(v, "totals");
-        printf("%-10s %-10s %-5s %2lld %12llu %14llu %12llu %14llu %8llu %8llu %6llu %9llu %9llu %9llu %9llu%s\n",
+        printf("%-10s %-10s %-5s %2lld %12llu %14llu %12llu %14llu %8llu %8llu %8llu %6llu %9llu %9llu %9llu %9llu%s\n",
                json_string_value(json_object_get(v, "name")),
                json_string_value(json_object_get(v, "state")),
                json_string_value(json_object_get(v, "mode")),
                json_integer_value(json_object_get(v, "queues")),
                counter(t, "tx_packets"), counter(t, "tx_bytes"),
                counter(t, "rx_packets"), counter(t, "rx_bytes"),
-               counter_sum(t, "tx_drop_"), counter_sum(t, "rx_drop_"),
+               counter_sum(t, "tx_drop_"), counter_sum(t, "rx_drop_"), counter(t, "rx_drop_mtu"),
                counter(t, "tx_errors") + counter(t, "rx_errors"),
                counter(t, "notify_sent"), counter(t, "notify_recv"),
                counter(t, "gcopy_calls"), counter(t, "gcopy_ops"),
@@ -494,8 +495,10 @@ static int parse_vif_args(int argc, char **argv, struct vif_args *a, bool del)
                 snprintf(a->spec.bridge, sizeof(a->spec.bridge), "%s", arg);
                 break;
             case O_MTU:
-                if (nbd_parse_u32(arg, 65535, &v) || v < 68)
-                    return fail("--mtu: 68..65535");
+                /* what netbackd (like Linux's vif) accepts; it would
+                 * use 1500 for anything else */
+                if (nbd_parse_u32(arg, 65517, &v) || v < 68)
+                    return fail("--mtu: 68..65517");
                 a->spec.mtu = v;
                 break;
             case O_SCRIPT:

@@ -119,6 +119,10 @@ struct nbd_queue {
     struct nbd_rx_pending rxp[NBD_RX_BATCH];
 };
 
+#define NBD_MTU_DEFAULT 1500u   /* absent or unusable key; ETH_DATA_LEN */
+#define NBD_MTU_MIN 68u          /* ETH_MIN_MTU */
+#define NBD_MTU_MAX 65517u       /* xen-netback's max_mtu: 65535 - VLAN_ETH_HLEN */
+
 struct nbd_ctrl_ring {
     xen_netif_ctrl_back_ring_t ring;
     void *page;
@@ -136,7 +140,10 @@ struct nbd_vif {
     char bridge_name[64];           /* the `bridge` key as written (or default_bridge) */
     struct nbd_bridge_key vlan;     /* what it means: the bridge joined and the port's VLAN */
     uint8_t mac[6];
-    unsigned mtu;
+    /* The backend `mtu` key (xenbus.c read_mtu; changes apply live): longer
+     * frames are not delivered to the guest (vif_port.c fits_mtu). */
+    _Atomic unsigned mtu;
+    char mtu_key[24];               /* the key as last read ("-" absent, "=<value>") */
     bool has_script;                /* gate Connected on hotplug-status */
 
     /* xenbus state (main thread) */

@@ -7,7 +7,10 @@
 #include "backend/netbackd.h"
 #include "backend/vif_port.h"
 #include "bridge/bridge.h"
+#include "bridge/offload.h"
 #include "ring/toeplitz.h"
+
+#define NBD_VLAN_HLEN 4u
 
 /* Spreads flows over queues when the guest configured no hash of its own:
  * Toeplitz with a fixed key over addresses and TCP ports. */
@@ -59,6 +62,39 @@ static bool mcast_filtered(struct nbd_vif *vif, const struct nb_pkt *pkt)
     return !pass;
 }
 
+/* Whether a frame may be delivered to the guest, as Linux's bridge decides
+ * before handing a frame to the vif (br_dev_queue_push_xmit ->
+ * is_skb_forwardable): up to mtu + ETH_HLEN + VLAN_HLEN bytes, whether or not
+ * the frame carries a tag. On a trunk port the tag is the bridge's own (Linux
+ * keeps it out of the frame with vlan_filtering), so a tagged frame gets its
+ * 4 bytes on top. A frontend without feature-sg has an mtu of at most 1500
+ * (xenvif_carrier_on). Linux passes every GSO frame; here a GSO frame is
+ * judged by the frames it stands for (headers + gso_size), so a guest that
+ * takes TSO gets the verdict a guest that doesn't gets on the bridge's
+ * software segments. A GSO frame whose headers don't parse is left to the
+ * RX path's own checks. */
+static bool fits_mtu(const struct nbd_vif *vif, const struct nb_pkt *pkt)
+{
+    unsigned mtu = atomic_load_explicit(&vif->mtu, memory_order_relaxed);
+    unsigned len = pkt->len, limit;
+    struct nb_l4_info l4;
+
+    if (!vif->fe.sg && mtu > NBD_MTU_DEFAULT)
+        mtu = NBD_MTU_DEFAULT;
+    limit = mtu + NETIF_ETH_HLEN + NBD_VLAN_HLEN;
+    if (len <= limit)
+        return true;
+    if (pkt->gso_type != NB_GSO_NONE) {
+        if (nb_offload_parse(pkt, &l4))
+            return true;
+        len = (unsigned)l4.l4_off + l4.l4_hdr_len + pkt->gso_size;
+    }
+    if (vif->port.vlan_mode == NB_VLAN_TRUNK && pkt->len >= NETIF_ETH_HLEN &&
+        pkt->data[12] == 0x81 && pkt->data[13] == 0x00)
+        len -= NBD_VLAN_HLEN;
+    return len <= limit;
+}
+
 /* Egress: called by any ingress thread. Packets are grouped per queue so a
  * single-queue vif takes the backlog lock once per burst. */
 static void vif_tx_burst(struct nb_port *port, struct nb_pkt **pkts, unsigned n)
@@ -72,6 +108,11 @@ static void vif_tx_burst(struct nb_port *port, struct nb_pkt **pkts, unsigned n)
         struct nbd_rx_entry e = { .pkt = pkts[i] };
         struct nbd_queue *q = nbd_vif_select_queue(vif, &e);
 
+        if (!fits_mtu(vif, e.pkt)) {
+            __atomic_fetch_add(&q->stats.rx_drop_mtu, 1, __ATOMIC_RELAXED);   /* many writers */
+            nb_pkt_free(e.pkt);
+            continue;
+        }
         if (mcast_filtered(vif, e.pkt)) {
             __atomic_fetch_add(&q->stats.rx_drop_filter, 1, __ATOMIC_RELAXED);   /* many writers */
             nb_pkt_free(e.pkt);

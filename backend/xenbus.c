@@ -275,6 +275,41 @@ static void read_rate(struct nbd_vif *vif)
     }
 }
 
+/* The backend `mtu` key, read at probe and again whenever the backend
+ * directory changes (a live change applies to the next frame delivered).
+ * Linux's xen-netback never reads it: Xen's hotplug script (set_mtu in
+ * xen-network-common.sh) runs `ip link set vifX.Y mtu $mtu` once, and the
+ * kernel keeps its default 1500 when the value is not a number, below 68
+ * (ETH_MIN_MTU) or above 65517 (xen-netback's max_mtu, ETH_MAX_MTU -
+ * VLAN_ETH_HLEN). So garbage is not a refusal here either: logged,
+ * counted, and the vif gets 1500. Absent = 1500 (the script would take the
+ * Linux bridge's MTU; a netbackd bridge has none). */
+static void read_mtu(struct nbd_vif *vif)
+{
+    char *s = nbd_xs_read(vif->ctx->xsh, vif->be_path, "mtu");
+    uint32_t v = NBD_MTU_DEFAULT;
+    char seen[sizeof(vif->mtu_key)];
+
+    /* every backend-directory event lands here (our own state and carrier
+     * writes too): act, and complain, once per value written */
+    snprintf(seen, sizeof(seen), "%c%s", s ? '=' : '-', s ? s : "");
+    if (atomic_load(&vif->mtu) && !strcmp(seen, vif->mtu_key)) {
+        free(s);
+        return;
+    }
+    memcpy(vif->mtu_key, seen, sizeof(seen));
+    if (s && (nbd_parse_u32(s, NBD_MTU_MAX, &v) || v < NBD_MTU_MIN)) {
+        nbd_log(NBD_LOG_WARN, "%s: mtu \"%s\" malformed or not in %u..%u, using %u",
+                vif->name, s, NBD_MTU_MIN, NBD_MTU_MAX, NBD_MTU_DEFAULT);
+        vif->ctx->xs_garbage++;
+        v = NBD_MTU_DEFAULT;
+    }
+    free(s);
+    unsigned old = atomic_exchange(&vif->mtu, v);   /* 0 before the first read */
+    if (old && old != v)
+        nbd_log(NBD_LOG_INFO, "%s: mtu %u -> %u", vif->name, old, v);
+}
+
 /* Toolstack keys of a new device. Returns 0 or -EINVAL with msg. */
 static int read_backend_keys(struct nbd_vif *vif, char *msg, size_t len)
 {
@@ -313,18 +348,9 @@ static int read_backend_keys(struct nbd_vif *vif, char *msg, size_t len)
         }
         free(s);
     }
-    vif->mtu = 1500;
-    if (!rc && (s = nbd_xs_read(ctx->xsh, vif->be_path, "mtu"))) {
-        if (nbd_parse_u32(s, 65535, &v) || v < 68) {
-            snprintf(msg, len, "mtu: malformed or out of range");
-            rc = -EINVAL;
-        } else {
-            vif->mtu = v;
-        }
-        free(s);
-    }
     if (rc)
         return rc;
+    read_mtu(vif);
     s = nbd_xs_read(ctx->xsh, vif->be_path, "bridge");
     if (s && strlen(s) >= sizeof(vif->bridge_name)) {
         snprintf(msg, len, "bridge: longer than %zu bytes", sizeof(vif->bridge_name) - 1);
@@ -498,6 +524,7 @@ static void vif_update(struct nbd_vif *vif)
     if (vif->gone || !vif->fe_path[0])
         return;   /* finished, or failed before we knew its frontend */
     read_rate(vif);
+    read_mtu(vif);
 
     /* libxl detaches a device by writing our state to Closing itself. */
     be_written = read_state(ctx, vif->be_path);

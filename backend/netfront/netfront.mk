@@ -21,7 +21,7 @@ ALL_OBJS += $(DP_HELPER_OBJS)
 $(O)/tests/test_datapath_frame: $(O)/tests/datapath/test_datapath_frame.o $(O)/libnetfront.a
 	$(call link,$(CMOCKA_LIBS))
 
-DP_E2E_TESTS := $(addprefix $(O)/tests/test_datapath_,traffic hostile multiqueue offload features ctrl stall)
+DP_E2E_TESTS := $(addprefix $(O)/tests/test_datapath_,traffic hostile multiqueue offload features ctrl stall mtu)
 $(DP_E2E_TESTS): $(O)/tests/test_datapath_%: \
 		$(O)/tests/datapath/test_datapath_%.o $(DP_HELPER_OBJS) $(O)/libnetfront.a $(SIMLIBS)
 	$(call link,$(SIM_RPATH) $(XEN_LIBS) $(CMOCKA_LIBS) -ljansson)

@@ -187,7 +187,8 @@ void nbd_test_pipes_close(int ready[2], int go[2])
 
 void nbd_test_add_vif(struct nbd_testenv *t, unsigned domid, const char *bridge)
 {
-    struct nbd_vif_spec spec = { .domid = domid, .devid = 0, .mtu = 1500,
+    /* the tests' frames go up to 65535 bytes: the largest mtu (65535 - 18) */
+    struct nbd_vif_spec spec = { .domid = domid, .devid = 0, .mtu = 65517,
                                  .mac = { 0x00, 0x16, 0x3e, 0, 0, (uint8_t)domid } };
     char err[256];
 

@@ -47,7 +47,7 @@ long long nbd_test_vif_counter(struct nbd_testenv *t, const char *name, const ch
 /* Waits until netbackd no longer lists the vif. */
 bool nbd_test_wait_vif_gone(struct nbd_testenv *t, const char *name);
 
-/* Adds vif<domid>.0 (MTU 1500, MAC 00:16:3e:00:00:<domid>) on bridge;
+/* Adds vif<domid>.0 (MTU 65517: every frame fits; MAC 00:16:3e:00:00:<domid>) on bridge;
  * a failure is printed and shows later as a vif that never connects. */
 void nbd_test_add_vif(struct nbd_testenv *t, unsigned domid, const char *bridge);
 /* A cmocka teardown stopping the nbd_testenv in *state (NULL is fine). */

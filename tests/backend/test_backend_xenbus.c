@@ -457,7 +457,6 @@ static void xenbus_bad_backend_keys_fail_probe(void **state)
     NEED_WORLD(state);
     static const struct { const char *key, *bad, *needle; } cases[] = {
         { "mac", "00:16:3e:zz:00:01", "mac: malformed" },
-        { "mtu", "9x", "mtu: malformed or out of range" },
         { "frontend-id", "7", "frontend-id: missing or not 6" },
         { "frontend", "/local/domain/5/device/vif/0", "frontend: missing or not /local/domain/6/device/vif/0" },
         /* the VLAN syntax of vif-openvswitch (backend/bridge_key.h) */
@@ -491,6 +490,63 @@ static void xenbus_bad_backend_keys_fail_probe(void **state)
         assert_true(nbd_test_wait_vif_gone(w, "vif6.0"));
         assert_true(nbd_test_wait_value(w->xsh, "/local/domain/0/error/backend/vif/6/0/error", NULL));
     }
+}
+
+static long long vif_mtu(struct nbd_testenv *w, const char *name)
+{
+    json_t *v = nbd_test_vif(w, name);
+    json_t *m = v ? json_object_get(v, "mtu") : NULL;
+    long long r = json_is_integer(m) ? json_integer_value(m) : -1;
+
+    json_decref(v);
+    return r;
+}
+
+static bool wait_vif_mtu(struct nbd_testenv *w, const char *name, long long want)
+{
+    uint64_t end = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+
+    while (vif_mtu(w, name) != want && nbd_test_now_ms() < end)
+        usleep(10000);
+    return vif_mtu(w, name) == want;
+}
+
+/* The backend `mtu` key is never a reason to refuse a device: as a Linux
+ * vif whose hotplug script could not apply the value, a vif with an
+ * unusable key gets 1500 (ETH_DATA_LEN). Accepted: 68 (ETH_MIN_MTU) to
+ * 65517 (xen-netback's max_mtu). Each change applies live; each garbage
+ * case follows a different valid value so that 1500 is a change too. */
+static void xenbus_mtu_key_range_garbage_and_live(void **state)
+{
+    NEED_WORLD(state);
+    static const struct { const char *val; long long want; } cases[] = {
+        { "9000", 9000 }, { "9x", 1500 }, { "68", 68 }, { "67", 1500 },
+        { "65517", 65517 }, { "65518", 1500 }, { "1400", 1400 }, { "", 1500 },
+        { "1401", 1401 }, { " 1402", 1500 }, { "1403", 1403 }, { "-1", 1500 },
+        { "1404", 1404 }, { "99999999999", 1500 }, { "1405", 1405 }, { NULL, 1500 },
+    };
+    const char *key = "/local/domain/0/backend/vif/6/4/mtu";
+    char err[256];
+
+    assert_int_equal(add_vif(w, 6, 4), 0);
+    assert_true(nbd_test_wait_be_state(w->xsh, 6, 4, XenbusStateInitWait));
+    assert_int_equal(vif_mtu(w, "vif6.4"), 1500);
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        if (cases[c].val)
+            assert_true(xs_write(w->xsh, XBT_NULL, key, cases[c].val,
+                                 (unsigned)strlen(cases[c].val)));
+        else
+            assert_true(xs_rm(w->xsh, XBT_NULL, key));
+        if (!wait_vif_mtu(w, "vif6.4", cases[c].want))
+            fail_msg("mtu \"%s\": vif-list says %lld, expected %lld",
+                     cases[c].val ? cases[c].val : "(absent)", vif_mtu(w, "vif6.4"),
+                     cases[c].want);
+    }
+    /* never a failure: no error node, still waiting for its frontend */
+    assert_null(xread(w->xsh, "/local/domain/0/error/backend/vif/6/4/error"));
+    assert_true(nbd_test_wait_be_state(w->xsh, 6, 4, XenbusStateInitWait));
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 6, 4, 0, 0, err, sizeof(err)), 0);
+    assert_true(nbd_test_wait_vif_gone(w, "vif6.4"));
 }
 
 /* The `bridge` key's VLAN, as vif-list shows it from probe on: NAME.VID is
@@ -654,6 +710,7 @@ int main(void)
         cmocka_unit_test(xenbus_rx_flip_refused),
         cmocka_unit_test(xenbus_queue_count_refused),
         cmocka_unit_test(xenbus_bad_backend_keys_fail_probe),
+        cmocka_unit_test(xenbus_mtu_key_range_garbage_and_live),
         cmocka_unit_test(xenbus_bridge_key_vlan_and_literal_precedence),
         cmocka_unit_test(xenbus_garbage_frontend_state),
         cmocka_unit_test(xenbus_close_and_reconnect),

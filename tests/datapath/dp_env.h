@@ -59,8 +59,9 @@ void dp_suite_guests(struct dp_suite *s, unsigned *domids, unsigned n);
 int dp_run(struct dp_env *e, unsigned domid, char *out, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-/* Creates domain `domid` and its vif <devid> with mac 00:16:3e:00:<domid>:<devid>.
- * vif_args: extra netbackctl vif-add arguments (may be NULL). */
+/* Creates domain `domid` and its vif <devid> with mac 00:16:3e:00:<domid>:<devid>
+ * and mtu 65517 (every frame size fits). vif_args: extra netbackctl vif-add
+ * arguments (may be NULL; a --mtu there overrides). */
 int dp_guest_add(struct dp_env *e, unsigned domid, unsigned devid, const char *vif_args);
 /* Destroys the domain (its backend dirs go with it), as a guest dying would. */
 int dp_guest_destroy(struct dp_env *e, unsigned domid);
@@ -86,6 +87,9 @@ long long dp_vif_counter(struct dp_env *e, unsigned domid, unsigned devid, const
 /* netbackd's view of the vif's `rate` key: bytes per window, 0 =
  * unlimited, -1 if the vif isn't listed. */
 long long dp_vif_rate_bytes(struct dp_env *e, unsigned domid, unsigned devid);
+/* netbackd's mtu for the vif (the backend `mtu` key as applied), -1 if
+ * the vif isn't listed. */
+long long dp_vif_mtu(struct dp_env *e, unsigned domid, unsigned devid);
 /* True while netbackctl lists the vif; *disabled (may be NULL) gets its flag. */
 bool dp_vif_listed(struct dp_env *e, unsigned domid, unsigned devid, bool *disabled);
 
