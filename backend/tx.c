@@ -134,34 +134,15 @@ static void tx_flush(struct nbd_queue *q, unsigned np, unsigned nseg)
 
 /* Turns pkt's copy plan into grant-copy segments at q->seg[nseg..];
  * slots whose page is a static grant (if the queue has any: sg) are
- * copied right here instead. */
-static unsigned add_segments(struct nbd_queue *q, struct nbd_tx_pending *p, unsigned nseg,
-                             bool sg)
+ * copied right here instead. Out of line: its plan array costs the
+ * common one-slot packet a stack-protector check (add_segments). */
+static __attribute__((noinline)) unsigned add_planned_segments(struct nbd_queue *q,
+                                                               struct nbd_tx_pending *p,
+                                                               unsigned nseg, bool sg)
 {
     struct netif_tx_seg plan[NETIF_TX_MAX_DATA_SLOTS];
-    unsigned n, ng = 0;
+    unsigned n = netif_tx_copy_plan(&p->pkt, plan), ng = 0;
 
-    p->first_seg = nseg;
-    if (p->pkt.nr_data == 1 && !sg) {
-        /* the common one-slot packet: netif_tx_copy_plan's single segment
-         * (the whole packet at offset 0), written straight into the call */
-        const struct netif_tx_slot *d = &p->pkt.data[0];
-        xengnttab_grant_copy_segment_t *s = &q->seg[nseg];
-        if (!d->size) {
-            p->nr_segs = 0;
-            return 0;
-        }
-        s->source.foreign.ref = d->gref;
-        s->source.foreign.offset = d->offset;
-        s->source.foreign.domid = (uint16_t)q->vif->domid;
-        s->dest.virt = p->buf->data;
-        s->len = d->size;
-        s->flags = GNTCOPY_source_gref;
-        s->status = 0;
-        p->nr_segs = 1;
-        return 1;
-    }
-    n = netif_tx_copy_plan(&p->pkt, plan);
     for (unsigned i = 0; i < n; i++) {
         if (sg && nbd_sgrant_copy_from(q, plan[i].gref, plan[i].src_off, plan[i].len,
                                        p->buf->data + plan[i].dst_off))
@@ -175,8 +156,30 @@ static unsigned add_segments(struct nbd_queue *q, struct nbd_tx_pending *p, unsi
         s->flags = GNTCOPY_source_gref;
         s->status = 0;
     }
-    p->nr_segs = ng;
     return ng;
+}
+
+static unsigned add_segments(struct nbd_queue *q, struct nbd_tx_pending *p, unsigned nseg,
+                             bool sg)
+{
+    const struct netif_tx_slot *d = &p->pkt.data[0];
+    xengnttab_grant_copy_segment_t *s = &q->seg[nseg];
+
+    p->first_seg = nseg;
+    if (p->pkt.nr_data != 1 || sg)
+        return p->nr_segs = add_planned_segments(q, p, nseg, sg);
+    /* the common one-slot packet: netif_tx_copy_plan's single segment (the
+     * whole packet at offset 0), written straight into the call */
+    if (!d->size)
+        return p->nr_segs = 0;
+    s->source.foreign.ref = d->gref;
+    s->source.foreign.offset = d->offset;
+    s->source.foreign.domid = (uint16_t)q->vif->domid;
+    s->dest.virt = p->buf->data;
+    s->len = d->size;
+    s->flags = GNTCOPY_source_gref;
+    s->status = 0;
+    return p->nr_segs = 1;
 }
 
 void nbd_tx_stash_release(struct nbd_queue *q)
