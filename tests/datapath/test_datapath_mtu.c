@@ -39,6 +39,7 @@ struct plan {
     struct frame f[MAX_FRAMES];
     unsigned n;
     bool rx_no_sg;
+    uint16_t rx_vid;                    /* receiver is a trunk: frames come tagged with it */
     uint8_t a_mac[6], b_mac[6];
     /* ---- written by the guests ---- */
     int rx_ready;
@@ -46,6 +47,7 @@ struct plan {
     int got[MAX_FRAMES];                /* index into f of each, in order; -1 unknown */
     uint16_t got_gso_size[MAX_FRAMES];
     bool got_exact[MAX_FRAMES];
+    bool got_tagged[MAX_FRAMES];        /* carried rx_vid's tag (removed before the match) */
     bool marker_seen;
     char err[160];
 };
@@ -149,6 +151,13 @@ static int receiver(void *arg)
             continue;
         }
         last = dp_now_s();
+        bool tagged = false;
+        if (p->rx_vid && r.len >= 18 && buf[12] == 0x81 && buf[13] == 0x00 &&
+            ((buf[14] << 8 | buf[15]) & 0xfff) == p->rx_vid) {
+            memmove(buf + 12, buf + 16, r.len - 16);
+            r.len -= 4;
+            tagged = true;
+        }
         uint64_t seq;
         if (r.len == 60 && nf_pattern_check(buf, r.len, &seq) && seq == MARKER_SEQ) {
             p->marker_seen = true;
@@ -161,6 +170,7 @@ static int receiver(void *arg)
         bool exact = false;
         p->got[p->nrx] = identify(p, buf, r.len, &exact);
         p->got_exact[p->nrx] = exact;
+        p->got_tagged[p->nrx] = tagged;
         p->got_gso_size[p->nrx] = r.gso_type ? r.gso_size : 0;
         p->nrx++;
     }
@@ -169,16 +179,20 @@ static int receiver(void *arg)
     return p->marker_seen ? 0 : 62;
 }
 
-/* Two new guests: a (the sender, default vif) and b, whose vif-add gets
- * b_args. */
-static void guests(void **state, const char *b_args, unsigned *a, unsigned *b)
+/* Two new guests: a (the sender, whose vif-add gets a_args) and b (b_args). */
+static void guests2(void **state, const char *a_args, const char *b_args, unsigned *a, unsigned *b)
 {
     struct dp_suite *s = dp_suite_or_skip(state);
 
     *a = s->next_domid++;
     *b = s->next_domid++;
-    assert_int_equal(dp_guest_add(&s->env, *a, 0, NULL), 0);
+    assert_int_equal(dp_guest_add(&s->env, *a, 0, a_args), 0);
     assert_int_equal(dp_guest_add(&s->env, *b, 0, b_args), 0);
+}
+
+static void guests(void **state, const char *b_args, unsigned *a, unsigned *b)
+{
+    guests2(state, NULL, b_args, a, b);
 }
 
 struct mtu_wait {
@@ -226,6 +240,7 @@ static void run(struct dp_env *e, struct plan *p, unsigned a, unsigned b)
             fail_msg("frame %u (%u bytes) not delivered", i, p->f[i].len);
         assert_int_equal(p->got[k], (int)i);
         assert_true(p->got_exact[k]);
+        assert_int_equal(p->got_tagged[k], p->rx_vid != 0);
         assert_int_equal(p->got_gso_size[k], p->f[i].gso_size);
         k++;
     }
@@ -314,6 +329,25 @@ static void datapath_mtu_without_sg_is_at_most_1500(void **state)
     dp_shared_free(p, sizeof(*p));
 }
 
+/* On a trunk port the VLAN tag is the bridge's (Linux keeps it outside the
+ * frame with vlan_filtering): a frame from an access port of VLAN 10 that
+ * is mtu + 18 bytes untagged arrives tagged, 4 bytes longer; one byte more
+ * does not. The untagged limit itself stays mtu + 18 for every port. */
+static void datapath_mtu_trunk_tag_comes_on_top(void **state)
+{
+    unsigned a, b;
+    guests2(state, "--bridge xenbr0.10", "--bridge xenbr0:10 --mtu 1400", &a, &b);
+    struct dp_env *e = &((struct dp_suite *)*state)->env;
+    wait_mtu(e, b, 1400);
+    struct plan *p = plan_new();
+    const struct frame f[] = {{1418, 0, true}, {1419, 0, false}, {1000, 0, true}};
+    memcpy(p->f, f, sizeof(f));
+    p->n = sizeof(f) / sizeof(f[0]);
+    p->rx_vid = 10;
+    run(e, p, a, b);
+    dp_shared_free(p, sizeof(*p));
+}
+
 int main(void)
 {
     if (getenv("DP_FILTER"))
@@ -322,6 +356,7 @@ int main(void)
         cmocka_unit_test(datapath_mtu_limit_exact_and_gso_segments),
         cmocka_unit_test(datapath_mtu_live_change_and_garbage),
         cmocka_unit_test(datapath_mtu_without_sg_is_at_most_1500),
+        cmocka_unit_test(datapath_mtu_trunk_tag_comes_on_top),
     };
     return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
 }
