@@ -243,6 +243,7 @@ unsigned nbd_rx_burst(struct nbd_queue *q)
     struct netif_rx_caps caps = nbd_vif_rx_caps(vif);
     unsigned produced, used = 0, np = 0, nseg = 0, done = 0, k;
     uint64_t now = nbd_now_ns();
+    bool overflow = false;
     RING_IDX idx;
     int n;
 
@@ -251,7 +252,10 @@ unsigned nbd_rx_burst(struct nbd_queue *q)
         stall_clear(q);
         return done;
     }
-    n = netif_rx_copy_requests(&q->rx, q->rxreq, NETIF_RX_RING_SIZE, &produced);
+    /* Small packets take a slot or two each: copy that many posted
+     * requests first, not the whole ring a guest keeps posted; the rest
+     * only when a packet needs more (below). */
+    n = netif_rx_copy_requests(&q->rx, q->rxreq, 2 * k + 2, &produced);
     if (n < 0) {
         nbd_stat_add(&q->stats.rx_errors, 1);
         nbd_vif_disable(vif, "rx ring: impossible producer index");
@@ -266,6 +270,21 @@ unsigned nbd_rx_burst(struct nbd_queue *q)
         describe(&e[i], &d);
         enum netif_rx_verdict v = netif_rx_plan(q->rxreq + used, (unsigned)n - used,
                                                 &d, &caps, &p->plan);
+        if (v == NETIF_RX_NO_SPACE && (unsigned)n < produced) {
+            /* the guest had posted more than the first copy took: copy
+             * on from the first request not planned yet, and retry */
+            int m;
+            q->rx.req_cons = idx;
+            m = netif_rx_copy_requests(&q->rx, q->rxreq, NETIF_RX_RING_SIZE, &produced);
+            if (m >= 0) {
+                n = m;
+                used = 0;
+                i--;
+                continue;
+            }
+            produced = n = (int)used;   /* impossible now: plan nothing more */
+            overflow = true;
+        }
         if (v == NETIF_RX_NO_SPACE) {
             stall_check(q, &e[i], &caps, (unsigned)n - used, now);
             break;
@@ -307,6 +326,10 @@ unsigned nbd_rx_burst(struct nbd_queue *q)
             xenevtchn_notify(q->xce, q->port_rx);
             nbd_stat_add(&q->stats.notify_sent, 1);
         }
+    }
+    if (overflow) {
+        nbd_stat_add(&q->stats.rx_errors, 1);
+        nbd_vif_disable(vif, "rx ring: impossible producer index");
     }
     return done + i;
 }

@@ -231,6 +231,12 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
      * missing under the table's lock by nbd_sgrant_copy_from. */
     bool sg = __atomic_load_n(&q->sgrants.n, __ATOMIC_RELAXED) != 0;
 
+    /* Without a `rate` key no packet needs the credit: the state is told
+     * once per burst (it forgets an old limit), not once per packet. */
+    bool limited = atomic_load_explicit(&q->vif->rate_bytes, memory_order_relaxed) != 0;
+    if (!limited)
+        rate_allows(q, 0);
+
     q->tx_pool_starved = false;
     /* A batch of one-slot packets needs NBD_TX_BATCH requests: copy those
      * first, not the whole ring a busy guest keeps full (4x the copying). */
@@ -281,7 +287,7 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
                 nbd_stat_add(&q->stats.tx_pool_waits, 1);
                 break;      /* not consumed: retried when buffers return */
             }
-            if (!rate_allows(q, p->pkt.len)) {
+            if (limited && !rate_allows(q, p->pkt.len)) {
                 nb_pkt_free(p->buf);
                 break;
             }
