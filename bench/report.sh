@@ -84,8 +84,10 @@ END { for (j = 1; j <= m; j++) { k = order[j]; c = n[k]
     echo "bridge ports' drop counters (senders are unpaced: above capacity a guest finds"
     echo "its ring full instead). RSS KiB/vif: netbackd's VmRSS growth from before the"
     echo "vifs to the end of the window, per vif; /queue divides by the queue count. It"
-    echo "is bounded by design: rings are guest memory, and each queue's packet pool"
-    echo "holds at most \`pool_packets\` buffers (config, default 2 x the RX backlog)."
+    echo "is bounded by design: rings are guest memory, each queue's TX pool holds at"
+    echo "most \`pool_packets\` buffers (config, default 2048: ~4.3 MiB of 2 KiB buffers"
+    echo "for frames up to 2 KiB), and each queue's RX backlog at most 1024 packets /"
+    echo "\`rx_backlog_bytes\` (512 KiB). The measured growth is what a run touched."
     echo
     echo "Raw runs: results.csv; medians: summary.csv."
 } >"$MD"

@@ -19,7 +19,8 @@ static int tx_data_slots(const struct netfront *nf, const struct nf_txpkt *p)
     if (p->len > NF_MAX_PKT || p->n_extras > NF_MAX_EXTRAS)
         return -EINVAL;
     unsigned ss = tx_slot_size(p);
-    unsigned n = p->len ? (p->len + ss - 1) / ss : 1;
+    /* most packets fit one slot: no division for them */
+    unsigned n = p->len <= ss ? 1 : (p->len + ss - 1) / ss;
     if (n > NF_MAX_TX_DATA_SLOTS || (n > 1 && !nf->be_sg))
         return -EINVAL;
     return (int)n;
