@@ -289,11 +289,12 @@ static void read_mtu(struct nbd_vif *vif)
     char *s = nbd_xs_read(vif->ctx->xsh, vif->be_path, "mtu");
     uint32_t v = NBD_MTU_DEFAULT;
     char seen[sizeof(vif->mtu_key)];
+    bool first = !vif->mtu_key[0];
 
     /* every backend-directory event lands here (our own state and carrier
      * writes too): act, and complain, once per value written */
     snprintf(seen, sizeof(seen), "%c%s", s ? '=' : '-', s ? s : "");
-    if (atomic_load(&vif->mtu) && !strcmp(seen, vif->mtu_key)) {
+    if (!first && !strcmp(seen, vif->mtu_key)) {
         free(s);
         return;
     }
@@ -305,8 +306,8 @@ static void read_mtu(struct nbd_vif *vif)
         v = NBD_MTU_DEFAULT;
     }
     free(s);
-    unsigned old = atomic_exchange(&vif->mtu, v);   /* 0 before the first read */
-    if (old && old != v)
+    unsigned old = atomic_exchange(&vif->mtu, v);
+    if (!first && old != v)
         nbd_log(NBD_LOG_INFO, "%s: mtu %u -> %u", vif->name, old, v);
 }
 

@@ -40,9 +40,13 @@ struct plan {
     unsigned n;
     bool rx_no_sg;
     uint16_t rx_vid;                    /* receiver is a trunk: frames come tagged with it */
+    const char *set_mtu;                /* written to b's backend mtu key once b is
+                                           connected, before anything is sent */
+    long long set_mtu_means;            /* ... and the mtu netbackd should apply */
     uint8_t a_mac[6], b_mac[6];
     /* ---- written by the guests ---- */
     int rx_ready;
+    int go;                             /* parent: send now */
     unsigned nrx;                       /* frames received before the marker */
     int got[MAX_FRAMES];                /* index into f of each, in order; -1 unknown */
     uint16_t got_gso_size[MAX_FRAMES];
@@ -84,7 +88,7 @@ static int sender(void *arg)
     struct netfront *nf = dp_netfront_up(&cfg);
     if (!nf)
         return 70;
-    if (!dp_wait_flag(&p->rx_ready, 1, 60))
+    if (!dp_wait_flag(&p->go, 1, 60))
         return 71;
     memset(t, 0, sizeof(t));
     for (unsigned i = 0; i < p->n; i++) {
@@ -226,6 +230,13 @@ static void run(struct dp_env *e, struct plan *p, unsigned a, unsigned b)
     dp_guest_mac(b, 0, p->b_mac);
     pid_t rx = dp_spawn(e, b, receiver, p);
     pid_t tx = dp_spawn(e, a, sender, p);
+    if (dp_wait_flag(&p->rx_ready, 1, 60) && p->set_mtu) {
+        char path[96];
+        snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/0/mtu", b);
+        assert_true(dp_xs_write(e, path, p->set_mtu));
+        wait_mtu(e, b, p->set_mtu_means);
+    }
+    __atomic_store_n(&p->go, 1, __ATOMIC_RELEASE);
     int txs = dp_wait(tx, 120), rxs = dp_wait(rx, 120);
     if (p->err[0])
         printf("# %s\n", p->err);
@@ -280,32 +291,31 @@ static void datapath_mtu_limit_exact_and_gso_segments(void **state)
     dp_shared_free(p, sizeof(*p));
 }
 
-/* The key changed while the guest runs applies to the next frame: 9000
- * lets 9018 bytes through (not 9019); garbage then means 1500 (logged),
- * as an unusable value leaves a Linux vif at its default. */
+/* The key changed while the guest is connected applies to the next frame:
+ * 1400 -> 9000 lets 9018 bytes through (not 9019); garbage then means 1500
+ * (logged), as an unusable value leaves a Linux vif at its default. */
 static void datapath_mtu_live_change_and_garbage(void **state)
 {
     unsigned a, b;
     guests(state, "--mtu 1400", &a, &b);
     struct dp_env *e = &((struct dp_suite *)*state)->env;
-    char path[96];
-    snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/0/mtu", b);
+    wait_mtu(e, b, 1400);
 
-    assert_true(dp_xs_write(e, path, "9000"));
-    wait_mtu(e, b, 9000);
     struct plan *p = plan_new();
     const struct frame big[] = {{9018, 0, true}, {9019, 0, false}, {1419, 0, true}};
     memcpy(p->f, big, sizeof(big));
     p->n = sizeof(big) / sizeof(big[0]);
+    p->set_mtu = "9000";
+    p->set_mtu_means = 9000;
     run(e, p, a, b);
     dp_shared_free(p, sizeof(*p));
 
-    assert_true(dp_xs_write(e, path, "9000x"));
-    wait_mtu(e, b, 1500);
     p = plan_new();
     const struct frame dflt[] = {{9018, 0, false}, {1518, 0, true}, {1519, 0, false}};
     memcpy(p->f, dflt, sizeof(dflt));
     p->n = sizeof(dflt) / sizeof(dflt[0]);
+    p->set_mtu = "9000x";
+    p->set_mtu_means = 1500;
     run(e, p, a, b);
     dp_shared_free(p, sizeof(*p));
 }
