@@ -16,6 +16,13 @@ bench: build-all
 
 .PHONY: bench
 
+# Instructions per packet on the sink path under callgrind (repeatable on a
+# loaded machine): make bench-instr BENCH_INSTR_ARGS="--sizes '64 1500'"
+bench-instr: build-all
+	bench/instr_per_packet.sh --build $(O) $(BENCH_INSTR_ARGS)
+
+.PHONY: bench-instr
+
 # ---- bridge and port benchmark (bench/bridge_*.sh, kept with tests/integration) ----
 #   make bench-bridge BENCH_BRIDGE_ARGS="--runs 3 --seconds 3 --sizes '64 1500'"
 bench-bridge: build-all
