@@ -82,10 +82,14 @@ VALGRIND_EMU_TESTS := $(filter $(addprefix $(O)/tests/,test_sim_gnttab test_sim_
 	test_datapath_traffic test_datapath_hostile test_datapath_multiqueue test_datapath_offload \
 	test_datapath_features test_datapath_ctrl test_datapath_stall test_datapath_static),$(TESTS))
 VALGRIND_JOBS ?= 1
+# Suites whose netbackd runs under memcheck too (see tests/run-tests.sh).
+VALGRIND_NETBACKD := test_datapath_traffic test_datapath_hostile test_datapath_multiqueue \
+	test_datapath_offload test_datapath_features test_datapath_ctrl test_datapath_stall \
+	test_datapath_static test_backend_features test_backend_tx_batch test_backend_xenbus
 
-valgrind: build-all $(TESTS)
-	$(Q)O=$(O) VALGRIND=1 TEST_JOBS=$(VALGRIND_JOBS) tests/run-tests.sh \
-		$(VALGRIND_TESTS) $(VALGRIND_EMU_TESTS)
+valgrind: build-all $(TESTS) $(O)/tests/valgrind/epoll_pwait2.so
+	$(Q)O=$(O) VALGRIND=1 TEST_JOBS=$(VALGRIND_JOBS) VALGRIND_NETBACKD="$(VALGRIND_NETBACKD)" \
+		tests/run-tests.sh $(VALGRIND_TESTS) $(VALGRIND_EMU_TESTS)
 
 install: build-all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/netbackd/sim
