@@ -13,6 +13,10 @@
 #include "backend/netfront/nf_static.h"
 #include "backend/netfront/nf_tool.h"
 
+/* Packets taken (and RX buffers posted again) per receive call: a full
+ * backend batch, so the guest reposts in the backend's batch size. */
+#define NF_TOOL_RX_BURST 64
+
 struct tool {
     const struct nf_tool_opts *o;
     struct netfront *nf;
@@ -20,7 +24,7 @@ struct tool {
     uint8_t mac[6];
     uint8_t **txbuf;            /* o->burst frames being built */
     struct nf_txpkt *txp;
-    struct nf_rxpkt rx[32];
+    struct nf_rxpkt rx[NF_TOOL_RX_BURST];
     uint8_t answer[NF_MAX_EXTRAS + 1][2048];
     uint64_t next_seq;
     uint64_t sent, rx_good, rx_bad, answered;
@@ -232,7 +236,7 @@ static int tool_loop(struct tool *t)
                     return 1;
                 work += n;
             }
-            int r = netfront_rx_burst(t->nf, q, t->rx, 32);
+            int r = netfront_rx_burst(t->nf, q, t->rx, NF_TOOL_RX_BURST);
             if (r > 0) {
                 handle_rx(t, q, r);
                 work += r;
@@ -286,7 +290,7 @@ int nf_tool_run(const struct nf_tool_opts *o)
                 t.mac[4], t.mac[5]);
     t.txbuf = calloc(o->burst, sizeof(*t.txbuf));
     t.txp = calloc(o->burst, sizeof(*t.txp));
-    uint8_t *rxmem = malloc(32 * (size_t)NF_MAX_PKT);
+    uint8_t *rxmem = malloc(NF_TOOL_RX_BURST * (size_t)NF_MAX_PKT);
     int status = 1;
     if (!t.txbuf || !t.txp || !rxmem)
         goto out;
@@ -296,7 +300,7 @@ int nf_tool_run(const struct nf_tool_opts *o)
             goto out;
         build_frame(&t, i);
     }
-    for (unsigned i = 0; i < 32; i++) {
+    for (unsigned i = 0; i < NF_TOOL_RX_BURST; i++) {
         t.rx[i].buf = rxmem + (size_t)i * NF_MAX_PKT;
         t.rx[i].cap = NF_MAX_PKT;
     }
