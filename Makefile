@@ -73,19 +73,23 @@ test: build-all $(TESTS)
 
 # `make valgrind`: memcheck over the pure-code suites (VALGRIND_TESTS, from
 # each module) and the emulator-based ones below, following the programs
-# they start except netbackd (tests/run-tests.sh says why). About 10 minutes
-# on 2 loaded cores one binary at a time (the budget is ~15); VALGRIND_JOBS=2
-# runs two at once where the machine is otherwise idle.
+# they start (tests/run-tests.sh says how). About 11 minutes on 2 loaded
+# cores one binary at a time (the budget is ~15); VALGRIND_JOBS=2 runs two
+# at once where the machine is otherwise idle.
 VALGRIND_EMU_TESTS := $(filter $(addprefix $(O)/tests/,test_sim_gnttab test_sim_evtchn \
 	test_sim_xensim test_pci_sim test_bridge_tap test_bridge_dpdk test_backend_xenbus \
 	test_backend_features test_backend_static_grants test_backend_tx_batch test_backend_plane \
+	test_backend_negotiation test_backend_tx_slots test_backend_rate_live test_backend_storm \
 	test_datapath_traffic test_datapath_hostile test_datapath_multiqueue test_datapath_offload \
-	test_datapath_features test_datapath_ctrl test_datapath_stall test_datapath_static),$(TESTS))
+	test_datapath_features test_datapath_ctrl test_datapath_stall test_datapath_static \
+	test_datapath_mtu),$(TESTS))
 VALGRIND_JOBS ?= 1
 # Suites whose netbackd runs under memcheck too (see tests/run-tests.sh).
 VALGRIND_NETBACKD := test_datapath_traffic test_datapath_hostile test_datapath_multiqueue \
 	test_datapath_offload test_datapath_features test_datapath_ctrl test_datapath_stall \
-	test_datapath_static test_backend_features test_backend_tx_batch test_backend_xenbus
+	test_datapath_static test_datapath_mtu test_backend_features test_backend_tx_batch \
+	test_backend_xenbus test_backend_negotiation test_backend_tx_slots test_backend_rate_live \
+	test_backend_storm
 
 valgrind: build-all $(TESTS) $(O)/tests/valgrind/epoll_pwait2.so
 	$(Q)O=$(O) VALGRIND=1 TEST_JOBS=$(VALGRIND_JOBS) VALGRIND_NETBACKD="$(VALGRIND_NETBACKD)" \
