@@ -73,7 +73,7 @@ test: build-all $(TESTS)
 
 # `make valgrind`: memcheck over the pure-code suites (VALGRIND_TESTS, from
 # each module) and the emulator-based ones below, following the programs
-# they start (tests/run-tests.sh says how). About 11 minutes on 2 loaded
+# they start (tests/run-tests.sh says how). About 12 minutes on 2 loaded
 # cores one binary at a time (the budget is ~15); VALGRIND_JOBS=2 runs two
 # at once where the machine is otherwise idle.
 VALGRIND_EMU_TESTS := $(filter $(addprefix $(O)/tests/,test_sim_gnttab test_sim_evtchn \
@@ -82,7 +82,8 @@ VALGRIND_EMU_TESTS := $(filter $(addprefix $(O)/tests/,test_sim_gnttab test_sim_
 	test_backend_negotiation test_backend_tx_slots test_backend_rate_live test_backend_storm \
 	test_datapath_traffic test_datapath_hostile test_datapath_multiqueue test_datapath_offload \
 	test_datapath_features test_datapath_ctrl test_datapath_stall test_datapath_static \
-	test_datapath_mtu),$(TESTS))
+	test_datapath_mtu test_integration_bridge test_integration_runtime test_integration_linux \
+	test_integration_dpdk),$(TESTS))
 VALGRIND_JOBS ?= 1
 # Suites whose netbackd runs under memcheck too (see tests/run-tests.sh).
 VALGRIND_NETBACKD := test_datapath_traffic test_datapath_hostile test_datapath_multiqueue \
