@@ -280,6 +280,8 @@ memcpy_run() {
         'BEGIN { printf "memcpy,-,%d,1,-,%d,%f,%f,,,,,,,,,,\n", s, r, p / 1e6, p * s * 8 / 1e9 }' >>"$CSV"
 }
 
+load1() { cut -d' ' -f1 /proc/loadavg; }
+LOAD0=$(load1)
 echo "bench: $RUNS run(s) x ${SECS}s; sizes $SIZES; rows $ROWS; queues $QUEUES; g2g modes $MODES; $NCPU CPUs; out $OUT"
 for run in $(seq "$RUNS"); do
     for size in $SIZES; do
@@ -305,5 +307,6 @@ for run in $(seq "$RUNS"); do
     done
 done
 
+echo "$LOAD0 / $(load1)" >"$OUT/load.txt"
 "$(dirname "$0")/report.sh" "$CSV" "$OUT"
 echo "bench: $OUT/results.md, results.csv, results.png"

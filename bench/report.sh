@@ -29,6 +29,7 @@ END { for (j = 1; j <= m; j++) { k = order[j]; c = n[k]
 {
     echo "# netbackd benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(uname -r))"
     echo
+    [ -f "$OUT/load.txt" ] && echo "Load average (1 min) at start / end: $(cat "$OUT/load.txt")." && echo
     echo "Absolute rates drift with the machine's load; the ratios to the same run's"
     echo "DPDK vhost-user figure are what count. Command: \`make bench\` (bench/bench.sh)."
     echo
@@ -106,6 +107,7 @@ set style histogram errorbars gap 1 lw 1
 set style fill solid 0.6 border -1
 set xtics rotate by -35
 set bmargin 8
+set rmargin 8
 set grid ytics
 set logscale y
 set yrange [0.01:*]
