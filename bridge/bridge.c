@@ -625,7 +625,7 @@ static void forward_to(struct fwd_burst *fb, unsigned slot, struct nb_port *port
             mine[n++] = pkt;
         } else if (fb->dest[i] == DEST_FLOOD && vlan_member(port, vid)) {
             const uint8_t *dst = pkt->data;
-            if (!is_broadcast(dst) && port->ops->accepts_mcast && (dst[0] & 1) &&
+            if ((dst[0] & 1) && !is_broadcast(dst) && port->ops->accepts_mcast &&
                 !port->ops->accepts_mcast(port, dst)) {
                 eg.drops[NB_DROP_FILTER]++;
                 continue;
