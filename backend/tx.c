@@ -232,9 +232,9 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
     bool sg = __atomic_load_n(&q->sgrants.n, __ATOMIC_RELAXED) != 0;
 
     /* Without a `rate` key no packet needs the credit: the state is told
-     * once per burst (it forgets an old limit), not once per packet. */
+     * once (it forgets an old limit and any wait), not once per packet. */
     bool limited = atomic_load_explicit(&q->vif->rate_bytes, memory_order_relaxed) != 0;
-    if (!limited)
+    if (!limited && (q->tx_wait_until_ns || q->tx_rate.stamp_ns))
         rate_allows(q, 0);
 
     q->tx_pool_starved = false;
