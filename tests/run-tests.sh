@@ -23,8 +23,8 @@ run_one() {
   if [ -n "${VALGRIND:-}" ]; then
     # memcheck on the test, its forked children (guests: libnetfront, the
     # emulated Xen libraries), and the programs of ours it executes
-    # (xensim, netbackctl, netfront); system programs (sh, ip, timeout...)
-    # run natively. netbackd's workers wait in epoll_pwait2, which valgrind
+    # directly (xensim, netbackctl, netfront); system programs (sh, ip,
+    # timeout...) and whatever they start run natively. netbackd's workers wait in epoll_pwait2, which valgrind
     # 3.19 (Debian 12) fails with ENOSYS: netbackd is checked only for the
     # binaries named in VALGRIND_NETBACKD, with tests/valgrind/epoll_pwait2.c
     # preloaded; elsewhere it runs natively (and `make SAN=1 test` covers
