@@ -91,7 +91,7 @@ VALGRIND_JOBS ?= 1
 VALGRIND_NETBACKD := test_backend_features test_backend_tx_batch test_backend_xenbus \
 	test_backend_negotiation test_backend_tx_slots test_backend_rate_live test_backend_storm
 
-valgrind: build-all $(TESTS) $(O)/tests/valgrind/epoll_pwait2.so
+valgrind: build-all $(TESTS)
 	$(Q)O=$(O) VALGRIND=1 TEST_JOBS=$(VALGRIND_JOBS) VALGRIND_NETBACKD="$(VALGRIND_NETBACKD)" \
 		tests/run-tests.sh $(VALGRIND_TESTS) $(VALGRIND_EMU_TESTS)
 

@@ -112,6 +112,7 @@ struct nbd_queue {
     struct nb_pkt *tx_stash[NBD_TX_STASH];
     unsigned tx_nstash;
     unsigned spurious_streak;       /* events that found no work (XSA-332) */
+    bool no_epoll_pwait2;           /* kernel < 5.11 or valgrind: ENOSYS seen */
     netif_tx_request_t txreq[NETIF_TX_RING_SIZE];
     netif_rx_request_t rxreq[NETIF_RX_RING_SIZE];
     xengnttab_grant_copy_segment_t seg[NBD_GCOPY_BATCH];

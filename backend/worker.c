@@ -94,12 +94,26 @@ static int64_t sleep_timeout_ns(struct nbd_queue *q)
     return timeout;
 }
 
-/* epoll_wait with a nanosecond timeout (-1 = none). */
-static int wait_events(int ep, struct epoll_event *ev, int max, int64_t timeout_ns)
+/* epoll_wait with a nanosecond timeout (-1 = none). epoll_pwait2 came with
+ * Linux 5.11 and valgrind 3.19 does not know it: on ENOSYS the queue falls
+ * back to epoll_wait with the timeout rounded up to whole milliseconds
+ * (sleeping a little longer is harmless; waking early would spin). */
+static int wait_events(struct nbd_queue *q, int ep, struct epoll_event *ev, int max,
+                       int64_t timeout_ns)
 {
-    struct timespec ts = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
+    if (!q->no_epoll_pwait2) {
+        struct timespec ts = { .tv_sec = timeout_ns / 1000000000,
+                               .tv_nsec = timeout_ns % 1000000000 };
+        int n = epoll_pwait2(ep, ev, max, timeout_ns < 0 ? NULL : &ts, NULL);
 
-    return epoll_pwait2(ep, ev, max, timeout_ns < 0 ? NULL : &ts, NULL);
+        if (n >= 0 || errno != ENOSYS)
+            return n;
+        q->no_epoll_pwait2 = true;
+        nbd_log(NBD_LOG_INFO, "%s: no epoll_pwait2 here, waiting in epoll_wait", q->name);
+    }
+    int64_t ms = timeout_ns < 0 ? -1 : (timeout_ns + 999999) / 1000000;
+
+    return epoll_wait(ep, ev, max, ms > INT32_MAX ? INT32_MAX : (int)ms);
 }
 
 static void pin(struct nbd_queue *q)
@@ -187,7 +201,7 @@ static void *worker_main(void *arg)
             atomic_store(&q->sleeping, false);
             continue;
         }
-        int n = wait_events(ep, ev, 2, sleep_timeout_ns(q));
+        int n = wait_events(q, ep, ev, 2, sleep_timeout_ns(q));
         atomic_store(&q->sleeping, false);
         for (int i = 0; i < n; i++) {
             if (ev[i].data.u32 == 0) {

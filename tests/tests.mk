@@ -7,10 +7,6 @@
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(TESTLIB_SRCS:%.c=$(O)/%.o)
 $(O)/libtestlib.a: $(TESTLIB_OBJS)
-# valgrind runs only: see the file (tests/run-tests.sh preloads it).
-$(O)/tests/valgrind/epoll_pwait2.so: tests/valgrind/epoll_pwait2.c
-	@mkdir -p $(dir $@)
-	$(Q)$(CC) -std=gnu11 -O2 $(WARN) -fPIC -shared -o $@ $<
 # Real Xen under QEMU (make e2e, make e2e-clean).
 -include tests/e2e/e2e.mk
 -include tests/integration/integration.mk
