@@ -312,11 +312,13 @@ NO_LINUX_PORT="netbackd put no tap port on the Linux bridge $BR (tap port not wi
 # so a reply held up over a second under emulation counted as lost (the
 # `late-reply` scenario shows it).
 GPING=/usr/bin/ping
-# iputils with -w keeps probing until COUNT replies came, so it may send
-# more than COUNT when replies are slow (probes 0.2 s apart, RTTs of half a
-# second here) and print a "loss" for the probe still out when it stops:
-# what counts is the replies. COUNT defaults to the probes sent (dom0's
-# pings run -c N without -w: exactly N go).
+# Every ping, dom0's too, runs -c N -w SECS: iputils without -w, like
+# busybox, gives the last reply only two RTTs once others came back (a
+# dom0 ping lost "1473 bytes, 2/3" that way, with every packet accounted
+# for in netbackd's and the guest's counters). With -w it keeps probing
+# until N replies came, so it may send more than N when replies are slow
+# and print a "loss" for the probe still out when it stops: what counts is
+# the replies. COUNT defaults to the probes sent.
 ping_ok() {
 	local sent got
 	read -r sent got <<< "$(sed -nE 's/^([0-9]+) packets transmitted, ([0-9]+) (packets )?received.*/\1 \2/p' <<< "$1" | head -n1)"
@@ -342,8 +344,8 @@ iperf_suite() {
 	d=$(xl domid g1)
 	wait_vif_connected "$d" || { result "$s" FAIL "vif not Connected (states $(vif_states "$d"))"; return; }
 	[ "$backend" = kernel ] || has_linux_port || { result "$s" SKIP "vif Connected 4/4, but $NO_LINUX_PORT"; return; }
-	out=$(ping -c 3 -W 5 10.0.0.2 2>&1)
-	ping_ok "$out" || { result "$s" FAIL "guest unreachable before iperf3: $out"; return; }
+	out=$(ping -c 3 -w 30 10.0.0.2 2>&1)
+	ping_ok "$out" 3 || { result "$s" FAIL "guest unreachable before iperf3: $out"; return; }
 	for t in tcp-g2d tcp-d2g udp-g2d udp-d2g; do
 		args="-c 10.0.0.2 -t $IPERF_SECS -f m"
 		case $t in *-g2d) args="$args -R" ;; esac
@@ -387,10 +389,10 @@ ping_both_ways() {
 	d=$(xl domid g1)
 	wait_vif_connected "$d" || { result "$s" FAIL "vif not Connected on both ends (backend/frontend states $(vif_states "$d"))"; return; }
 	[ "$backend" = kernel ] || has_linux_port || { result "$s" SKIP "vif Connected 4/4, but $NO_LINUX_PORT"; return; }
-	out1=$(ping -c 5 -W 5 10.0.0.2 2>&1)
+	out1=$(ping -c 5 -w 30 10.0.0.2 2>&1)
 	out2=$(guest_run g1 60 "$GPING -c 5 -w 30 $DOM0_IP")
 	echo "$out1"; echo "$out2"
-	ping_ok "$out1" || { result "$s" FAIL "dom0→guest: $(grep loss <<< "$out1")"; return; }
+	ping_ok "$out1" 5 || { result "$s" FAIL "dom0→guest: $(grep loss <<< "$out1")"; return; }
 	ping_ok "$out2" 5 || { result "$s" FAIL "guest→dom0: $(grep loss <<< "$out2")"; return; }
 	result "$s" PASS "states 4/4, dom0→guest $(ping_rtt "$out1"), guest→dom0 $(ping_rtt "$out2"), 0% loss"
 }
@@ -427,8 +429,8 @@ scenario_sizes() {
 			out=$(guest_run g1 90 "$p -s $size 10.0.0.3; echo E2E-SPLIT; $p -s $size $DOM0_IP")
 			g1out=${out%%E2E-SPLIT*}
 			ping_ok "${out#*E2E-SPLIT}" "$SIZES_COUNT" || { bad="$bad g1→dom0:$size"; echo "${out#*E2E-SPLIT}"; }
-			out=$(ping -q -c $SIZES_COUNT -i 0.2 -W 5 -s $size 10.0.0.2 2>&1)
-			ping_ok "$out" || { bad="$bad dom0→g1:$size"; echo "$out"; }
+			out=$(ping -q -c $SIZES_COUNT -i 0.2 -w 30 -s $size 10.0.0.2 2>&1)
+			ping_ok "$out" "$SIZES_COUNT" || { bad="$bad dom0→g1:$size"; echo "$out"; }
 		else
 			g1out=$(guest_run g1 60 "$p -s $size 10.0.0.3")
 		fi
@@ -481,7 +483,7 @@ scenario_multiqueue() {
 		tso=$(awk '/^tcp-segmentation-offload:/ { print $2 }' <<< "$out")
 		[ "$tso" = on ] || { result "$s" FAIL "guest ethtool -k: tcp-segmentation-offload '$tso'"; return; }
 	fi
-	ping_ok "$(ping -c 3 -W 5 10.0.0.2 2>&1)" || { result "$s" FAIL "guest unreachable before iperf3"; return; }
+	ping_ok "$(ping -c 3 -w 30 10.0.0.2 2>&1)" 3 || { result "$s" FAIL "guest unreachable before iperf3"; return; }
 	for t in tcp-g2d tcp-d2g; do
 		args="-c 10.0.0.2 -t $IPERF_SECS -f m -P 8"
 		[ $t = tcp-g2d ] && args="$args -R"
@@ -568,7 +570,7 @@ scenario_lifecycle() {
 	wait_vif_connected "$d" || { result "$s" FAIL "second vif not Connected ($(vif_states "$d"))"; return; }
 	has_linux_port || pings=
 	if [ -n "$pings" ]; then
-		ping_ok "$(ping -c 3 -W 5 10.0.0.3 2>&1)" || { result "$s" FAIL "second guest does not answer ping"; return; }
+		ping_ok "$(ping -c 3 -w 30 10.0.0.3 2>&1)" 3 || { result "$s" FAIL "second guest does not answer ping"; return; }
 	fi
 	xl reboot g2
 	n=0
@@ -581,8 +583,8 @@ scenario_lifecycle() {
 	guest_wait_ready g2 90 || { result "$s" FAIL "rebooted g2 did not come up"; return; }
 	wait_vif_connected "$d2" || { result "$s" FAIL "rebooted vif not Connected ($(vif_states "$d2"))"; return; }
 	[ -n "$pings" ] || { result "$s" SKIP "destroy clean (dom$d1 removed), new guest Connected, reboot reconnected (dom$d→dom$d2); the pings need what is missing: $NO_LINUX_PORT"; return; }
-	out=$(ping -c 3 -W 5 10.0.0.3 2>&1)
-	ping_ok "$out" || { result "$s" FAIL "rebooted guest does not answer: $(grep loss <<< "$out")"; return; }
+	out=$(ping -c 3 -w 30 10.0.0.3 2>&1)
+	ping_ok "$out" 3 || { result "$s" FAIL "rebooted guest does not answer: $(grep loss <<< "$out")"; return; }
 	result "$s" PASS "destroy clean (dom$d1 removed), new guest pings, reboot dom$d→dom$d2 reconnects and pings"
 }
 
