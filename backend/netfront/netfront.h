@@ -113,6 +113,10 @@ int netfront_connect(struct netfront *nf);
 /* Closing -> (backend Closing/Closed) -> Closed -> (backend Closed), then
  * revokes every grant and event channel. */
 int netfront_close(struct netfront *nf);
+/* Changes the per-xenbus-wait timeout of nf_config (0 = 10000 ms) after
+ * open: e.g. a patient connect, then a short close where the backend may
+ * have disabled the vif and will never answer. */
+void netfront_set_timeout(struct netfront *nf, unsigned timeout_ms);
 /* After close: writes Initialising so the backend returns to InitWait; then
  * call netfront_connect again. */
 int netfront_reinit(struct netfront *nf);

@@ -423,6 +423,11 @@ int netfront_close(struct netfront *nf)
     return rc;
 }
 
+void netfront_set_timeout(struct netfront *nf, unsigned timeout_ms)
+{
+    nf->cfg.timeout_ms = timeout_ms ? timeout_ms : 10000;
+}
+
 int netfront_reinit(struct netfront *nf)
 {
     if (nf->connected)
