@@ -78,6 +78,12 @@ $(O)/tests/test_backend_static_grants: $(O)/tests/backend/test_backend_static_gr
 		$(O)/libbackend_pure.a | $(SIMLIBS) $(O)/bin/xensim $(O)/bin/netbackd
 	$(call link,$(BACKEND_EXT_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
 TESTS += $(O)/tests/test_backend_static_grants
+# Static grants deleted while a reader thread copies (sgrant.c alone, emulator).
+$(O)/tests/test_backend_static_grants_race: $(O)/tests/backend/test_backend_static_grants_race.o \
+		$(O)/backend/sgrant.o $(O)/backend/log.o $(O)/libtestlib.a $(O)/libbridge.a \
+		| $(SIMLIBS) $(O)/bin/xensim
+	$(call link,$(XEN_LIBS) $(CMOCKA_LIBS) $(SIM_RPATH))
+TESTS += $(O)/tests/test_backend_static_grants_race
 # TX grant-copy batching and pool back-pressure against raw frontends (emulator).
 $(O)/tests/test_backend_tx_batch: $(O)/tests/backend/test_backend_tx_batch.o \
 		$(BACKEND_TESTENV) $(BACKEND_RAW_FRONT) $(O)/backend/vif_nodes.o $(O)/backend/ctl_client.o $(O)/libtestlib.a \

@@ -185,14 +185,15 @@ static void rx_flush(struct nbd_queue *q, struct nbd_rx_entry *e, unsigned np, u
 }
 
 static unsigned add_segments(struct nbd_queue *q, const struct nbd_rx_entry *e,
-                             struct nbd_rx_pending *p, unsigned nseg)
+                             struct nbd_rx_pending *p, unsigned nseg,
+                             struct nbd_sgrant_view *sg)
 {
     unsigned ng = 0;
 
     p->first_seg = nseg;
     for (unsigned i = 0; i < p->plan.nr_segs; i++) {
         const struct netif_rx_seg *ps = &p->plan.seg[i];
-        if (nbd_sgrant_copy_to(q, ps->gref, ps->dst_off, ps->len, e->pkt->data + ps->src_off))
+        if (nbd_sgrant_copy_to(sg, ps->gref, ps->dst_off, ps->len, e->pkt->data + ps->src_off))
             continue;   /* a static grant: copied already */
         p->gseg_plan[ng] = (uint8_t)i;
         xengnttab_grant_copy_segment_t *s = &q->seg[nseg + ng++];
@@ -263,6 +264,8 @@ unsigned nbd_rx_burst(struct nbd_queue *q)
     }
     idx = q->rx.req_cons;
     unsigned i;
+    /* static grants: one view for the burst (sgrant.h) */
+    struct nbd_sgrant_view sg = nbd_sgrant_view(&q->sgrants);
     for (i = 0; i < k; i++) {
         struct nbd_rx_pending *p = &q->rxp[np];
         struct netif_rx_pkt_desc d;
@@ -308,11 +311,12 @@ unsigned nbd_rx_burst(struct nbd_queue *q)
             p = &q->rxp[0];
         }
         p->req_idx = idx;
-        nseg += add_segments(q, &e[i], p, nseg);
+        nseg += add_segments(q, &e[i], p, nseg, &sg);
         idx += p->plan.nr_slots;
         used += p->plan.nr_slots;
         np++;
     }
+    nbd_sgrant_leave(q, &sg);
     if (np)
         rx_flush(q, e + i - np, np, nseg);
     q->rx.req_cons = idx;

@@ -1,6 +1,6 @@
-/* Static grants: the mapped table behind ADD/DEL_GREF_MAPPING and the
- * memcpy that replaces a grant copy for a slot whose page is in it. See
- * sgrant.h for who touches what. */
+/* Static grants: the mapped snapshots behind ADD/DEL_GREF_MAPPING and the
+ * read sections of the workers that copy from them. See sgrant.h for who
+ * touches what. */
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -12,57 +12,113 @@
 void nbd_sgrant_table_init(struct nbd_sgrant_table *t)
 {
     pthread_mutex_init(&t->lock, NULL);
-    t->n = 0;
+    atomic_init(&t->cur, NULL);
+    t->spare = 0;
+    memset(t->buf, 0, sizeof(t->buf));
+    nb_epoch_init(&t->epoch);
 }
 
 void nbd_sgrant_table_destroy(struct nbd_sgrant_table *t)
 {
+    nb_epoch_destroy(&t->epoch);
     pthread_mutex_destroy(&t->lock);
 }
 
-/* Index of the first entry with ref >= want (binary search). */
-static unsigned lower_bound(const struct nbd_sgrant_table *t, grant_ref_t want)
+const struct nbd_sgrant_snap *nbd_sgrant_open(struct nbd_sgrant_view *v)
 {
-    unsigned lo = 0, hi = t->n;
+    struct nbd_sgrant_table *t = v->t;
 
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2;
-        if (t->e[mid].ref < want)
-            lo = mid + 1;
-        else
-            hi = mid;
+    v->opened = true;
+    if (!atomic_load_explicit(&t->cur, memory_order_relaxed))
+        return v->snap = NULL;  /* a grant added meanwhile is grant-copied this burst */
+    v->tok = nb_epoch_enter(&t->epoch);
+    /* loaded again inside the section: a writer that unpublishes it from
+     * here on waits for our nbd_sgrant_leave before unmapping */
+    v->snap = atomic_load_explicit(&t->cur, memory_order_seq_cst);
+    if (!v->snap)
+        nb_epoch_leave(&t->epoch, v->tok);
+    return v->snap;
+}
+
+void nbd_sgrant_leave(struct nbd_queue *q, struct nbd_sgrant_view *v)
+{
+    if (v->snap) {
+        nb_epoch_leave(&q->sgrants.epoch, v->tok);
+        if (v->copies)
+            nbd_stat_add(&q->stats.sgrant_copies, v->copies);
     }
-    return lo;
+    v->snap = NULL;
+    v->opened = false;
+    v->copies = 0;
 }
 
-static struct nbd_sgrant *find(struct nbd_sgrant_table *t, grant_ref_t ref)
+/* Puts s into snap; returns the page of an entry with the same ref it
+ * replaced (ring/ refuses duplicates, so only defensively), else NULL. */
+static uint8_t *snap_put(struct nbd_sgrant_snap *snap, const struct nbd_sgrant *s)
 {
-    unsigned at = lower_bound(t, ref);
-
-    return at < t->n && t->e[at].ref == ref ? &t->e[at] : NULL;
+    for (unsigned i = nbd_sgrant_hash(s->ref);; i = (i + 1) & (NBD_SGRANT_SLOTS - 1)) {
+        struct nbd_sgrant *e = &snap->slot[i];
+        if (!e->page) {
+            *e = *s;
+            snap->n++;
+            return NULL;
+        }
+        if (e->ref == s->ref) {
+            uint8_t *old = e->page;
+            *e = *s;
+            return old;
+        }
+    }
 }
 
-static void insert(struct nbd_sgrant_table *t, const struct nbd_sgrant *s)
+/* Removes ref from snap; returns its page, or NULL if absent. Linear
+ * probing's backward shift: every entry after the hole that may live
+ * there moves up, so no probe sequence is cut short by it. */
+static uint8_t *snap_take(struct nbd_sgrant_snap *snap, grant_ref_t ref)
 {
-    unsigned at = lower_bound(t, s->ref);
-
-    memmove(&t->e[at + 1], &t->e[at], (t->n - at) * sizeof(t->e[0]));
-    t->e[at] = *s;
-    __atomic_store_n(&t->n, t->n + 1, __ATOMIC_RELAXED);
-}
-
-/* Removes ref from the table; returns its page or NULL if absent. */
-static uint8_t *take(struct nbd_sgrant_table *t, grant_ref_t ref)
-{
-    unsigned at = lower_bound(t, ref);
+    const unsigned mask = NBD_SGRANT_SLOTS - 1;
+    unsigned hole = nbd_sgrant_hash(ref);
     uint8_t *page;
 
-    if (at >= t->n || t->e[at].ref != ref)
+    while (snap->slot[hole].page && snap->slot[hole].ref != ref)
+        hole = (hole + 1) & mask;
+    if (!(page = snap->slot[hole].page))
         return NULL;
-    page = t->e[at].page;
-    memmove(&t->e[at], &t->e[at + 1], (t->n - at - 1) * sizeof(t->e[0]));
-    __atomic_store_n(&t->n, t->n - 1, __ATOMIC_RELAXED);
+    for (unsigned j = (hole + 1) & mask; snap->slot[j].page; j = (j + 1) & mask) {
+        /* the entry at j stays if its home slot lies cyclically in (hole, j] */
+        unsigned home = nbd_sgrant_hash(snap->slot[j].ref);
+        if (((j - home) & mask) < ((j - hole) & mask))
+            continue;
+        snap->slot[hole] = snap->slot[j];
+        hole = j;
+    }
+    snap->slot[hole] = (struct nbd_sgrant){ .page = NULL };
+    snap->n--;
     return page;
+}
+
+/* The writer's side, under t->lock: the unpublished buffer, holding what
+ * the published snapshot holds. */
+static struct nbd_sgrant_snap *next_begin(struct nbd_sgrant_table *t)
+{
+    const struct nbd_sgrant_snap *cur = atomic_load_explicit(&t->cur, memory_order_relaxed);
+    struct nbd_sgrant_snap *next = &t->buf[t->spare];
+
+    if (cur)
+        memcpy(next, cur, sizeof(*next));
+    else
+        memset(next, 0, sizeof(*next));
+    return next;
+}
+
+/* Publishes next (NULL when it is empty) and returns once no reader can
+ * still see the snapshot it replaces: that buffer is the spare again and
+ * the pages only it held may be unmapped. */
+static void next_publish(struct nbd_sgrant_table *t, struct nbd_sgrant_snap *next)
+{
+    atomic_store_explicit(&t->cur, next->n ? next : NULL, memory_order_seq_cst);
+    nb_epoch_synchronize(&t->epoch);
+    t->spare ^= 1;
 }
 
 static void unmap_page(struct nbd_vif *vif, uint8_t *page)
@@ -77,7 +133,10 @@ uint32_t nbd_sgrant_add(struct nbd_vif *vif, struct nbd_queue *q,
                         struct xen_netif_gref *list, unsigned n)
 {
     struct nbd_sgrant mapped[NETIF_GREF_TABLE_MAX];
-    unsigned nmapped = 0;
+    uint8_t *replaced[NETIF_GREF_TABLE_MAX];
+    unsigned nmapped = 0, nreplaced = 0;
+    struct nbd_sgrant_table *t = &q->sgrants;
+    struct nbd_sgrant_snap *next;
     bool all = true;
 
     if (!vif->sgrant_xgt || n > NETIF_GREF_TABLE_MAX)
@@ -104,78 +163,61 @@ uint32_t nbd_sgrant_add(struct nbd_vif *vif, struct nbd_queue *q,
             unmap_page(vif, mapped[i].page);
         return XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
     }
-    pthread_mutex_lock(&q->sgrants.lock);
-    for (unsigned i = 0; i < nmapped; i++)
-        insert(&q->sgrants, &mapped[i]);
-    pthread_mutex_unlock(&q->sgrants.lock);
+    pthread_mutex_lock(&t->lock);
+    next = next_begin(t);
+    for (unsigned i = 0; i < nmapped; i++) {
+        uint8_t *old = next->n < NETIF_GREF_TABLE_MAX ? snap_put(next, &mapped[i]) : mapped[i].page;
+        if (old)
+            replaced[nreplaced++] = old;
+    }
+    next_publish(t, next);
+    pthread_mutex_unlock(&t->lock);
+    for (unsigned i = 0; i < nreplaced; i++)
+        unmap_page(vif, replaced[i]);
     return XEN_NETIF_CTRL_STATUS_SUCCESS;
 }
 
 void nbd_sgrant_del(struct nbd_vif *vif, struct nbd_queue *q,
                     const struct xen_netif_gref *list, unsigned n)
 {
-    for (unsigned i = 0; i < n; i++) {
-        uint8_t *page;
+    uint8_t *taken[NETIF_GREF_TABLE_MAX];
+    unsigned ntaken = 0;
+    struct nbd_sgrant_table *t = &q->sgrants;
 
-        if (list[i].status != XEN_NETIF_CTRL_STATUS_SUCCESS)
-            continue;
-        /* the lock waits for a copy in progress on the owning worker */
-        pthread_mutex_lock(&q->sgrants.lock);
-        page = take(&q->sgrants, list[i].ref);
-        pthread_mutex_unlock(&q->sgrants.lock);
-        if (page)
-            unmap_page(vif, page);
+    pthread_mutex_lock(&t->lock);
+    if (atomic_load_explicit(&t->cur, memory_order_relaxed)) {
+        struct nbd_sgrant_snap *next = next_begin(t);
+        for (unsigned i = 0; i < n; i++) {
+            uint8_t *page = list[i].status == XEN_NETIF_CTRL_STATUS_SUCCESS
+                ? snap_take(next, list[i].ref) : NULL;
+            if (page)
+                taken[ntaken++] = page;
+        }
+        /* after this, no copy in progress can still be reading a taken page */
+        next_publish(t, next);
     }
+    pthread_mutex_unlock(&t->lock);
+    for (unsigned i = 0; i < ntaken; i++)
+        unmap_page(vif, taken[i]);
 }
 
 void nbd_sgrant_unmap_all(struct nbd_vif *vif)
 {
     for (unsigned i = 0; i < vif->num_queues; i++) {
         struct nbd_queue *q = vif->queues[i];
+        struct nbd_sgrant_snap *cur;
+
         if (!q)
             continue;
         pthread_mutex_lock(&q->sgrants.lock);
-        for (unsigned j = 0; j < q->sgrants.n; j++)
-            unmap_page(vif, q->sgrants.e[j].page);
-        __atomic_store_n(&q->sgrants.n, 0, __ATOMIC_RELAXED);
+        if ((cur = atomic_load_explicit(&q->sgrants.cur, memory_order_relaxed))) {
+            struct nbd_sgrant_snap *next = &q->sgrants.buf[q->sgrants.spare];
+            next->n = 0;
+            next_publish(&q->sgrants, next);   /* publishes NULL */
+            for (unsigned j = 0; j < NBD_SGRANT_SLOTS; j++)
+                if (cur->slot[j].page)
+                    unmap_page(vif, cur->slot[j].page);
+        }
         pthread_mutex_unlock(&q->sgrants.lock);
     }
-}
-
-bool nbd_sgrant_copy_from(struct nbd_queue *q, grant_ref_t ref, uint16_t off,
-                          uint16_t len, void *dst)
-{
-    struct nbd_sgrant *s;
-    bool done = false;
-
-    if (!__atomic_load_n(&q->sgrants.n, __ATOMIC_RELAXED) || (uint32_t)off + len > NETIF_PAGE_SIZE)
-        return false;
-    pthread_mutex_lock(&q->sgrants.lock);
-    if ((s = find(&q->sgrants, ref))) {
-        memcpy(dst, s->page + off, len);
-        done = true;
-    }
-    pthread_mutex_unlock(&q->sgrants.lock);
-    if (done)
-        nbd_stat_add(&q->stats.sgrant_copies, 1);
-    return done;
-}
-
-bool nbd_sgrant_copy_to(struct nbd_queue *q, grant_ref_t ref, uint16_t off,
-                        uint16_t len, const void *src)
-{
-    struct nbd_sgrant *s;
-    bool done = false;
-
-    if (!__atomic_load_n(&q->sgrants.n, __ATOMIC_RELAXED) || (uint32_t)off + len > NETIF_PAGE_SIZE)
-        return false;
-    pthread_mutex_lock(&q->sgrants.lock);
-    if ((s = find(&q->sgrants, ref)) && s->writable) {
-        memcpy(s->page + off, src, len);
-        done = true;
-    }
-    pthread_mutex_unlock(&q->sgrants.lock);
-    if (done)
-        nbd_stat_add(&q->stats.sgrant_copies, 1);
-    return done;
 }

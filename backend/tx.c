@@ -133,18 +133,19 @@ static void tx_flush(struct nbd_queue *q, unsigned np, unsigned nseg)
 }
 
 /* Turns pkt's copy plan into grant-copy segments at q->seg[nseg..];
- * slots whose page is a static grant (if the queue has any: sg) are
+ * slots whose page is a static grant (if the queue has any: sg->snap) are
  * copied right here instead. Out of line: its plan array costs the
  * common one-slot packet a stack-protector check (add_segments). */
 static __attribute__((noinline)) unsigned add_planned_segments(struct nbd_queue *q,
                                                                struct nbd_tx_pending *p,
-                                                               unsigned nseg, bool sg)
+                                                               unsigned nseg,
+                                                               struct nbd_sgrant_view *sg)
 {
     struct netif_tx_seg plan[NETIF_TX_MAX_DATA_SLOTS];
     unsigned n = netif_tx_copy_plan(&p->pkt, plan), ng = 0;
 
     for (unsigned i = 0; i < n; i++) {
-        if (sg && nbd_sgrant_copy_from(q, plan[i].gref, plan[i].src_off, plan[i].len,
+        if (nbd_sgrant_copy_from(sg, plan[i].gref, plan[i].src_off, plan[i].len,
                                        p->buf->data + plan[i].dst_off))
             continue;
         xengnttab_grant_copy_segment_t *s = &q->seg[nseg + ng++];
@@ -160,17 +161,18 @@ static __attribute__((noinline)) unsigned add_planned_segments(struct nbd_queue 
 }
 
 static unsigned add_segments(struct nbd_queue *q, struct nbd_tx_pending *p, unsigned nseg,
-                             bool sg)
+                             struct nbd_sgrant_view *sg)
 {
     const struct netif_tx_slot *d = &p->pkt.data[0];
     xengnttab_grant_copy_segment_t *s = &q->seg[nseg];
 
     p->first_seg = nseg;
-    if (p->pkt.nr_data != 1 || sg)
+    if (p->pkt.nr_data != 1)
         return p->nr_segs = add_planned_segments(q, p, nseg, sg);
     /* the common one-slot packet: netif_tx_copy_plan's single segment (the
-     * whole packet at offset 0), written straight into the call */
-    if (!d->size)
+     * whole packet at offset 0), copied from a static grant or written
+     * straight into the call */
+    if (!d->size || nbd_sgrant_copy_from(sg, d->gref, d->offset, d->size, p->buf->data))
         return p->nr_segs = 0;
     s->source.foreign.ref = d->gref;
     s->source.foreign.offset = d->offset;
@@ -226,11 +228,6 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
     uint8_t fatal_reason = 0;
     int n;
 
-    /* Looked at once per burst: a grant added meanwhile is grant-copied
-     * this time (it is a valid grant either way), a removed one is found
-     * missing under the table's lock by nbd_sgrant_copy_from. */
-    bool sg = __atomic_load_n(&q->sgrants.n, __ATOMIC_RELAXED) != 0;
-
     /* Without a `rate` key no packet needs the credit: the state is told
      * once (it forgets an old limit and any wait), not once per packet. */
     bool limited = atomic_load_explicit(&q->vif->rate_bytes, memory_order_relaxed) != 0;
@@ -245,6 +242,10 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
         tx_fatal(q, NETIF_TX_R_RING_OVERFLOW);
         return 0;
     }
+    /* One view of the static grants for the burst, opened at its first
+     * copy: a grant added later is grant-copied this time (a valid grant
+     * either way); one removed stays mapped until we leave. */
+    struct nbd_sgrant_view sg = nbd_sgrant_view(&q->sgrants);
     while (handled < NBD_TX_BATCH) {
         struct nbd_tx_pending *p = &q->txp[np];
         enum netif_tx_verdict v = used == (unsigned)n ? NETIF_TX_NEED_MORE
@@ -309,11 +310,12 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
                 netif_tx_respond(&q->tx, &p->pkt, NETIF_RSP_ERROR);
                 break;
             }
-            nseg += add_segments(q, p, nseg, sg);
+            nseg += add_segments(q, p, nseg, &sg);
             np++;
             break;
         }
     }
+    nbd_sgrant_leave(q, &sg);
     if (np)
         tx_flush(q, np, nseg);
     if (fatal)

@@ -6,18 +6,21 @@
 # emulator, bridge, discard, responses) and the sending guest under callgrind
 # (netfront_tx_burst: building requests, reaping responses).
 #   bench/instr_per_packet.sh [--build DIR] [--sizes "64 1500"] [--seconds S] [--keep DIR]
+#   [--static-grants]  the guest registers its buffer pools with
+#                      ADD_GREF_MAPPING: netbackd copies them with memcpy
 # Prints one line per size and side; --keep leaves the callgrind files
 # (callgrind_annotate FILE shows where the instructions go).
 set -euo pipefail
 
-O=build SIZES="64" SECS=4 KEEP=""
+O=build SIZES="64" SECS=4 KEEP="" GRANTS=()
 while [ $# -gt 0 ]; do
     case $1 in
     --build) O=$2; shift 2 ;;
     --sizes) SIZES=$2; shift 2 ;;
     --seconds) SECS=$2; shift 2 ;;
     --keep) KEEP=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --static-grants) GRANTS=(--static-grants); shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "instr: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -63,7 +66,7 @@ EOF
     "$BIN/xensim" domain-create --dir "$WORK/sim" --domid 1 --gntalloc-limit 8192 >/dev/null
     ctl vif-add --domid 1 --devid 0 --mac 00:16:3e:00:00:01 >/dev/null
     "$BIN/xensim" exec --dir "$WORK/sim" --domid 1 -- "${vg_guest[@]}" "$BIN/netfront" --send 0 \
-        --busy-poll --no-verify --size "$size" --to 00:16:3e:00:00:02 --quiet \
+        --busy-poll --no-verify ${GRANTS[@]+"${GRANTS[@]}"} --size "$size" --to 00:16:3e:00:00:02 --quiet \
         --duration $((SECS + 6)) >"$WORK/send.log" 2>&1 &
     local guest=$!
     PIDS+=("$guest")
@@ -83,8 +86,8 @@ EOF
     local ir
     ir=$(callgrind_annotate "$out"* 2>/dev/null | awk '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); print $1; done = 1 }' || true)
     if [ -n "$KEEP" ]; then mkdir -p "$KEEP"; cp "$out"* "$KEEP/"; fi
-    awk -v ir="${ir:-0}" -v p="${pkts:-0}" -v s="$side" -v z="$size" 'BEGIN {
-        printf "%-6s %5s B: %10.0f packets, %6.0f instructions/packet\n", s, z, p, (p > 0 ? ir / p : 0) }'
+    awk -v ir="${ir:-0}" -v p="${pkts:-0}" -v s="$side" -v z="$size" -v g="${GRANTS[*]:+ (static grants)}" 'BEGIN {
+        printf "%-6s %5s B: %10.0f packets, %6.0f instructions/packet%s\n", s, z, p, (p > 0 ? ir / p : 0), g }'
 }
 
 for size in $SIZES; do
