@@ -40,7 +40,7 @@ const struct nbd_sgrant_snap *nbd_sgrant_open(struct nbd_sgrant_view *v)
     return v->snap;
 }
 
-void nbd_sgrant_leave(struct nbd_queue *q, struct nbd_sgrant_view *v)
+void nbd_sgrant_close(struct nbd_queue *q, struct nbd_sgrant_view *v)
 {
     if (v->snap) {
         nb_epoch_leave(&q->sgrants.epoch, v->tok);
@@ -166,6 +166,7 @@ uint32_t nbd_sgrant_add(struct nbd_vif *vif, struct nbd_queue *q,
     pthread_mutex_lock(&t->lock);
     next = next_begin(t);
     for (unsigned i = 0; i < nmapped; i++) {
+        /* ring/ keeps the table within its bound: past it (never), the page goes */
         uint8_t *old = next->n < NETIF_GREF_TABLE_MAX ? snap_put(next, &mapped[i]) : mapped[i].page;
         if (old)
             replaced[nreplaced++] = old;
@@ -193,8 +194,10 @@ void nbd_sgrant_del(struct nbd_vif *vif, struct nbd_queue *q,
             if (page)
                 taken[ntaken++] = page;
         }
-        /* after this, no copy in progress can still be reading a taken page */
-        next_publish(t, next);
+        /* after this, no copy in progress can still be reading a taken page
+         * (nothing taken: the published snapshot stays, no reader waited for) */
+        if (ntaken)
+            next_publish(t, next);
     }
     pthread_mutex_unlock(&t->lock);
     for (unsigned i = 0; i < ntaken; i++)

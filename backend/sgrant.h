@@ -7,11 +7,12 @@
  * the control ring); the owning queue's worker reads them, without a lock:
  * the mappings it may use are an immutable snapshot (struct nbd_sgrant_snap)
  * published with an atomic pointer. A reader brackets a whole burst with
- * nbd_sgrant_enter/nbd_sgrant_leave (an epoch section, bridge/epoch.h); a
- * writer builds the next snapshot in the table's other buffer, publishes
- * it, and waits for every reader to leave (nb_epoch_synchronize) before it
- * unmaps a removed page or reuses the old buffer. So a copy never touches a
- * page that is no longer mapped, and the per-slot cost is one hash probe.
+ * a view (nbd_sgrant_view .. nbd_sgrant_leave: an epoch section,
+ * bridge/epoch.h); a writer builds the next snapshot in the table's other
+ * buffer, publishes it, and waits for every reader to leave
+ * (nb_epoch_synchronize) before it unmaps a removed page or reuses the old
+ * buffer. So a copy never touches a page that is no longer mapped, and the
+ * per-slot cost is one hash probe.
  * The mappings use the vif's own grant handle (vif->sgrant_xgt); the main
  * thread unmaps everything at disconnect, after the workers have stopped.
  *
@@ -97,7 +98,16 @@ static inline struct nbd_sgrant_view nbd_sgrant_view(struct nbd_sgrant_table *t)
 }
 /* Enters the read section if the table has entries; returns v->snap. */
 const struct nbd_sgrant_snap *nbd_sgrant_open(struct nbd_sgrant_view *v);
-void nbd_sgrant_leave(struct nbd_queue *q, struct nbd_sgrant_view *v);
+/* Leaves it, counting the copies into q's stats. */
+void nbd_sgrant_close(struct nbd_queue *q, struct nbd_sgrant_view *v);
+
+/* Inline: a burst that never opened its view (an empty poll, a guest
+ * without static grants) pays a test, not a call. */
+static inline void nbd_sgrant_leave(struct nbd_queue *q, struct nbd_sgrant_view *v)
+{
+    if (v->opened)
+        nbd_sgrant_close(q, v);
+}
 
 static inline unsigned nbd_sgrant_hash(grant_ref_t ref)
 {

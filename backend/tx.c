@@ -146,7 +146,7 @@ static __attribute__((noinline)) unsigned add_planned_segments(struct nbd_queue 
 
     for (unsigned i = 0; i < n; i++) {
         if (nbd_sgrant_copy_from(sg, plan[i].gref, plan[i].src_off, plan[i].len,
-                                       p->buf->data + plan[i].dst_off))
+                                 p->buf->data + plan[i].dst_off))
             continue;
         xengnttab_grant_copy_segment_t *s = &q->seg[nseg + ng++];
         s->source.foreign.ref = plan[i].gref;
