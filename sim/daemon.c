@@ -3,6 +3,7 @@
  * connection and every other domain keep being served. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +333,28 @@ static void dom_request(struct xensim *x, struct sim_conn *c, const struct sim_m
 	}
 }
 
+/* A process's exit closes its handles before its parent's waitpid returns,
+ * and the kernel ends what they held (gntalloc's and evtchn's release) in
+ * that close. Here the hang-up is only a pending event in our loop, so a
+ * ping first ends every connection whose peer is gone: whoever saw a
+ * process exit, or closed a handle, and then pings knows its grants and
+ * ports are gone. */
+static void reap_hung_up(struct xensim *x)
+{
+	for (unsigned d = 0; d < SIM_NR_DOMIDS; d++) {
+		struct sim_dom *dom = x->doms[d];
+		struct sim_conn *c, *next;
+
+		for (c = dom ? dom->conns : NULL; c; c = next) {
+			struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
+
+			next = c->next;
+			if (poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+				xensim_conn_close(x, c);
+		}
+	}
+}
+
 static void admin_request(struct xensim *x, struct sim_conn *c, const struct sim_msg *m,
 			  size_t len)
 {
@@ -341,6 +364,7 @@ static void admin_request(struct xensim *x, struct sim_conn *c, const struct sim
 
 	switch (m->op) {
 	case SIM_OP_PING:
+		reap_hung_up(x);
 		reply(c, m, 0, NULL, NULL, 0, NULL, 0);
 		return;
 	case SIM_OP_DOM_CREATE:

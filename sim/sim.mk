@@ -4,9 +4,9 @@
 
 # ---- xensim core: emulated libxengnttab/libxenevtchn, the daemon, its tests
 # (owner: hypervisor-emulator helper; the xenstored block is separate) ----
-SIM_GNT_OBJS := $(addprefix $(O)/sim/,sim_client.o sim_proto.o gnt_handle.o gnttab_copy.o \
+SIM_GNT_OBJS := $(addprefix $(O)/sim/,sim_client.o admin.o sim_proto.o gnt_handle.o gnttab_copy.o \
 	gnttab_map.o gntshr.o)
-SIM_EVT_OBJS := $(addprefix $(O)/sim/,sim_client.o sim_proto.o sim_evq.o evtchn.o)
+SIM_EVT_OBJS := $(addprefix $(O)/sim/,sim_client.o admin.o sim_proto.o sim_evq.o evtchn.o)
 XENSIM_OBJS := $(addprefix $(O)/sim/,xensim.o selfcheck.o daemon.o dom.o gnt_svc.o evt_svc.o \
 	admin.o sim_proto.o sim_evq.o)
 ALL_OBJS += $(SIM_GNT_OBJS) $(SIM_EVT_OBJS) $(XENSIM_OBJS)

@@ -1,5 +1,6 @@
 /* Connection of an emulated-library handle to the xensim daemon. */
 #include "sim/sim_client.h"
+#include "sim/admin.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,7 @@ int sim_client_open(struct sim_client *c, const char *what)
 
 	c->sock = -1;
 	c->reg = NULL;
+	c->dir = NULL;
 	pthread_mutex_init(&c->lock, NULL);
 	if (!dir || !*dir || !dom) {
 		fprintf(stderr, "%s (xensim): no hypervisor emulator: XENSIM_DIR and XENSIM_DOMID "
@@ -58,6 +60,7 @@ int sim_client_open(struct sim_client *c, const char *what)
 		return rc;
 	}
 	c->reg = reg;
+	c->dir = strdup(dir);
 	snprintf(path, sizeof(path), "%s/dom%u/sim.sock", dir, c->domid);
 	c->sock = sim_connect(path);
 	if (c->sock < 0) {
@@ -72,8 +75,15 @@ int sim_client_open(struct sim_client *c, const char *what)
 
 void sim_client_close(struct sim_client *c)
 {
-	if (c->sock >= 0)
+	if (c->sock >= 0) {
 		close(c->sock);
+		/* the daemon sees the hang-up only as an event in its loop; its
+		 * ping answers after ending hung-up connections */
+		if (c->dir)
+			sim_admin_ping(c->dir);
+	}
+	free(c->dir);
+	c->dir = NULL;
 	if (c->reg)
 		munmap((void *)c->reg, sizeof(struct sim_registry));
 	c->sock = -1;

@@ -17,6 +17,7 @@ struct sim_client {
 	pthread_mutex_t lock; /* one request in flight per connection */
 	int sock;
 	unsigned domid;
+	char *dir; /* XENSIM_DIR at open: close pings the daemon there */
 	const struct sim_registry *reg;
 };
 
@@ -24,6 +25,8 @@ struct sim_client {
  * `what` names the library in the message printed on failure. Returns 0 or
  * -errno (ENOENT when no emulator is configured, as for a missing device). */
 int sim_client_open(struct sim_client *c, const char *what);
+/* Returns once the daemon has ended what the connection held, as closing
+ * the device does in the kernel (unless another process shares it). */
 void sim_client_close(struct sim_client *c);
 
 /* One request/reply on the handle's connection (see sim_call); reply must

@@ -580,6 +580,29 @@ static void granter_exit_revokes_grants(void **state)
 	assert_int_equal(xengnttab_unmap(f->gt, map, 1), 0);
 }
 
+/* Closing /dev/xen/gntalloc ends its grants before close returns: a copy
+ * right after the close must fail, every time. The daemon learns of the
+ * close from its event loop, so without the close's ping this copy wins
+ * the race nearly always. */
+static void gntshr_close_ends_grants_before_returning(void **state)
+{
+	struct sim_fixture *f = *state;
+	xengnttab_grant_copy_segment_t s;
+	uint8_t buf[16];
+
+	for (unsigned i = 0; i < 200; i++) {
+		xengntshr_handle *gs = xengntshr_open(NULL, 0);
+		uint32_t ref;
+
+		assert_non_null(gs);
+		assert_non_null(xengntshr_share_pages(gs, 0, 1, &ref, 0));
+		assert_int_equal(xengntshr_close(gs), 0);
+		seg_from(&s, 0, ref, 0, buf, sizeof(buf));
+		assert_int_equal(xengnttab_grant_copy(f->gt, 1, &s), 0);
+		assert_int_equal(s.status, GNTST_general_error);
+	}
+}
+
 /* The unmap-notification tests' rig, all in dom0: a gntshr handle and a
  * loopback event channel between two evtchn handles. */
 struct notify_rig {
@@ -713,6 +736,7 @@ int main(void)
 		cmocka_unit_test(map_grant_refs_rules_einval),
 		cmocka_unit_test(unshare_while_mapped_keeps_page),
 		cmocka_unit_test(granter_exit_revokes_grants),
+		cmocka_unit_test(gntshr_close_ends_grants_before_returning),
 		cmocka_unit_test(xengntshr_share_pages_gntalloc_limit_enospc),
 		cmocka_unit_test(map_grant_ref_notify_clears_byte_and_signals),
 		cmocka_unit_test(share_page_notify_on_unshare),
