@@ -78,6 +78,17 @@ static json_t *counters_json(const uint64_t *c)
 
 /* The VLAN the `bridge` key gave the vif, in port-list's form: {mode: none},
  * {mode: access, tag}, {mode: trunk, allowed: [...], untagged: false}. */
+/* The `rate` key as applied: null without a limit. JSON integers are
+ * signed 64-bit: larger values (which no toolstack writes) show as the
+ * largest one. */
+static json_t *rate_json(uint64_t bytes, uint64_t usecs)
+{
+    if (bytes == NBD_RATE_UNLIMITED)
+        return json_null();
+    return json_pack("{s:I,s:I}", "bytes", (json_int_t)(bytes > INT64_MAX ? INT64_MAX : bytes),
+                     "usecs", (json_int_t)(usecs > INT64_MAX ? INT64_MAX : usecs));
+}
+
 static json_t *vlan_json(const struct nbd_bridge_key *k)
 {
     json_t *allowed;
@@ -109,9 +120,8 @@ static json_t *vif_json(struct nbd_vif *v, bool with_stats)
                   "mode", mode_name(atomic_load(&v->mode)), "queues", v->num_queues,
                   "bridge", v->bridge_name, "mac", mac, "mtu", v->mtu);
     json_object_set_new(o, "vlan", vlan_json(&v->vlan));
-    json_object_set_new(o, "rate", json_pack("{s:I,s:I}", "bytes",
-                                             (json_int_t)atomic_load(&v->rate_bytes),
-                                             "usecs", (json_int_t)atomic_load(&v->rate_usecs)));
+    json_object_set_new(o, "rate", rate_json(atomic_load(&v->rate_bytes),
+                                             atomic_load(&v->rate_usecs)));
     if (atomic_load(&v->disabled))
         json_object_set_new(o, "disable_reason", json_string(v->disable_reason));
     if (v->data_up) {

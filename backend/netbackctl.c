@@ -507,7 +507,10 @@ static int parse_vif_args(int argc, char **argv, struct vif_args *a, bool del)
                 snprintf(a->spec.script, sizeof(a->spec.script), "%s", arg);
                 break;
             case O_RATE:
-                if (nbd_parse_rate(arg, &a->spec.rate_bytes, &a->spec.rate_usecs))
+                /* what libxl writes: never a zero (the key itself may hold
+                 * "0,N", which passes nothing) */
+                if (nbd_parse_rate(arg, &a->spec.rate_bytes, &a->spec.rate_usecs) ||
+                    !a->spec.rate_bytes || !a->spec.rate_usecs)
                     return fail("--rate: BYTES,USECS, both > 0");
                 break;
             default:

@@ -45,10 +45,11 @@ static bool rate_allows(struct nbd_queue *q, uint32_t len)
 {
     struct nbd_vif *vif = q->vif;
     uint64_t bytes = atomic_load_explicit(&vif->rate_bytes, memory_order_relaxed);
-    uint32_t usecs = atomic_load_explicit(&vif->rate_usecs, memory_order_relaxed);
+    uint64_t usecs = atomic_load_explicit(&vif->rate_usecs, memory_order_relaxed);
+    bool limited = bytes != NBD_RATE_UNLIMITED;
 
-    /* called with bytes 0 too: the credit state forgets an old limit */
-    q->tx_wait_until_ns = nbd_rate_take(&q->tx_rate, bytes, usecs, bytes ? nbd_now_ns() : 0, len);
+    /* called without a limit too: the credit state forgets an old one */
+    q->tx_wait_until_ns = nbd_rate_take(&q->tx_rate, bytes, usecs, limited ? nbd_now_ns() : 0, len);
     if (q->tx_wait_until_ns)
         nbd_stat_add(&q->stats.tx_rate_waits, 1);
     return q->tx_wait_until_ns == 0;
@@ -230,7 +231,8 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
 
     /* Without a `rate` key no packet needs the credit: the state is told
      * once (it forgets an old limit and any wait), not once per packet. */
-    bool limited = atomic_load_explicit(&q->vif->rate_bytes, memory_order_relaxed) != 0;
+    bool limited = atomic_load_explicit(&q->vif->rate_bytes, memory_order_relaxed) !=
+                   NBD_RATE_UNLIMITED;
     if (!limited && (q->tx_wait_until_ns || q->tx_rate.stamp_ns))
         rate_allows(q, 0);
 
@@ -292,6 +294,10 @@ unsigned nbd_tx_burst(struct nbd_queue *q)
                 nb_pkt_free(p->buf);
                 break;
             }
+        } else if (limited && !rate_allows(q, p->pkt.len)) {
+            /* Linux charges every request it consumes, whatever becomes of
+             * it: bad packets and multicast requests cost credit too */
+            break;
         }
         handled++;
         used += p->pkt.nr_slots;

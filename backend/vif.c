@@ -29,6 +29,7 @@ struct nbd_vif *nbd_vif_new(struct nbd_ctx *ctx, unsigned domid, unsigned devid,
     snprintf(vif->be_path, sizeof(vif->be_path), "%s", be_path);
     atomic_init(&vif->mode, ctx->set.mode);
     atomic_init(&vif->mtu, NBD_MTU_DEFAULT);   /* until the key is read */
+    atomic_init(&vif->rate_bytes, NBD_RATE_UNLIMITED);
     pthread_mutex_init(&vif->mcast_lock, NULL);
     pthread_mutex_init(&vif->ctrl_lock, NULL);
     netif_mcast_init(&vif->mcast);

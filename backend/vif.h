@@ -171,9 +171,11 @@ struct nbd_vif {
     atomic_bool disable_reported;   /* main thread logged it, wrote error node */
     char disable_reason[64];        /* written once before disabled is set */
 
-    /* rate limit, from the backend `rate` key (0 bytes = unlimited) */
+    /* rate limit, from the backend `rate` key (NBD_RATE_UNLIMITED bytes:
+     * no key, or garbage) */
     _Atomic uint64_t rate_bytes;
-    _Atomic uint32_t rate_usecs;
+    _Atomic uint64_t rate_usecs;
+    char rate_key[48];              /* the key as last read, as mtu_key */
 
     /* multicast filter: written by queue workers' TX, read by tx_burst */
     pthread_mutex_t mcast_lock;

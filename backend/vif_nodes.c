@@ -66,7 +66,8 @@ static unsigned backend_entries(const struct nbd_vif_spec *s, const struct nbd_v
     KV("mac", "%02x:%02x:%02x:%02x:%02x:%02x", s->mac[0], s->mac[1], s->mac[2],
        s->mac[3], s->mac[4], s->mac[5]);
     if (s->rate_bytes)
-        KV("rate", "%llu,%u", (unsigned long long)s->rate_bytes, s->rate_usecs);
+        KV("rate", "%llu,%llu", (unsigned long long)s->rate_bytes,
+           (unsigned long long)s->rate_usecs);
     KV("mtu", "%u", s->mtu);
     KV("bridge", "%s", s->bridge);
     KV("handle", "%u", s->devid);

@@ -19,7 +19,7 @@ struct nbd_vif_spec {
     unsigned mtu;              /* 1500 */
     char script[256];          /* "" = none (then no hotplug-status gate) */
     uint64_t rate_bytes;       /* 0 = no rate key */
-    uint32_t rate_usecs;
+    uint64_t rate_usecs;
 };
 
 /* The three directories of a vif (libxl's names). */

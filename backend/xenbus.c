@@ -247,26 +247,35 @@ static bool read_flag(struct nbd_ctx *ctx, const char *dir, const char *key)
     return v;
 }
 
-/* The `rate` key is applied live; garbage means unlimited (as Linux). */
+/* The `rate` key is applied live, as Linux's credit watch does. Absent or
+ * garbage: unlimited (xen_net_read_rate); "0,N" parses and passes nothing. */
 static void read_rate(struct nbd_vif *vif)
 {
     char *s = nbd_xs_read(vif->ctx->xsh, vif->be_path, "rate");
-    uint64_t bytes = 0;
-    uint32_t usecs = 0;
+    uint64_t bytes = NBD_RATE_UNLIMITED, usecs = 0;
+    char seen[sizeof(vif->rate_key)];
 
+    /* every backend-directory event lands here: act, and complain, once
+     * per value written */
+    snprintf(seen, sizeof(seen), "%c%s", s ? '=' : '-', s ? s : "");
+    if (vif->rate_key[0] && !strcmp(seen, vif->rate_key)) {
+        free(s);
+        return;
+    }
+    memcpy(vif->rate_key, seen, sizeof(seen));
     if (s && nbd_parse_rate(s, &bytes, &usecs)) {
         nbd_log(NBD_LOG_WARN, "%s: rate \"%s\" malformed, traffic unlimited", vif->name, s);
         vif->ctx->xs_garbage++;
-        bytes = 0;
+        bytes = NBD_RATE_UNLIMITED;
         usecs = 0;
     }
     free(s);
     if (atomic_load(&vif->rate_bytes) != bytes || atomic_load(&vif->rate_usecs) != usecs) {
         atomic_store(&vif->rate_usecs, usecs);
         atomic_store(&vif->rate_bytes, bytes);
-        if (bytes)
-            nbd_log(NBD_LOG_INFO, "%s: rate %llu bytes per %u us", vif->name,
-                    (unsigned long long)bytes, usecs);
+        if (bytes != NBD_RATE_UNLIMITED)
+            nbd_log(NBD_LOG_INFO, "%s: rate %llu bytes per %llu us", vif->name,
+                    (unsigned long long)bytes, (unsigned long long)usecs);
         /* a worker waiting for credit sleeps until its window ends: wake
          * it so the new key applies now (Linux fires the credit timer) */
         for (unsigned i = 0; vif->data_up && i < vif->num_queues; i++)

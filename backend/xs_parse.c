@@ -76,7 +76,7 @@ int nbd_parse_mac(const char *s, uint8_t mac[6])
     return 0;
 }
 
-int nbd_parse_rate(const char *s, uint64_t *bytes, uint32_t *usecs)
+int nbd_parse_rate(const char *s, uint64_t *bytes, uint64_t *usecs)
 {
     const char *comma;
     uint64_t b, u;
@@ -84,10 +84,9 @@ int nbd_parse_rate(const char *s, uint64_t *bytes, uint32_t *usecs)
     if (!s || !(comma = strchr(s, ',')))
         return -EINVAL;
     if (parse_digits(s, (size_t)(comma - s), UINT64_MAX, &b) ||
-        parse_digits(comma + 1, strlen(comma + 1), UINT32_MAX, &u) ||
-        b == 0 || u == 0)
+        parse_digits(comma + 1, strlen(comma + 1), UINT64_MAX, &u))
         return -EINVAL;
     *bytes = b;
-    *usecs = (uint32_t)u;
+    *usecs = u;
     return 0;
 }

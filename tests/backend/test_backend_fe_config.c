@@ -292,18 +292,34 @@ static void nbd_parse_mac_cases(void **state)
 
 static void nbd_parse_rate_cases(void **state)
 {
-    uint64_t bytes;
-    uint32_t usecs;
+    uint64_t bytes, usecs;
 
     assert_int_equal(nbd_parse_rate("125000,50000", &bytes, &usecs), 0);
     assert_int_equal(bytes, 125000);
     assert_int_equal(usecs, 50000);
+    /* zeros parse, as in Linux's xen_net_read_rate ("0,N" passes nothing) */
+    assert_int_equal(nbd_parse_rate("0,5", &bytes, &usecs), 0);
+    assert_int_equal(bytes, 0);
+    assert_int_equal(usecs, 5);
+    assert_int_equal(nbd_parse_rate("5,0", &bytes, &usecs), 0);
+    assert_int_equal(usecs, 0);
+    assert_int_equal(nbd_parse_rate("5,4294967296", &bytes, &usecs), 0);
+    assert_int_equal(usecs, 4294967296ull);
+    assert_int_equal(nbd_parse_rate("18446744073709551615,1", &bytes, &usecs), 0);
+    assert_int_equal(bytes, UINT64_MAX);
+    /* Linux's simple_strtoul forms only: digits, no sign, no space, no
+     * prefix, nothing after; overflow refused (Linux would wrap) */
     assert_int_equal(nbd_parse_rate("125000", &bytes, &usecs), -EINVAL);
     assert_int_equal(nbd_parse_rate(",5", &bytes, &usecs), -EINVAL);
     assert_int_equal(nbd_parse_rate("5,", &bytes, &usecs), -EINVAL);
-    assert_int_equal(nbd_parse_rate("0,5", &bytes, &usecs), -EINVAL);
-    assert_int_equal(nbd_parse_rate("5,0", &bytes, &usecs), -EINVAL);
-    assert_int_equal(nbd_parse_rate("5,4294967296", &bytes, &usecs), -EINVAL);
+    assert_int_equal(nbd_parse_rate("-5,5", &bytes, &usecs), -EINVAL);
+    assert_int_equal(nbd_parse_rate("+5,5", &bytes, &usecs), -EINVAL);
+    assert_int_equal(nbd_parse_rate(" 5,5", &bytes, &usecs), -EINVAL);
+    assert_int_equal(nbd_parse_rate("5, 5", &bytes, &usecs), -EINVAL);
+    assert_int_equal(nbd_parse_rate("5,5 ", &bytes, &usecs), -EINVAL);
+    assert_int_equal(nbd_parse_rate("0x5,5", &bytes, &usecs), -EINVAL);
+    assert_int_equal(nbd_parse_rate("5,5,5", &bytes, &usecs), -EINVAL);
+    assert_int_equal(nbd_parse_rate("18446744073709551616,5", &bytes, &usecs), -EINVAL);
 }
 
 int main(void)

@@ -14,7 +14,7 @@ static void nbd_rate_take_unlimited(void **state)
     struct nbd_rate r = { 0 };
 
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(nbd_rate_take(&r, 0, 0, 5, 65535), 0);
+        assert_int_equal(nbd_rate_take(&r, NBD_RATE_UNLIMITED, 0, 5, 65535), 0);
 }
 
 /* A fresh queue starts with one window's credit; each window adds one more,
@@ -107,7 +107,7 @@ static void nbd_rate_take_change_while_limited(void **state)
                      t + 6 * MS + 4000000000000ull);
 }
 
-/* Removing the limit (bytes 0) forgets the state: a new limit starts with
+/* Removing the limit (no key: unlimited) forgets the state: a new limit starts with
  * one window's credit, whatever was spent before. */
 static void nbd_rate_take_unlimited_then_limited_again(void **state)
 {
@@ -115,7 +115,7 @@ static void nbd_rate_take_unlimited_then_limited_again(void **state)
 
     assert_int_equal(nbd_rate_take(&r, 100, 1000000, 1 * MS, 100), 0);
     assert_int_not_equal(nbd_rate_take(&r, 100, 1000000, 1 * MS, 60), 0);
-    assert_int_equal(nbd_rate_take(&r, 0, 0, 2 * MS, 60), 0);
+    assert_int_equal(nbd_rate_take(&r, NBD_RATE_UNLIMITED, 0, 2 * MS, 60), 0);
     assert_false(r.limited);
     assert_int_equal(nbd_rate_take(&r, 100, 1000000, 3 * MS, 60), 0);
     assert_int_equal(r.credit, 40);
@@ -135,6 +135,48 @@ static void nbd_rate_take_zero_length_edge(void **state)
     assert_int_equal(r.credit, 0);
 }
 
+/* "0,N" (Linux parses it: credit_bytes 0) passes nothing but zero-length
+ * requests, however long the queue waits; the retry is not once per
+ * window (no credit can come) but when the key changes. A later key
+ * applies as any change while waiting. */
+static void nbd_rate_take_zero_bytes_passes_nothing(void **state)
+{
+    struct nbd_rate r = { 0 };
+    uint64_t retry;
+
+    assert_int_equal(nbd_rate_take(&r, 0, 1000, 1 * MS, 0), 0);
+    retry = nbd_rate_take(&r, 0, 1000, 1 * MS, 14);
+    assert_int_equal(retry, 1 * MS + NBD_RATE_MAX_WINDOW_US * 1000u);   /* not in 1 ms */
+    assert_true(retry < (uint64_t)INT64_MAX);
+    for (uint64_t t = 2 * MS; t < 1000000 * MS; t *= 3)
+        assert_int_not_equal(nbd_rate_take(&r, 0, 1000, t, 1), 0);
+    assert_int_equal(r.credit, 0);
+    assert_int_equal(nbd_rate_take(&r, 0, 0, 5 * MS, 1), 5 * MS + NBD_RATE_MAX_WINDOW_US * 1000u);
+    /* a rate again: one window of it at once */
+    assert_int_equal(nbd_rate_take(&r, 100, 1000, 6 * MS, 60), 0);
+    assert_int_equal(r.credit, 40);
+}
+
+/* Windows below 1 ms (usecs 0 included, which Linux accepts) count as
+ * 1 ms; a window of 2^64-1 us neither overflows nor ends. */
+static void nbd_rate_take_window_bounds(void **state)
+{
+    struct nbd_rate r = { 0 };
+
+    assert_int_equal(nbd_rate_take(&r, 100, 0, 10 * MS, 100), 0);
+    assert_int_equal(nbd_rate_take(&r, 100, 0, 10 * MS, 1), 11 * MS);
+    assert_int_equal(nbd_rate_take(&r, 100, 0, 11 * MS, 100), 0);
+    struct nbd_rate s = { 0 };
+    assert_int_equal(nbd_rate_take(&s, 100, 999, 10 * MS, 100), 0);
+    assert_int_equal(nbd_rate_take(&s, 100, 999, 10 * MS, 1), 11 * MS);
+    struct nbd_rate u = { 0 };
+    assert_int_equal(nbd_rate_take(&u, 100, UINT64_MAX, 10 * MS, 100), 0);
+    uint64_t retry = nbd_rate_take(&u, 100, UINT64_MAX, 10 * MS, 1);
+    assert_int_equal(retry, 10 * MS + NBD_RATE_MAX_WINDOW_US * 1000u);
+    assert_true(retry < (uint64_t)INT64_MAX);
+    assert_int_equal(nbd_rate_take(&u, 100, UINT64_MAX, retry - 1, 1), retry);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +188,8 @@ int main(void)
         cmocka_unit_test(nbd_rate_take_change_while_limited),
         cmocka_unit_test(nbd_rate_take_unlimited_then_limited_again),
         cmocka_unit_test(nbd_rate_take_zero_length_edge),
+        cmocka_unit_test(nbd_rate_take_zero_bytes_passes_nothing),
+        cmocka_unit_test(nbd_rate_take_window_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,9 @@
  * the credit stay on the sender's ring, unconsumed and unanswered.
  *
  * Domain 1 sends 60-byte frames to domain 2's MAC, numbered from 0; domain
- * 2 checks every one byte-exact and in order. */
+ * 2 checks every one byte-exact and in order. Domain 1 may also send
+ * 10-byte requests (too short: dropped, answered with an error), which
+ * consume credit too. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,6 +35,8 @@
 #define DOM_TX 1
 #define DOM_RX 2
 #define FRAME_LEN 60u
+#define SHORT_LEN 10u                 /* below ETH_HLEN: a drop */
+#define UNLIMITED (-2)                /* vif_rate_bytes() without a limit */
 #define TX0 2u
 #define RX0 (TX0 + RAW_FE_TX_PAGES)
 #define NR_PAGES (RX0 + RAW_FE_RX_PAGES)
@@ -44,9 +48,11 @@ static const uint8_t rx_mac[6] = { 0x00, 0x16, 0x3e, 0x00, 0x00, DOM_RX };
 /* Parent <-> guests, in shared memory (read and written with __atomic). */
 struct shared {
     unsigned target;       /* parent: frames the sender must have queued */
+    unsigned short_target; /* parent: short requests to queue before those */
     int stop;              /* parent: finish (sender waits for answers first) */
     int tx_ready, rx_ready;
     unsigned queued;       /* sender: frames pushed */
+    unsigned short_queued; /* sender: short requests pushed */
     unsigned ok, bad;      /* sender: TX responses */
     unsigned received;     /* receiver: frames in order, byte-exact */
     int rx_error;          /* receiver: first wrong frame's seq + 1 */
@@ -68,7 +74,17 @@ static int guest_sender(void *arg)
     __atomic_store_n(&sh->tx_ready, 1, __ATOMIC_RELEASE);
     while (!__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE)) {
         unsigned target = ld(&sh->target), q = ld(&sh->queued);
-        if (q < target && !RING_FULL(&f.tx)) {
+        unsigned starget = ld(&sh->short_target), sq = ld(&sh->short_queued);
+        if (sq < starget && !RING_FULL(&f.tx)) {
+            memset(frame, 0xee, sizeof(frame));
+            while (sq < starget && !RING_FULL(&f.tx)) {
+                raw_fe_queue_tx(&f, TX0, frame, SHORT_LEN);
+                sq++;
+            }
+            raw_fe_push_tx(&f);
+            st(&sh->short_queued, sq);
+        }
+        if (sq == starget && q < target && !RING_FULL(&f.tx)) {
             while (q < target && !RING_FULL(&f.tx)) {
                 raw_fe_frame(frame, FRAME_LEN, rx_mac, DOM_TX, q++);
                 raw_fe_queue_tx(&f, TX0, frame, FRAME_LEN);
@@ -141,12 +157,13 @@ static long long wait_counter(struct nbd_testenv *w, const char *counter, long l
     return c;
 }
 
-/* netbackd's view of vif1.0's rate (bytes; 0 = unlimited), or -1. */
+/* netbackd's view of vif1.0's rate: bytes, UNLIMITED, or -1 (no vif). */
 static long long vif_rate_bytes(struct nbd_testenv *w)
 {
     json_t *v = nbd_test_vif(w, "vif1.0");
     json_t *r = v ? json_object_get(v, "rate") : NULL;
-    long long b = r ? json_integer_value(json_object_get(r, "bytes")) : -1;
+    long long b = !r ? -1 : json_is_null(r) ? UNLIMITED
+                : json_integer_value(json_object_get(r, "bytes"));
 
     json_decref(v);
     return b;
@@ -195,9 +212,9 @@ static void send_expect(struct nbd_testenv *w, struct shared *sh, unsigned total
  *    at once (Linux fires the pending credit timer on a rate change): the
  *    7 waiting frames go, 180 bytes are left, so of 10 more exactly 3 go;
  *  - removed: unlimited again, everything waiting goes;
- *  - "0,1000": netbackd treats a zero rate as malformed, i.e. unlimited
- *    (Linux would parse it and then pass nothing, its credit timer firing
- *    every tick; libxl never writes a zero rate).
+ *  - "0,1000": parsed as Linux does (xen_net_read_rate): a credit of 0
+ *    bytes, nothing passes however long it waits;
+ *  - "1x,1000": garbage, unlimited (Linux: "Traffic unlimited").
  * Every frame arrives byte-exact and in order; no error response. */
 static void nbd_tx_burst_rate_key_live(void **state)
 {
@@ -214,7 +231,7 @@ static void nbd_tx_burst_rate_key_live(void **state)
         usleep(2000);
     assert_true(sh->tx_ready && sh->rx_ready);
 
-    assert_int_equal(vif_rate_bytes(w), 0);
+    assert_int_equal(vif_rate_bytes(w), UNLIMITED);
     send_expect(w, sh, 5, 5);
     assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_rate_waits"), 0);
 
@@ -226,15 +243,67 @@ static void nbd_tx_burst_rate_key_live(void **state)
     send_expect(w, sh, 15, 15);
     send_expect(w, sh, 25, 18);
 
-    set_rate(w, NULL, 0);
+    set_rate(w, NULL, UNLIMITED);
     send_expect(w, sh, 25, 25);
 
     set_rate(w, "180," LONG_WINDOW_US, 180);
     set_rate(w, "0,1000", 0);
+    send_expect(w, sh, 35, 25);
+    set_rate(w, "1x,1000", UNLIMITED);
     send_expect(w, sh, 35, 35);
 
     assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_errors"), 0);
     assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "rx_packets"), 35);
+    __atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
+    assert_int_equal(simenv_wait(tx), 0);
+    assert_int_equal(simenv_wait(rx), 0);
+    munmap(sh, sizeof(*sh));
+}
+
+/* Every request consumed costs its first slot's size, as in Linux's
+ * xenvif_tx_build_gops (the credit is taken before the request is even
+ * looked at): with 180 bytes of credit, 12 too-short requests of 10 bytes
+ * (dropped, answered with an error) leave room for exactly one 60-byte
+ * frame of the 5 sent after them; the other 4 stay on the ring. */
+static void nbd_tx_burst_rate_charges_dropped_requests(void **state)
+{
+    NBD_TEST_NEED_WORLD(state);
+    struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(sh != MAP_FAILED);
+    memset(sh, 0, sizeof(*sh));
+    set_rate(w, "180," LONG_WINDOW_US, 180);
+    pid_t rx = simenv_spawn(w->env, DOM_RX, guest_receiver, sh);
+    pid_t tx = simenv_spawn(w->env, DOM_TX, guest_sender, sh);
+    uint64_t deadline = nbd_test_now_ms() + 2 * NBD_TEST_WAIT_MS;
+    while ((!__atomic_load_n(&sh->tx_ready, __ATOMIC_ACQUIRE) ||
+            !__atomic_load_n(&sh->rx_ready, __ATOMIC_ACQUIRE)) && nbd_test_now_ms() < deadline)
+        usleep(2000);
+    assert_true(sh->tx_ready && sh->rx_ready);
+
+    st(&sh->short_target, 12);
+    assert_true(wait_unsigned(&sh->short_queued, 12));
+    assert_int_equal(wait_counter(w, "tx_drop_too_short", 12), 12);
+    assert_true(wait_unsigned(&sh->bad, 12));
+    st(&sh->target, 5);
+    assert_true(wait_unsigned(&sh->queued, 5));
+    assert_int_equal(wait_counter(w, "tx_packets", 1), 1);
+    assert_true(wait_unsigned(&sh->ok, 1));
+    assert_true(wait_unsigned(&sh->received, 1));
+    usleep(QUIET_MS * 1000);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_packets"), 1);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_drop_too_short"), 12);
+    assert_int_equal(ld(&sh->ok), 1);
+    assert_int_equal(ld(&sh->bad), 12);
+    assert_int_equal(ld(&sh->received), 1);
+    assert_true(nbd_test_vif_counter(w, "vif1.0", "tx_rate_waits") >= 1);
+
+    /* the rest goes once the limit is lifted */
+    set_rate(w, NULL, UNLIMITED);
+    assert_int_equal(wait_counter(w, "tx_packets", 5), 5);
+    assert_true(wait_unsigned(&sh->received, 5));
+    assert_int_equal(__atomic_load_n(&sh->rx_error, __ATOMIC_ACQUIRE), 0);
+    assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_errors"), 0);
     __atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
     assert_int_equal(simenv_wait(tx), 0);
     assert_int_equal(simenv_wait(rx), 0);
@@ -256,6 +325,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(nbd_tx_burst_rate_key_live, setup, nbd_testenv_teardown),
+        cmocka_unit_test_setup_teardown(nbd_tx_burst_rate_charges_dropped_requests, setup,
+                                        nbd_testenv_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
