@@ -16,6 +16,7 @@
     X(tx_drop_copy_failed) X(tx_drop_no_buffer) X(tx_drop_offload) \
     X(rx_drop_backlog_full) X(rx_drop_expired) X(rx_drop_bad_len) X(rx_drop_no_sg) \
     X(rx_drop_gso) X(rx_drop_copy_failed) X(rx_drop_filter) X(rx_drop_mtu) X(rx_drop_disabled) \
+    X(rx_drop_offload) \
     X(tx_errors) X(rx_errors) \
     X(notify_sent) X(notify_recv) X(gcopy_calls) X(gcopy_ops) \
     X(mcast_add) X(mcast_del) X(mcast_overflow) X(ctrl_requests) \

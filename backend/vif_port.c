@@ -118,6 +118,13 @@ static void vif_tx_burst(struct nb_port *port, struct nb_pkt **pkts, unsigned n)
             nb_pkt_free(e.pkt);
             continue;
         }
+        /* the port takes blank checksums if the guest takes them for
+         * either family: complete those of the other one here */
+        if (nb_offload_csum_for(&e.pkt, vif->fe.ipv4_csum, vif->fe.ipv6_csum)) {
+            __atomic_fetch_add(&q->stats.rx_drop_offload, 1, __ATOMIC_RELAXED);   /* many writers */
+            nb_pkt_free(e.pkt);
+            continue;
+        }
         if (q != cur && nb) {
             nbd_rx_enqueue(cur, batch, nb);
             nb = 0;
@@ -171,12 +178,17 @@ int nbd_vif_port_attach(struct nbd_vif *vif, char *err, size_t errlen)
         port->access_vlan = vif->vlan.vids[0];
     for (unsigned i = 0; vif->vlan.mode == NB_VLAN_TRUNK && i < vif->vlan.n_vids; i++)
         nb_port_trunk_allow(port, vif->vlan.vids[i]);
-    /* What the guest takes as is; the bridge completes or segments the rest. */
-    if (vif->fe.ipv4_csum && vif->fe.ipv6_csum)
+    /* What the guest takes as is; the bridge completes or segments the
+     * rest. The port model has one checksum flag: it is set when the guest
+     * takes blank checksums of either family, and vif_tx_burst completes
+     * those of a family it doesn't (Linux: xenvif_fix_features keeps
+     * NETIF_F_IP_CSUM / NETIF_F_IPV6_CSUM apart). TSO needs the checksum
+     * offload of its own family, as netdev_fix_features requires. */
+    if (vif->fe.ipv4_csum || vif->fe.ipv6_csum)
         port->offloads |= NB_PORT_OFF_CSUM;
-    if ((port->offloads & NB_PORT_OFF_CSUM) && vif->rx_caps.gso_tcpv4)
+    if (vif->fe.ipv4_csum && vif->rx_caps.gso_tcpv4)
         port->offloads |= NB_PORT_OFF_TSO4;
-    if ((port->offloads & NB_PORT_OFF_CSUM) && vif->rx_caps.gso_tcpv6)
+    if (vif->fe.ipv6_csum && vif->rx_caps.gso_tcpv6)
         port->offloads |= NB_PORT_OFF_TSO6;
     if ((rc = nb_bridge_add_port(br, port))) {
         snprintf(err, errlen, "bridge %s: adding port %s: %s", vif->vlan.name,

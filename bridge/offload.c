@@ -223,6 +223,39 @@ int nb_offload_csum_complete(struct nb_pkt *pkt)
     return 0;
 }
 
+unsigned nb_offload_ip_version(const struct nb_pkt *pkt)
+{
+    uint16_t type;
+
+    if (pkt->len < ETH_HLEN)
+        return 0;
+    type = nb_rd16(pkt->data + 12);
+    if (type == ETHERTYPE_8021Q) {
+        if (pkt->len < ETH_HLEN + 4)
+            return 0;
+        type = nb_rd16(pkt->data + 16);
+    }
+    return type == ETHERTYPE_IPV4 ? 4 : type == ETHERTYPE_IPV6 ? 6 : 0;
+}
+
+int nb_offload_csum_for(struct nb_pkt **pkt, bool ipv4, bool ipv6)
+{
+    struct nb_pkt *p = *pkt, *w;
+    unsigned v;
+    int rc;
+
+    if (!(p->flags & NB_PKT_CSUM_PARTIAL) || p->gso_type != NB_GSO_NONE)
+        return 0;
+    v = nb_offload_ip_version(p);
+    if ((v == 4 && ipv4) || (v == 6 && ipv6))
+        return 0;
+    if (!(w = nb_pkt_unshare(p)))
+        return -ENOBUFS;
+    *pkt = w;
+    rc = nb_offload_csum_complete(w);
+    return rc;
+}
+
 int nb_offload_csum_verify(const struct nb_pkt *pkt)
 {
     struct nb_l4_info info;

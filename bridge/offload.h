@@ -39,6 +39,23 @@ int nb_offload_csum_setup(struct nb_pkt *pkt, bool fill_pseudo);
  * -EBADMSG if csum_start/csum_offset point outside the frame. */
 int nb_offload_csum_complete(struct nb_pkt *pkt);
 
+/* The IP version of an Ethernet frame (looking through one 802.1Q tag):
+ * 4, 6, or 0 for anything else. */
+unsigned nb_offload_ip_version(const struct nb_pkt *pkt);
+
+/* For a receiver that takes blank checksums of IPv4 frames only, of IPv6
+ * frames only, or of both (a netif frontend's feature-no-csum-offload and
+ * feature-ipv6-csum-offload, Linux's NETIF_F_IP_CSUM / NETIF_F_IPV6_CSUM):
+ * completes the checksum of a CSUM_PARTIAL, non-GSO frame of a kind it
+ * does not take, as Linux's stack does before handing such an skb to a
+ * device (skb_csum_hwoffload_help); non-IP partial frames are completed
+ * too. GSO frames are left alone (the bridge segments those by the TSO
+ * offloads). A shared frame is not written: *pkt is then replaced by a
+ * private copy (the caller's reference to the original dropped).
+ * Returns 0, -ENOBUFS (no buffer for the copy; *pkt untouched and still
+ * the caller's) or -EBADMSG (csum_start/csum_offset outside the frame). */
+int nb_offload_csum_for(struct nb_pkt **pkt, bool ipv4, bool ipv6);
+
 /* Checks the L4 checksum (and IPv4 header checksum): 0 when right,
  * -EBADMSG when wrong or truncated, -EPROTONOSUPPORT otherwise. */
 int nb_offload_csum_verify(const struct nb_pkt *pkt);

@@ -229,6 +229,84 @@ static void nb_offload_tso_segment_out_of_buffers(void **state)
     nb_pkt_pool_free(tiny);
 }
 
+/* A receiver that takes blank checksums of one IP family gets the other
+ * family's completed: right by recomputation, DATA_VALID; a frame of the
+ * family it takes, and a GSO frame, are left partial. */
+static void nb_offload_csum_for_completes_the_other_family(void **state)
+{
+    for (int v6 = 0; v6 <= 1; v6++) {
+        struct nb_pkt *p = make_tcp(*state, v6, 700, 9), *orig;
+        uint8_t *ip = p->data + 14;
+        unsigned iph = v6 ? 40 : 20;
+
+        assert_int_equal(nb_offload_csum_setup(p, true), 0);
+        assert_int_equal(nb_offload_ip_version(p), v6 ? 6 : 4);
+        orig = p;
+        /* takes this family (and maybe the other): untouched */
+        assert_int_equal(nb_offload_csum_for(&p, !v6, v6), 0);
+        assert_int_equal(nb_offload_csum_for(&p, true, true), 0);
+        assert_ptr_equal(p, orig);
+        assert_true(p->flags & NB_PKT_CSUM_PARTIAL);
+        assert_int_equal(nb_offload_csum_verify(p), -EBADMSG);
+        /* a GSO frame is the bridge's to segment */
+        p->gso_type = v6 ? NB_GSO_TCPV6 : NB_GSO_TCPV4;
+        p->gso_size = 100;
+        assert_int_equal(nb_offload_csum_for(&p, v6, !v6), 0);
+        assert_true(p->flags & NB_PKT_CSUM_PARTIAL);
+        p->gso_type = NB_GSO_NONE;
+        p->gso_size = 0;
+        /* takes only the other family: completed in place (not shared) */
+        assert_int_equal(nb_offload_csum_for(&p, v6, !v6), 0);
+        assert_ptr_equal(p, orig);
+        assert_false(p->flags & NB_PKT_CSUM_PARTIAL);
+        assert_true(p->flags & NB_PKT_DATA_VALID);
+        assert_int_equal(get16(ip + iph + 16),
+                         ref_l4_csum(ip, v6, 6, ip + iph, 20 + 700, 16));
+        assert_int_equal(nb_offload_csum_verify(p), 0);
+        nb_pkt_free(p);
+    }
+}
+
+/* A shared (flooded) frame is never written: the receiver gets a private,
+ * completed copy and the other holders keep the partial original. Out of
+ * buffers: -ENOBUFS, the frame untouched and still the caller's. Non-IP
+ * partial frames are completed for a receiver that takes only IP ones. */
+static void nb_offload_csum_for_shared_frame_copied(void **state)
+{
+    struct nb_pkt *p = make_tcp(*state, 1, 300, 5), *q;
+
+    assert_int_equal(nb_offload_csum_setup(p, true), 0);
+    nb_pkt_ref(p);                 /* a second holder */
+    q = p;
+    assert_int_equal(nb_offload_csum_for(&q, true, false), 0);
+    assert_ptr_not_equal(q, p);
+    assert_int_equal(nb_offload_csum_verify(q), 0);
+    assert_true(p->flags & NB_PKT_CSUM_PARTIAL);
+    assert_int_equal(nb_offload_csum_verify(p), -EBADMSG);
+    nb_pkt_free(q);
+    nb_pkt_free(p);
+
+    struct nb_pkt_pool *tiny = nb_pkt_pool_new("tiny", 1);
+    p = make_tcp(tiny, 0, 300, 5);
+    assert_int_equal(nb_offload_csum_setup(p, true), 0);
+    nb_pkt_ref(p);
+    q = p;
+    assert_int_equal(nb_offload_csum_for(&q, false, true), -ENOBUFS);
+    assert_ptr_equal(q, p);
+    assert_true(p->flags & NB_PKT_CSUM_PARTIAL);
+    nb_pkt_free(p);
+    nb_pkt_free(p);
+    nb_pkt_pool_free(tiny);
+
+    p = make_tcp(*state, 0, 300, 5);
+    assert_int_equal(nb_offload_csum_setup(p, true), 0);
+    p->data[12] = 0x88;            /* ethertype 0x88xx: not IP */
+    assert_int_equal(nb_offload_ip_version(p), 0);
+    assert_int_equal(nb_offload_csum_for(&p, true, true), 0);
+    assert_false(p->flags & NB_PKT_CSUM_PARTIAL);
+    nb_pkt_free(p);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -238,6 +316,8 @@ int main(void)
         T(nb_offload_csum_complete_tcpv6),
         T(nb_offload_csum_setup_udpv6_extension_header),
         T(nb_offload_csum_verify_detects_corruption),
+        T(nb_offload_csum_for_completes_the_other_family),
+        T(nb_offload_csum_for_shared_frame_copied),
         T(nb_offload_csum_setup_rejects_bad_headers),
         T(nb_offload_tso_segment_tcpv4_64k),
         T(nb_offload_tso_segment_tcpv6_64k),

@@ -3,7 +3,9 @@
  * negotiated GSO gets it whole with the GSO extra; one that did not gets
  * MSS-sized segments whose headers and checksums are right (recomputed
  * here) and whose payloads are exactly the original stream. Checksum
- * offload for IPv6 both ways (feature-ipv6-csum-offload asked or not), and
+ * offload for IPv6 both ways (feature-ipv6-csum-offload asked or not), for
+ * a receiver that takes one family's blank checksums and not the other's
+ * (Linux keeps NETIF_F_IP_CSUM and NETIF_F_IPV6_CSUM apart), and
  * data_validated passed on only when the sender said so. */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -36,6 +38,7 @@ struct gso_case {
     uint16_t tx_flags;              /* NETTXF_* of the packet */
     bool rx_gso;                    /* receiver writes feature-gso-tcpv4/6 */
     bool rx_no_ipv6_csum;           /* receiver doesn't write feature-ipv6-csum-offload */
+    bool rx_no_ipv4_csum;           /* receiver writes feature-no-csum-offload=1 */
     int rx_ready, sent;
     /* receiver's findings */
     unsigned n;
@@ -194,6 +197,7 @@ static int gso_receiver(void *arg)
     nf_config_init(&cfg);
     cfg.no_gso = !c->rx_gso;
     cfg.no_ipv6_csum_offload = c->rx_no_ipv6_csum;
+    cfg.no_csum_offload = c->rx_no_ipv4_csum;
     struct netfront *nf = dp_netfront_up(&cfg);
     if (!nf)
         return 50;
@@ -208,7 +212,9 @@ static int gso_receiver(void *arg)
         rx[i].cap = NF_MAX_PKT;
     }
     __atomic_store_n(&c->rx_ready, 1, __ATOMIC_RELEASE);
-    unsigned want = c->gso && !c->rx_gso ? SEGS : 1;
+    /* TSO needs the checksum offload of its family too */
+    bool takes_gso = c->rx_gso && !(c->v6 ? c->rx_no_ipv6_csum : c->rx_no_ipv4_csum);
+    unsigned want = c->gso && !takes_gso ? SEGS : 1;
     size_t sent_len = frame_len(c);
     for (double last = dp_now_s(); c->n < want && dp_now_s() - last < DP_QUIET_S;) {
         int n = netfront_rx_burst(nf, 0, rx, 4);
@@ -348,6 +354,81 @@ static void datapath_ipv6_csum_blank_completed_for_guest_without_offload(void **
     dp_shared_free(c, sizeof(*c));
 }
 
+/* A receiver that takes IPv4 blank checksums but not IPv6 ones (the Linux
+ * netfront's default before feature-ipv6-csum-offload, and Windows PV
+ * drivers configured so) gets IPv4 frames as sent, csum_blank and
+ * data_validated, and an IPv4 GSO packet whole (TSO needs only IPv4
+ * checksum offload); IPv6 ones completed (datapath_ipv6_csum_blank_
+ * completed_for_guest_without_offload). And the other way round. */
+static void csum_blank_one_family(void **state, bool v6, bool rx_takes_it)
+{
+    struct gso_case proto = { .v6 = v6, .tx_flags = NETTXF_csum_blank,
+                              .rx_no_ipv6_csum = v6 != rx_takes_it,
+                              .rx_no_ipv4_csum = v6 == rx_takes_it };
+    struct gso_case *c = run_case(state, &proto);
+    assert_int_equal(c->n, 1);
+    assert_int_equal(c->len[0], frame_len(c));
+    assert_true(c->payload_ok[0]);
+    if (rx_takes_it) {
+        assert_true(c->whole_equal);
+        assert_int_equal(c->flags[0] & (NETRXF_csum_blank | NETRXF_data_validated),
+                         NETRXF_csum_blank | NETRXF_data_validated);
+        assert_false(c->csum_ok[0]);    /* still only the pseudo-header sum */
+    } else {
+        assert_false(c->flags[0] & NETRXF_csum_blank);
+        assert_true(c->csum_ok[0]);
+        assert_true(c->equal_but_csum);
+    }
+    dp_shared_free(c, sizeof(*c));
+}
+
+static void datapath_ipv4_csum_blank_to_guest_without_ipv6_offload(void **state)
+{
+    csum_blank_one_family(state, false, true);
+}
+
+static void datapath_ipv6_csum_blank_to_guest_with_ipv6_offload_only(void **state)
+{
+    csum_blank_one_family(state, true, true);
+}
+
+static void datapath_ipv4_csum_blank_completed_for_guest_with_ipv6_offload_only(void **state)
+{
+    csum_blank_one_family(state, false, false);
+}
+
+static void gso_one_family(void **state, bool v6, bool rx_takes_it)
+{
+    struct gso_case proto = { .v6 = v6, .gso = true, .rx_gso = true,
+                              .tx_flags = NETTXF_csum_blank | NETTXF_data_validated,
+                              .rx_no_ipv6_csum = v6 != rx_takes_it,
+                              .rx_no_ipv4_csum = v6 == rx_takes_it };
+    struct gso_case *c = run_case(state, &proto);
+    if (rx_takes_it) {
+        assert_int_equal(c->n, 1);
+        assert_int_equal(c->gso_type[0], v6 ? XEN_NETIF_GSO_TYPE_TCPV6 : XEN_NETIF_GSO_TYPE_TCPV4);
+        assert_true(c->whole_equal);
+    } else {
+        assert_int_equal(c->n, SEGS);
+        for (unsigned k = 0; k < c->n; k++) {
+            assert_int_equal(c->gso_type[k], 0);
+            assert_true(c->csum_ok[k]);
+            assert_true(c->payload_ok[k]);
+        }
+    }
+    dp_shared_free(c, sizeof(*c));
+}
+
+static void datapath_gso_to_guest_without_ipv6_offload_arrives_whole(void **state)
+{
+    gso_one_family(state, false, true);
+}
+
+static void datapath_gso_tcpv6_to_guest_without_ipv6_offload_is_segmented(void **state)
+{
+    gso_one_family(state, true, false);
+}
+
 /* data_validated is the sender's word, passed on honestly: a complete
  * frame sent with NETTXF_data_validated arrives with NETRXF_data_validated,
  * the same frame sent without it arrives with no flag (Linux: TX
@@ -381,6 +462,11 @@ int main(void)
         cmocka_unit_test(datapath_gso_tcpv6_to_guest_without_gso_is_segmented),
         cmocka_unit_test(datapath_ipv6_csum_blank_to_guest_with_offload),
         cmocka_unit_test(datapath_ipv6_csum_blank_completed_for_guest_without_offload),
+        cmocka_unit_test(datapath_ipv4_csum_blank_to_guest_without_ipv6_offload),
+        cmocka_unit_test(datapath_ipv6_csum_blank_to_guest_with_ipv6_offload_only),
+        cmocka_unit_test(datapath_ipv4_csum_blank_completed_for_guest_with_ipv6_offload_only),
+        cmocka_unit_test(datapath_gso_to_guest_without_ipv6_offload_arrives_whole),
+        cmocka_unit_test(datapath_gso_tcpv6_to_guest_without_ipv6_offload_is_segmented),
         cmocka_unit_test(datapath_data_validated_passed_on),
         cmocka_unit_test(datapath_data_validated_not_invented),
         cmocka_unit_test(datapath_data_validated_passed_on_ipv6),
