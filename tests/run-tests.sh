@@ -65,10 +65,11 @@ run_one() {
     fi
     rm -rf "$vgdir"
   fi
-  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-  s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
-  p=${p:-0} f=${f:-0} s=${s:-0}
+  # a binary may run several cmocka groups (each with its own fixture):
+  # add up their summaries
+  p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{n += $1} END {print n + 0}')
+  f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | awk '{n += $1} END {print n + 0}')
+  s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | awk '{n += $1} END {print n + 0}')
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
     # crashed, timed out or valgrind found errors: count the binary as one failure
     echo "!!! $name exited with status $rc"
