@@ -111,6 +111,15 @@ static bool stalled_once(void *arg)
     return dp_vif_counter(p->e, p->domid, 0, "rx_stalls") >= 1;
 }
 
+/* What could not be queued was dropped, not kept: the backlog (512 KiB,
+ * 65 packets here) overflowed or its head expired. */
+static bool shed_some(void *arg)
+{
+    struct probe *p = arg;
+    return dp_vif_counter(p->e, p->domid, 0, "rx_drop_backlog_full") +
+               dp_vif_counter(p->e, p->domid, 0, "rx_drop_expired") > 0;
+}
+
 static void netbackd_rx_stall_with_one_free_slot_detected_and_recovered(void **state)
 {
     struct suite *s = *state;
@@ -134,10 +143,10 @@ static void netbackd_rx_stall_with_one_free_slot_detected_and_recovered(void **s
 
     struct probe p = {e, b};
     assert_true(dp_eventually(stalled_once, &p, 30));
-    /* bounded: what could not be queued was dropped, not kept */
-    long long shed = dp_vif_counter(e, b, 0, "rx_drop_backlog_full") +
-                     dp_vif_counter(e, b, 0, "rx_drop_expired");
-    assert_true(shed > 0);
+    /* bounded: the sender streams on, so the backlog fills and sheds (it
+     * need not be full when the stall is seen: a sender slowed down by
+     * valgrind may have sent fewer than 65 packets in the 300 ms) */
+    assert_true(dp_eventually(shed_some, &p, 60));
     assert_int_equal(waitpid(e->netbackd, NULL, WNOHANG), 0);
 
     __atomic_store_n(&st->release, 1, __ATOMIC_RELEASE);
