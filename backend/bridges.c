@@ -257,6 +257,31 @@ void nbd_bridge_vif_left(struct nbd_ctx *ctx, struct nbd_vif *vif)
         }
 }
 
+void nbd_bridge_vif_mtu(struct nbd_ctx *ctx, struct nbd_vif *vif)
+{
+    struct ifreq ifr;
+    int s;
+
+    if (!ctx->plane)
+        return;
+    for (struct nbd_vif_tap *vt = ctx->plane->vif_taps; vt; vt = vt->next) {
+        if (strcmp(vt->vif, vif->name))
+            continue;
+        memset(&ifr, 0, sizeof(ifr));
+        snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%.*s", (int)sizeof(ifr.ifr_name) - 1,
+                 vt->vif);
+        ifr.ifr_mtu = (int)vif->mtu;
+        s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (s < 0 || ioctl(s, SIOCSIFMTU, &ifr) < 0)
+            nbd_log(NBD_LOG_WARN, "%s: tap mtu %u: %s", vif->name, vif->mtu, strerror(errno));
+        else
+            nbd_log(NBD_LOG_INFO, "%s: tap mtu %u", vif->name, vif->mtu);
+        if (s >= 0)
+            close(s);
+        return;
+    }
+}
+
 void nbd_bridge_vif_taps_free(struct nbd_ctx *ctx)
 {
     while (ctx->plane && ctx->plane->vif_taps) {

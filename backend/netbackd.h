@@ -69,6 +69,10 @@ struct nb_bridge *nbd_bridge_for_vif(struct nbd_ctx *ctx, struct nbd_vif *vif, c
 /* Undoes what nbd_bridge_for_vif made for vif alone (its tap and private
  * bridge), once the vif's port has left. Harmless when there is nothing. */
 void nbd_bridge_vif_left(struct nbd_ctx *ctx, struct nbd_vif *vif);
+/* Gives vif's tap on a Linux bridge, if it has one, the vif's mtu now (a
+ * live change of the `mtu` key, as `ip link set vifX.Y mtu` on a Linux
+ * dom0; the Linux bridge then follows its ports). Harmless without one. */
+void nbd_bridge_vif_mtu(struct nbd_ctx *ctx, struct nbd_vif *vif);
 /* Removes every vif-bridge tap still there (shutdown). */
 void nbd_bridge_vif_taps_free(struct nbd_ctx *ctx);
 

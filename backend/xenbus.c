@@ -284,6 +284,49 @@ static void read_rate(struct nbd_vif *vif)
     }
 }
 
+/* The frontend's `mtu` node, read-only to the guest, set to the MTU the
+ * backend applies, as Xen's vif-bridge hotplug script does (set_mtu in
+ * xen-network-common.sh writes it after `ip link set mtu`). Nothing is
+ * written when it holds that value already or when the frontend directory
+ * does not exist (the backend never creates it); a missing node gets
+ * libxl's permissions. 0, -ENOENT (no frontend directory) or -errno. */
+static int write_fe_mtu(struct nbd_vif *vif, unsigned mtu)
+{
+    struct xs_handle *xsh = vif->ctx->xsh;
+    struct xs_permissions perms[2] = {
+        { .id = vif->ctx->own_domid, .perms = XS_PERM_NONE },
+        { .id = vif->domid, .perms = XS_PERM_READ },
+    };
+    char path[sizeof(vif->fe_path) + 8], val[16];
+
+    snprintf(path, sizeof(path), "%s/mtu", vif->fe_path);
+    snprintf(val, sizeof(val), "%u", mtu);
+    for (;;) {
+        xs_transaction_t t = xs_transaction_start(xsh);
+        char *dir, *old;
+        int rc = 0;
+
+        if (t == XBT_NULL)
+            return -errno;
+        dir = xs_read(xsh, t, vif->fe_path, NULL);
+        old = dir ? xs_read(xsh, t, path, NULL) : NULL;
+        if (!dir)
+            rc = -ENOENT;
+        else if ((!old || strcmp(old, val)) &&
+                 (!xs_write(xsh, t, path, val, (unsigned)strlen(val)) ||
+                  (!old && !xs_set_permissions(xsh, t, path, perms, 2))))
+            rc = -errno;
+        free(dir);
+        free(old);
+        if (!xs_transaction_end(xsh, t, rc != 0)) {
+            if (errno == EAGAIN && !rc)
+                continue;
+            return rc ? rc : -errno;
+        }
+        return rc;
+    }
+}
+
 /* The backend `mtu` key, read at probe and again whenever the backend
  * directory changes (a live change applies to the next frame delivered).
  * Linux's xen-netback never reads it: Xen's hotplug script (set_mtu in
@@ -315,9 +358,18 @@ static void read_mtu(struct nbd_vif *vif)
         v = NBD_MTU_DEFAULT;
     }
     free(s);
+    /* the frontend's read-only copy says what the backend applies, as the
+     * hotplug script's set_mtu writes it (here also on a later change) */
+    if (first || atomic_load(&vif->mtu) != v) {
+        int rc = write_fe_mtu(vif, v);
+        if (rc && rc != -ENOENT)
+            nbd_log(NBD_LOG_WARN, "%s: writing the frontend's mtu: %s", vif->name, strerror(-rc));
+    }
     unsigned old = atomic_exchange(&vif->mtu, v);
-    if (!first && old != v)
+    if (!first && old != v) {
         nbd_log(NBD_LOG_INFO, "%s: mtu %u -> %u", vif->name, old, v);
+        nbd_bridge_vif_mtu(vif->ctx, vif);
+    }
 }
 
 /* Toolstack keys of a new device. Returns 0 or -EINVAL with msg. */

@@ -93,6 +93,35 @@ static void link_master(const char *ifname, char *out, size_t len)
         out[0] = '\0';   /* no interface name is that long */
 }
 
+/* The interface's MTU, -1 if it has none. */
+static long link_mtu(const char *ifname)
+{
+    char path[128];
+    long mtu = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", ifname);
+    if (!(f = fopen(path, "r")))
+        return -1;
+    if (fscanf(f, "%ld", &mtu) != 1)
+        mtu = -1;
+    fclose(f);
+    return mtu;
+}
+
+/* Writes the backend `mtu` key of vif 1/0 and waits (safety net only)
+ * until the tap's MTU is want. */
+static long set_vif_mtu_key(struct nbd_testenv *t, const char *val, long want)
+{
+    const char *key = "/local/domain/0/backend/vif/1/0/mtu";
+    uint64_t end = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+
+    assert_true(xs_write(t->xsh, XBT_NULL, key, val, (unsigned)strlen(val)));
+    while (link_mtu("vif1.0") != want && nbd_test_now_ms() < end)
+        usleep(10000);
+    return link_mtu("vif1.0");
+}
+
 static bool link_up(const char *ifname)
 {
     char path[128];
@@ -465,6 +494,13 @@ static void plane_vif_on_linux_bridge_gets_enslaved_tap(void **state)
     assert_non_null(p = port_in(br, "vif1.0-tap"));
     assert_string_equal(json_string_value(json_object_get(p, "kind")), "tap");
     json_decref(r);
+
+    /* A live change of the backend `mtu` key reaches the tap, as `ip link
+     * set vif1.0 mtu` would on a Linux dom0 (a garbage value: 1500) */
+    assert_int_equal(link_mtu("vif1.0"), 1500);
+    assert_int_equal(set_vif_mtu_key(t, "1400", 1400), 1400);
+    assert_int_equal(set_vif_mtu_key(t, "9000", 9000), 9000);
+    assert_int_equal(set_vif_mtu_key(t, "9x", 1500), 1500);
 
     /* A real ping from the Linux bridge's side to the guest. */
     if (sh("command -v ping >/dev/null") == 0) {

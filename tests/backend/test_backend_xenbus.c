@@ -515,7 +515,10 @@ static bool wait_vif_mtu(struct nbd_testenv *w, const char *name, long long want
  * vif whose hotplug script could not apply the value, a vif with an
  * unusable key gets 1500 (ETH_DATA_LEN). Accepted: 68 (ETH_MIN_MTU) to
  * 65517 (xen-netback's max_mtu). Each change applies live; each garbage
- * case follows a different valid value so that 1500 is a change too. */
+ * case follows a different valid value so that 1500 is a change too.
+ * The frontend's read-only `mtu` node follows the value applied, as Xen's
+ * hotplug script writes it (set_mtu) after giving the vif its MTU; a node
+ * the toolstack did not write is created read-only for the guest. */
 static void xenbus_mtu_key_range_garbage_and_live(void **state)
 {
     NEED_WORLD(state);
@@ -541,7 +544,29 @@ static void xenbus_mtu_key_range_garbage_and_live(void **state)
             fail_msg("mtu \"%s\": vif-list says %lld, expected %lld",
                      cases[c].val ? cases[c].val : "(absent)", vif_mtu(w, "vif6.4"),
                      cases[c].want);
+        /* written before vif-list shows the value */
+        char *fe = xread(w->xsh, "/local/domain/6/device/vif/4/mtu");
+        char want[16];
+        snprintf(want, sizeof(want), "%lld", cases[c].want);
+        if (!fe || strcmp(fe, want))
+            fail_msg("mtu \"%s\": frontend mtu %s, expected %s",
+                     cases[c].val ? cases[c].val : "(absent)", fe ? fe : "(none)", want);
+        free(fe);
+        if (c == 6) {
+            /* a frontend node gone: written again, with libxl's permissions */
+            assert_true(xs_rm(w->xsh, XBT_NULL, "/local/domain/6/device/vif/4/mtu"));
+        }
     }
+    unsigned n;
+    struct xs_permissions *p =
+        xs_get_permissions(w->xsh, XBT_NULL, "/local/domain/6/device/vif/4/mtu", &n);
+    assert_non_null(p);
+    assert_int_equal(n, 2);
+    assert_int_equal(p[0].id, 0);
+    assert_int_equal(p[0].perms, XS_PERM_NONE);
+    assert_int_equal(p[1].id, 6);
+    assert_int_equal(p[1].perms, XS_PERM_READ);
+    free(p);
     /* never a failure: no error node, still waiting for its frontend */
     assert_null(xread(w->xsh, "/local/domain/0/error/backend/vif/6/4/error"));
     assert_true(nbd_test_wait_be_state(w->xsh, 6, 4, XenbusStateInitWait));
