@@ -84,8 +84,8 @@ bool dp_xs_exists(struct dp_env *e, const char *fmt, ...) __attribute__((format(
 /* A counter of vif <domid>/<devid> from `netbackctl stats --json`
  * (summed over queues), or -1 if the vif isn't listed. */
 long long dp_vif_counter(struct dp_env *e, unsigned domid, unsigned devid, const char *name);
-/* netbackd's view of the vif's `rate` key: bytes per window, 0 =
- * unlimited, -1 if the vif isn't listed. */
+/* netbackd's view of the vif's `rate` key: bytes per window; -1 if
+ * there is no limit (vif-list's rate is null) or the vif isn't listed. */
 long long dp_vif_rate_bytes(struct dp_env *e, unsigned domid, unsigned devid);
 /* netbackd's mtu for the vif (the backend `mtu` key as applied), -1 if
  * the vif isn't listed. */
