@@ -2,6 +2,7 @@
 #include "tests/backend/nbd_testenv.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,38 @@ long long nbd_test_vif_counter(struct nbd_testenv *t, const char *name, const ch
 
     json_decref(v);
     return c;
+}
+
+long long nbd_test_wait_counter(struct nbd_testenv *t, const char *name, const char *counter,
+                                long long min)
+{
+    uint64_t deadline = nbd_test_now_ms() + 2 * NBD_TEST_WAIT_MS;
+    long long c;
+
+    while ((c = nbd_test_vif_counter(t, name, counter)) < min && nbd_test_now_ms() < deadline)
+        usleep(2000);
+    return c;
+}
+
+bool nbd_test_vif_disabled(struct nbd_testenv *t, const char *name)
+{
+    json_t *v = nbd_test_vif(t, name);
+    bool d = v && json_is_true(json_object_get(v, "disabled"));
+
+    json_decref(v);
+    return d;
+}
+
+bool nbd_test_wait_vif_disabled(struct nbd_testenv *t, const char *name)
+{
+    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+
+    do {
+        if (nbd_test_vif_disabled(t, name))
+            return true;
+        usleep(10000);
+    } while (nbd_test_now_ms() < deadline);
+    return false;
 }
 
 bool nbd_test_wait_vif_gone(struct nbd_testenv *t, const char *name)
@@ -156,6 +189,20 @@ struct nbd_testenv *nbd_testenv_start(unsigned ndomains, const char *const *extr
     return NULL;
 }
 
+struct nbd_testenv *nbd_testenv_start_xenbr0(unsigned ndomains, unsigned max_queues,
+                                             const char *config)
+{
+    char queues[16];
+    const char *const args[] = { "--log-level", "warn", "--max-queues", queues, NULL };
+    struct nbd_testenv *t;
+
+    snprintf(queues, sizeof(queues), "%u", max_queues);
+    t = nbd_testenv_start(ndomains, args, config);
+    for (unsigned d = 1; t && d <= ndomains; d++)
+        nbd_test_add_vif(t, d, "xenbr0");
+    return t;
+}
+
 void nbd_testenv_stop(struct nbd_testenv *t)
 {
     if (!t)
@@ -183,6 +230,14 @@ void nbd_test_pipes_close(int ready[2], int go[2])
     close(ready[1]);
     close(go[0]);
     close(go[1]);
+}
+
+bool nbd_test_wait_byte(int fd)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    char c;
+
+    return poll(&p, 1, 3 * NBD_TEST_WAIT_MS) == 1 && read(fd, &c, 1) == 1;
 }
 
 void nbd_test_add_vif(struct nbd_testenv *t, unsigned domid, const char *bridge)

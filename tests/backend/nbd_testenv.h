@@ -35,6 +35,10 @@ struct nbd_testenv {
 struct nbd_testenv *nbd_testenv_start(unsigned ndomains, const char *const *extra_args,
                                       const char *config);
 void nbd_testenv_stop(struct nbd_testenv *t);
+/* The usual world: nbd_testenv_start with --log-level warn --max-queues
+ * max_queues, and vif<d>.0 on xenbr0 for every domain d of 1..ndomains. */
+struct nbd_testenv *nbd_testenv_start_xenbr0(unsigned ndomains, unsigned max_queues,
+                                             const char *config);
 
 uint64_t nbd_test_now_ms(void);
 /* Polls path until it reads want (NULL: until it is absent). */
@@ -46,8 +50,15 @@ json_t *nbd_test_call(struct nbd_testenv *t, json_t *req);
 json_t *nbd_test_vif(struct nbd_testenv *t, const char *name);
 /* One of the vif's "totals" counters, or -1 when the vif is not listed. */
 long long nbd_test_vif_counter(struct nbd_testenv *t, const char *name, const char *counter);
+/* Waits until the vif's counter is at least min; returns its last value. */
+long long nbd_test_wait_counter(struct nbd_testenv *t, const char *name, const char *counter,
+                                long long min);
 /* Waits until netbackd no longer lists the vif. */
 bool nbd_test_wait_vif_gone(struct nbd_testenv *t, const char *name);
+/* Whether netbackd lists the vif as disabled (now; or once it is, within
+ * the wait bound). */
+bool nbd_test_vif_disabled(struct nbd_testenv *t, const char *name);
+bool nbd_test_wait_vif_disabled(struct nbd_testenv *t, const char *name);
 
 /* Adds vif<domid>.0 (MTU 65517: every frame fits; MAC 00:16:3e:00:00:<domid>) on bridge;
  * a failure is printed and shows later as a vif that never connects. */
@@ -65,5 +76,7 @@ int nbd_testenv_teardown(void **state);
  * closes all four ends. */
 void nbd_test_pipes_open(int ready[2], int go[2]);
 void nbd_test_pipes_close(int ready[2], int go[2]);
+/* Reads one byte of such a pipe, waiting for it; false on EOF or timeout. */
+bool nbd_test_wait_byte(int fd);
 
 #endif

@@ -50,27 +50,6 @@ static int fe_connect(struct raw_fe *f, bool ctrl, bool mcast)
                                            (mcast ? RAW_FE_MCAST : 0));
 }
 
-/* Queues an MCAST_ADD/DEL (a dummy request plus the extra), pushes. */
-static void mcast_request(struct raw_fe *f, uint8_t type, const uint8_t addr[6])
-{
-    netif_tx_request_t *req = RING_GET_REQUEST(&f->tx, f->tx.req_prod_pvt);
-    struct netif_extra_info *ex;
-    int notify;
-
-    memset(req, 0, sizeof(*req));
-    req->flags = NETTXF_extra_info;
-    req->id = (uint16_t)f->tx.req_prod_pvt;
-    f->tx.req_prod_pvt++;
-    ex = (struct netif_extra_info *)RING_GET_REQUEST(&f->tx, f->tx.req_prod_pvt);
-    memset(ex, 0, sizeof(*ex));
-    ex->type = type;
-    memcpy(ex->u.mcast.addr, addr, 6);
-    f->tx.req_prod_pvt++;
-    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->tx, notify);
-    if (notify)
-        xenevtchn_notify(f->xce, f->port);
-}
-
 /* Waits for n TX responses; returns the first data slot's status. */
 static int tx_responses(struct raw_fe *f, unsigned n, int16_t *status)
 {
@@ -159,21 +138,21 @@ static int guest_mcast(void *arg)
     /* 64 subscriptions fit (Linux's bound) ... */
     for (unsigned i = 0; i < 64; i++) {
         const uint8_t addr[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, (uint8_t)i };
-        mcast_request(&f, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, addr);
+        raw_fe_mcast(&f, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, addr);
         if (tx_responses(&f, 2, st) || st[0] != NETIF_RSP_OKAY || st[1] != NETIF_RSP_NULL)
             return 30;
     }
     /* ... the 65th is answered with an error, the extra with NULL */
     const uint8_t extra[6] = { 0x01, 0x00, 0x5e, 0x00, 0x01, 0x00 };
-    mcast_request(&f, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, extra);
+    raw_fe_mcast(&f, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, extra);
     if (tx_responses(&f, 2, st) || st[0] != NETIF_RSP_ERROR || st[1] != NETIF_RSP_NULL)
         return 31;
     /* after a removal there is room again */
     const uint8_t first[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x00 };
-    mcast_request(&f, XEN_NETIF_EXTRA_TYPE_MCAST_DEL, first);
+    raw_fe_mcast(&f, XEN_NETIF_EXTRA_TYPE_MCAST_DEL, first);
     if (tx_responses(&f, 2, st) || st[0] != NETIF_RSP_OKAY)
         return 32;
-    mcast_request(&f, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, extra);
+    raw_fe_mcast(&f, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, extra);
     if (tx_responses(&f, 2, st) || st[0] != NETIF_RSP_OKAY)
         return 33;
     raw_fe_close(&f);
@@ -272,21 +251,32 @@ static int guest_big_sender(void *arg)
     return 0;
 }
 
+/* Starts guest (domain rx_dom, its vif on xenbr0), waits until its vif is
+ * Connected, then has domain tx_dom send it one BIG_FRAME broadcast and
+ * exit. Returns the receiving guest. */
+static pid_t receiver_sent_big_frame(struct nbd_testenv *w, unsigned rx_dom, int (*guest)(void *),
+                                     void *arg, unsigned tx_dom)
+{
+    pid_t rx = simenv_spawn(w->env, rx_dom, guest, arg), tx;
+
+    assert_true(rx > 0);
+    assert_true(nbd_test_wait_be_state(w->xsh, rx_dom, 0, XenbusStateConnected));
+    tx = simenv_spawn(w->env, tx_dom, guest_big_sender, (void *)(uintptr_t)tx_dom);
+    assert_true(tx > 0);
+    assert_int_equal(simenv_wait(tx), 0);
+    return rx;
+}
+
 /* ---- fixture ---- */
 
 static struct nbd_testenv *start(unsigned drain_ms)
 {
-    static const char *const args[] = { "--log-level", "warn", "--max-queues", "1", NULL };
     char conf[128];
-    struct nbd_testenv *t;
 
     snprintf(conf, sizeof(conf),
              "netbackd: { rx_stall_timeout_ms = %d; rx_drain_timeout_ms = %u; };\n",
              STALL_MS, drain_ms);
-    t = nbd_testenv_start(10, args, conf);
-    for (unsigned d = 1; t && d <= 10; d++)
-        nbd_test_add_vif(t, d, "xenbr0");
-    return t;
+    return nbd_testenv_start_xenbr0(10, 1, conf);
 }
 
 static int setup(void **state)
@@ -329,15 +319,11 @@ static void nbd_tx_burst_rogue_producer_disables_only_that_vif(void **state)
 {
     NBD_TEST_NEED_WORLD(state);
     pid_t g = simenv_spawn(w->env, 3, guest_rogue, NULL);
-    json_t *v = NULL;
+    json_t *v;
 
     assert_true(g > 0);
-    for (uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS; nbd_test_now_ms() < deadline; usleep(10000)) {
-        json_decref(v);
-        v = nbd_test_vif(w, "vif3.0");
-        if (v && json_is_true(json_object_get(v, "disabled")))
-            break;
-    }
+    assert_true(nbd_test_wait_vif_disabled(w, "vif3.0"));
+    v = nbd_test_vif(w, "vif3.0");
     assert_non_null(v);
     assert_true(json_is_true(json_object_get(v, "disabled")));
     assert_string_equal(json_string_value(json_object_get(v, "disable_reason")),
@@ -418,18 +404,10 @@ static void nbd_rx_burst_stall_with_one_free_slot(void **state)
     struct stall_sync sync;
 
     assert_int_equal(pipe(sync.go), 0);
-    pid_t rx = simenv_spawn(w->env, 4, guest_stalled, &sync);
-    assert_true(rx > 0);
-    assert_true(nbd_test_wait_be_state(w->xsh, 4, 0, XenbusStateConnected));
-    pid_t tx = simenv_spawn(w->env, 5, guest_big_sender, (void *)(uintptr_t)5);
-    assert_true(tx > 0);
-    assert_int_equal(simenv_wait(tx), 0);
+    pid_t rx = receiver_sent_big_frame(w, 4, guest_stalled, &sync, 5);
     /* the two-slot frame waits; after the stall timeout the guest is
      * reported stalled and its carrier goes down */
-    uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
-    while (nbd_test_vif_counter(w, "vif4.0", "rx_stalls") < 1 && nbd_test_now_ms() < deadline)
-        usleep(10000);
-    assert_int_equal(nbd_test_vif_counter(w, "vif4.0", "rx_stalls"), 1);
+    assert_int_equal(nbd_test_wait_counter(w, "vif4.0", "rx_stalls", 1), 1);
     assert_int_equal(nbd_test_vif_counter(w, "vif4.0", "rx_packets"), 0);
     assert_false(port_link(w, "vif4.0"));
     /* it posts a second buffer: the frame is delivered, carrier back */
@@ -465,16 +443,9 @@ static void nbd_rx_burst_queued_packets_expire(void **state)
     struct stall_sync sync;
 
     assert_int_equal(pipe(sync.go), 0);
-    pid_t rx = simenv_spawn(w->env, 6, guest_no_buffers, &sync);
-    assert_true(rx > 0);
-    assert_true(nbd_test_wait_be_state(w->xsh, 6, 0, XenbusStateConnected));
-    pid_t tx = simenv_spawn(w->env, 7, guest_big_sender, (void *)(uintptr_t)7);
-    assert_true(tx > 0);
-    assert_int_equal(simenv_wait(tx), 0);
-    uint64_t deadline = nbd_test_now_ms() + DRAIN_MS + NBD_TEST_WAIT_MS;
-    while (nbd_test_vif_counter(w, "vif6.0", "rx_drop_expired") < 1 && nbd_test_now_ms() < deadline)
-        usleep(20000);
-    assert_int_equal(nbd_test_vif_counter(w, "vif6.0", "rx_drop_expired"), 1);
+    pid_t rx = receiver_sent_big_frame(w, 6, guest_no_buffers, &sync, 7);
+    /* (the wait's bound is twice NBD_TEST_WAIT_MS, far beyond DRAIN_MS) */
+    assert_int_equal(nbd_test_wait_counter(w, "vif6.0", "rx_drop_expired", 1), 1);
     assert_int_equal(nbd_test_vif_counter(w, "vif6.0", "rx_packets"), 0);
     assert_int_equal(write(sync.go[1], "g", 1), 1);
     assert_int_equal(simenv_wait(rx), 0);
@@ -558,12 +529,7 @@ static void nbd_rx_burst_xdp_headroom_and_reconfigure(void **state)
 
     assert_int_equal(pipe(sync.go), 0);
     assert_int_equal(pipe(sync.ready), 0);
-    pid_t rx = simenv_spawn(w->env, 8, guest_xdp, &sync);
-    assert_true(rx > 0);
-    assert_true(nbd_test_wait_be_state(w->xsh, 8, 0, XenbusStateConnected));
-    pid_t tx = simenv_spawn(w->env, 9, guest_big_sender, (void *)(uintptr_t)9);
-    assert_true(tx > 0);
-    assert_int_equal(simenv_wait(tx), 0);
+    pid_t rx = receiver_sent_big_frame(w, 8, guest_xdp, &sync, 9);
     assert_int_equal(write(sync.go[1], "g", 1), 1);
     /* the guest reconfigures, then says so */
     struct pollfd pfd = { .fd = sync.ready[0], .events = POLLIN };
@@ -573,7 +539,7 @@ static void nbd_rx_burst_xdp_headroom_and_reconfigure(void **state)
     char *v = xs_read(w->xsh, XBT_NULL, "/local/domain/0/backend/vif/8/0/state", NULL);
     assert_string_equal(v, "4");
     free(v);
-    tx = simenv_spawn(w->env, 10, guest_big_sender, (void *)(uintptr_t)10);
+    pid_t tx = simenv_spawn(w->env, 10, guest_big_sender, (void *)(uintptr_t)10);
     assert_true(tx > 0);
     assert_int_equal(simenv_wait(tx), 0);
     assert_int_equal(write(sync.go[1], "g", 1), 1);

@@ -533,12 +533,7 @@ static int setup_defaults(void **state)
 
 static int setup(void **state)
 {
-    static const char *const args[] = { "--log-level", "warn", "--max-queues", "4", NULL };
-    struct nbd_testenv *t = nbd_testenv_start(3, args, NULL);
-
-    for (unsigned d = 1; t && d <= 3; d++)
-        nbd_test_add_vif(t, d, "xenbr0");
-    *state = t;
+    *state = nbd_testenv_start_xenbr0(3, 4, NULL);
     return 0;
 }
 

@@ -147,16 +147,6 @@ static bool wait_unsigned(const unsigned *p, unsigned want)
     return ld(p) == want;
 }
 
-static long long wait_counter(struct nbd_testenv *w, const char *counter, long long want)
-{
-    uint64_t deadline = nbd_test_now_ms() + 2 * NBD_TEST_WAIT_MS;
-    long long c;
-
-    while ((c = nbd_test_vif_counter(w, "vif1.0", counter)) < want && nbd_test_now_ms() < deadline)
-        usleep(2000);
-    return c;
-}
-
 /* netbackd's view of vif1.0's rate: bytes, UNLIMITED, or -1 (no vif). */
 static long long vif_rate_bytes(struct nbd_testenv *w)
 {
@@ -191,7 +181,7 @@ static void send_expect(struct nbd_testenv *w, struct shared *sh, unsigned total
 {
     st(&sh->target, total);
     assert_true(wait_unsigned(&sh->queued, total));
-    assert_int_equal(wait_counter(w, "tx_packets", taken), taken);
+    assert_int_equal(nbd_test_wait_counter(w, "vif1.0", "tx_packets", taken), taken);
     assert_true(wait_unsigned(&sh->ok, taken));
     assert_true(wait_unsigned(&sh->received, taken));
     if (taken < total) {
@@ -283,11 +273,11 @@ static void nbd_tx_burst_rate_charges_dropped_requests(void **state)
 
     st(&sh->short_target, 12);
     assert_true(wait_unsigned(&sh->short_queued, 12));
-    assert_int_equal(wait_counter(w, "tx_drop_too_short", 12), 12);
+    assert_int_equal(nbd_test_wait_counter(w, "vif1.0", "tx_drop_too_short", 12), 12);
     assert_true(wait_unsigned(&sh->bad, 12));
     st(&sh->target, 5);
     assert_true(wait_unsigned(&sh->queued, 5));
-    assert_int_equal(wait_counter(w, "tx_packets", 1), 1);
+    assert_int_equal(nbd_test_wait_counter(w, "vif1.0", "tx_packets", 1), 1);
     assert_true(wait_unsigned(&sh->ok, 1));
     assert_true(wait_unsigned(&sh->received, 1));
     usleep(QUIET_MS * 1000);
@@ -300,7 +290,7 @@ static void nbd_tx_burst_rate_charges_dropped_requests(void **state)
 
     /* the rest goes once the limit is lifted */
     set_rate(w, NULL, UNLIMITED);
-    assert_int_equal(wait_counter(w, "tx_packets", 5), 5);
+    assert_int_equal(nbd_test_wait_counter(w, "vif1.0", "tx_packets", 5), 5);
     assert_true(wait_unsigned(&sh->received, 5));
     assert_int_equal(__atomic_load_n(&sh->rx_error, __ATOMIC_ACQUIRE), 0);
     assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_errors"), 0);
@@ -312,12 +302,7 @@ static void nbd_tx_burst_rate_charges_dropped_requests(void **state)
 
 static int setup(void **state)
 {
-    static const char *const args[] = { "--log-level", "warn", "--max-queues", "1", NULL };
-    struct nbd_testenv *t = nbd_testenv_start(2, args, NULL);
-
-    for (unsigned d = 1; t && d <= 2; d++)
-        nbd_test_add_vif(t, d, "xenbr0");
-    *state = t;
+    *state = nbd_testenv_start_xenbr0(2, 1, NULL);
     return 0;
 }
 

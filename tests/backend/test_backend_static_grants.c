@@ -38,7 +38,6 @@
 #define DATA0 4          /* data pages DATA0..NR_PAGES-1 */
 #define STALL_MS 200     /* the daemon's rx_stall_timeout_ms here */
 #define BIG_FRAME 5000u  /* two RX slots */
-#define SIM_MEM_BYTES (32768ull * 4096)   /* a peer's whole memory, mapped for copies */
 
 enum {   /* domains, one per role */
     DOM_STATIC = 1, DOM_PLAIN = 2, DOM_HOSTILE = 3, DOM_CROSS_STATIC = 4,
@@ -153,52 +152,6 @@ static int receive_one(struct raw_fe *f, uint32_t len, uint8_t mac_last, uint8_t
     return memcmp(raw_fe_page(f, r.id) + r.offset, want, len) ? 3 : 0;
 }
 
-/* Inode of the memory file behind our own shared pages (for the parent's
- * look into netbackd's mappings). */
-static unsigned long own_mem_inode(const void *addr)
-{
-    FILE *m = fopen("/proc/self/maps", "r");
-    char line[512];
-    unsigned long inode = 0;
-
-    while (m && fgets(line, sizeof(line), m)) {
-        unsigned long lo, hi, ino;
-        char perms[8];
-        unsigned long long off;
-        unsigned maj, min;
-        if (sscanf(line, "%lx-%lx %7s %llx %x:%x %lu", &lo, &hi, perms, &off, &maj, &min, &ino) == 7 &&
-            (uintptr_t)addr >= lo && (uintptr_t)addr < hi)
-            inode = ino;
-    }
-    if (m)
-        fclose(m);
-    return inode;
-}
-
-/* Pages of the memory file `inode` that process pid maps one grant at a
- * time (not the whole-memory window grant copies use). */
-static long mapped_pages(pid_t pid, unsigned long inode)
-{
-    char path[64], line[512];
-    long pages = 0;
-    FILE *m;
-
-    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-    if (!(m = fopen(path, "r")))
-        return -1;
-    while (fgets(line, sizeof(line), m)) {
-        unsigned long lo, hi, ino;
-        char perms[8];
-        unsigned long long off;
-        unsigned maj, min;
-        if (sscanf(line, "%lx-%lx %7s %llx %x:%x %lu", &lo, &hi, perms, &off, &maj, &min, &ino) == 7 &&
-            ino == inode && hi - lo < SIM_MEM_BYTES && strcmp(perms, "---p"))
-            pages += (long)((hi - lo) / 4096);
-    }
-    fclose(m);
-    return pages;
-}
-
 /* ---- guests ---- */
 
 struct sync {
@@ -206,14 +159,6 @@ struct sync {
     int ready[2];    /* guest -> parent */
     int go[2];       /* parent -> guest */
 };
-
-static bool wait_byte(int fd)
-{
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    char c;
-
-    return poll(&p, 1, 2 * NBD_TEST_WAIT_MS) == 1 && read(fd, &c, 1) == 1;
-}
 
 /* Registers its TX pages 4..7 and RX pages 8..9, posts RX on 8..9, says
  * ready; receives the plain guest's frame, then sends its own from a
@@ -236,7 +181,7 @@ static int guest_static(void *arg)
     make_frame(raw_fe_page(&f, 5) + 100, 700, DOM_STATIC, 0x42);
     if ((rc = send_one(&f, 5, 100, 700)) != NETIF_RSP_OKAY)
         return 30;
-    if (!wait_byte(s->go[0]))
+    if (!nbd_test_wait_byte(s->go[0]))
         return 31;
     raw_fe_close(&f);
     return 0;
@@ -378,14 +323,14 @@ static int guest_register_and_wait(void *arg)
         return rc;
     if ((rc = register_pages(&f, DATA0, 4)))
         return 10 + rc;
-    inode = own_mem_inode(f.pages);
+    inode = raw_fe_mem_inode(&f);
     if (write(s->ready[1], &inode, sizeof(inode)) != sizeof(inode))
         return 13;
     if (f.domid == DOM_DIES) {
         pause();
         return 0;
     }
-    if (!wait_byte(s->go[0]))
+    if (!nbd_test_wait_byte(s->go[0]))
         return 14;
     raw_fe_close(&f);
     return 0;
@@ -403,7 +348,7 @@ static int guest_stalled(void *arg)
     if ((rc = fe_connect(&f, false)))
         return rc;
     raw_fe_post_rx(&f, DATA0, 1);
-    if (!wait_byte(s->go[0]))
+    if (!nbd_test_wait_byte(s->go[0]))
         return 40;
     raw_fe_post_rx(&f, DATA0 + 1, 1);
     deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
@@ -412,7 +357,7 @@ static int guest_stalled(void *arg)
             return 41;
         usleep(1000);
     }
-    if (!wait_byte(s->go[0]))
+    if (!nbd_test_wait_byte(s->go[0]))
         return 42;
     raw_fe_close(&f);
     return 0;
@@ -481,7 +426,7 @@ static void nbd_ctrl_poll_static_grants_traffic_both_ways(void **state)
     nbd_test_pipes_open(s.ready, s.go);
     pid_t st = simenv_spawn(w->env, DOM_STATIC, guest_static, &s);
     assert_true(st > 0);
-    assert_true(wait_byte(s.ready[0]));
+    assert_true(nbd_test_wait_byte(s.ready[0]));
     pid_t pl = simenv_spawn(w->env, DOM_PLAIN, guest_plain, NULL);
     assert_true(pl > 0);
     assert_int_equal(simenv_wait(pl), 0);
@@ -525,22 +470,6 @@ static void nbd_ctrl_poll_static_grant_bounds(void **state)
     assert_int_equal(nbd_test_vif_counter(w, "vif3.0", "sgrant_unmaps"), 5);
 }
 
-static void wait_disabled(struct nbd_testenv *w, const char *name)
-{
-    json_t *v = NULL;
-
-    for (uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS; nbd_test_now_ms() < deadline;
-         usleep(10000)) {
-        json_decref(v);
-        v = nbd_test_vif(w, name);
-        if (v && json_is_true(json_object_get(v, "disabled")))
-            break;
-    }
-    assert_non_null(v);
-    assert_true(json_is_true(json_object_get(v, "disabled")));
-    json_decref(v);
-}
-
 static void nbd_tx_burst_static_slot_crossing_page_same_verdict(void **state)
 {
     NBD_TEST_NEED_WORLD(state);
@@ -548,8 +477,8 @@ static void nbd_tx_burst_static_slot_crossing_page_same_verdict(void **state)
     pid_t b = simenv_spawn(w->env, DOM_CROSS_PLAIN, guest_cross_page, NULL);
 
     assert_true(a > 0 && b > 0);
-    wait_disabled(w, "vif4.0");
-    wait_disabled(w, "vif5.0");
+    assert_true(nbd_test_wait_vif_disabled(w, "vif4.0"));
+    assert_true(nbd_test_wait_vif_disabled(w, "vif5.0"));
     char *ra = vif_str(w, "vif4.0", "disable_reason"), *rb = vif_str(w, "vif5.0", "disable_reason");
     assert_non_null(ra);
     assert_non_null(rb);
@@ -566,29 +495,41 @@ static void nbd_tx_burst_static_slot_crossing_page_same_verdict(void **state)
     simenv_wait(b);
 }
 
+/* Opens s's pipes and starts guest_register_and_wait in domid; returns
+ * once it registered its pages, with the inode of its memory file. */
+static pid_t spawn_registered(struct nbd_testenv *w, struct sync *s, unsigned domid,
+                              unsigned long *inode)
+{
+    struct pollfd p = { .fd = -1, .events = POLLIN };
+    pid_t g;
+
+    nbd_test_pipes_open(s->ready, s->go);
+    s->domid = domid;
+    g = simenv_spawn(w->env, domid, guest_register_and_wait, s);
+    assert_true(g > 0);
+    p.fd = s->ready[0];
+    assert_int_equal(poll(&p, 1, 2 * NBD_TEST_WAIT_MS), 1);
+    assert_int_equal(read(s->ready[0], inode, sizeof(*inode)), sizeof(*inode));
+    assert_true(*inode != 0);
+    /* two rings, the control ring, four static grants */
+    assert_int_equal(raw_fe_mapped_by(w->daemon, *inode), 7);
+    return g;
+}
+
 static void nbd_vif_disconnect_domain_destroy_unmaps_static_grants(void **state)
 {
     NBD_TEST_NEED_WORLD(state);
     struct sync s;
     unsigned long inode = 0;
+    pid_t g = spawn_registered(w, &s, DOM_DIES, &inode);
 
-    nbd_test_pipes_open(s.ready, s.go);
-    s.domid = DOM_DIES;
-    pid_t g = simenv_spawn(w->env, DOM_DIES, guest_register_and_wait, &s);
-    assert_true(g > 0);
-    struct pollfd p = { .fd = s.ready[0], .events = POLLIN };
-    assert_int_equal(poll(&p, 1, 2 * NBD_TEST_WAIT_MS), 1);
-    assert_int_equal(read(s.ready[0], &inode, sizeof(inode)), sizeof(inode));
-    assert_true(inode != 0);
-    /* two rings, the control ring, four static grants */
-    assert_int_equal(mapped_pages(w->daemon, inode), 7);
     assert_int_equal(nbd_test_vif_counter(w, "vif6.0", "sgrant_maps"), 4);
     /* the domain dies under the daemon: its vif goes, every page with it */
     assert_int_equal(simenv_domain_destroy(w->env, DOM_DIES), 0);
     kill(g, SIGKILL);
     simenv_wait(g);
     assert_true(nbd_test_wait_vif_gone(w, "vif6.0"));
-    assert_int_equal(mapped_pages(w->daemon, inode), 0);
+    assert_int_equal(raw_fe_mapped_by(w->daemon, inode), 0);
     nbd_test_pipes_close(s.ready, s.go);
 }
 
@@ -597,18 +538,11 @@ static void nbd_vif_disconnect_frontend_close_unmaps_static_grants(void **state)
     NBD_TEST_NEED_WORLD(state);
     struct sync s;
     unsigned long inode = 0;
+    pid_t g = spawn_registered(w, &s, DOM_CLOSES, &inode);
 
-    nbd_test_pipes_open(s.ready, s.go);
-    s.domid = DOM_CLOSES;
-    pid_t g = simenv_spawn(w->env, DOM_CLOSES, guest_register_and_wait, &s);
-    assert_true(g > 0);
-    struct pollfd p = { .fd = s.ready[0], .events = POLLIN };
-    assert_int_equal(poll(&p, 1, 2 * NBD_TEST_WAIT_MS), 1);
-    assert_int_equal(read(s.ready[0], &inode, sizeof(inode)), sizeof(inode));
-    assert_int_equal(mapped_pages(w->daemon, inode), 7);
     assert_int_equal(write(s.go[1], "g", 1), 1);
     assert_int_equal(simenv_wait(g), 0);
-    assert_int_equal(mapped_pages(w->daemon, inode), 0);
+    assert_int_equal(raw_fe_mapped_by(w->daemon, inode), 0);
     assert_int_equal(nbd_test_vif_counter(w, "vif7.0", "sgrant_maps"), 4);
     assert_int_equal(nbd_test_vif_counter(w, "vif7.0", "sgrant_unmaps"), 4);
     nbd_test_pipes_close(s.ready, s.go);

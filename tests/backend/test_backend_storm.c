@@ -204,26 +204,6 @@ static bool wait_ready(struct shared *sh, unsigned dom)
     return __atomic_load_n(&sh->ready[dom], __ATOMIC_ACQUIRE);
 }
 
-static long long wait_counter(struct nbd_testenv *w, const char *vif, const char *counter,
-                              long long min)
-{
-    uint64_t deadline = nbd_test_now_ms() + 2 * NBD_TEST_WAIT_MS;
-    long long c;
-
-    while ((c = nbd_test_vif_counter(w, vif, counter)) < min && nbd_test_now_ms() < deadline)
-        usleep(5000);
-    return c;
-}
-
-static bool vif_disabled(struct nbd_testenv *w, const char *name)
-{
-    json_t *v = nbd_test_vif(w, name);
-    bool d = v && json_is_true(json_object_get(v, "disabled"));
-
-    json_decref(v);
-    return d;
-}
-
 static void nbd_queue_event_storm_does_not_starve_others(void **state)
 {
     NBD_TEST_NEED_WORLD(state);
@@ -235,22 +215,22 @@ static void nbd_queue_event_storm_does_not_starve_others(void **state)
     pid_t rx = simenv_spawn(w->env, DOM_RX, guest_receiver, sh);
     assert_true(wait_ready(sh, DOM_RX));
     /* the hello went through: the bridge knows DOM_RX's MAC */
-    assert_int_equal(wait_counter(w, "vif3.0", "tx_packets", 1), 1);
+    assert_int_equal(nbd_test_wait_counter(w, "vif3.0", "tx_packets", 1), 1);
 
     pid_t storm = simenv_spawn(w->env, DOM_STORM, guest_event_stormer, sh);
     pid_t flood = simenv_spawn(w->env, DOM_FLOOD, guest_request_flooder, sh);
     assert_true(wait_ready(sh, DOM_STORM));
     assert_true(wait_ready(sh, DOM_FLOOD));
     /* both storms are on before the traffic starts */
-    assert_true(wait_counter(w, "vif1.0", "notify_recv", 100) >= 100);
-    assert_true(wait_counter(w, "vif4.0", "tx_drop_too_short", 512) >= 512);
+    assert_true(nbd_test_wait_counter(w, "vif1.0", "notify_recv", 100) >= 100);
+    assert_true(nbd_test_wait_counter(w, "vif4.0", "tx_drop_too_short", 512) >= 512);
 
     pid_t tx = simenv_spawn(w->env, DOM_TX, guest_sender, sh);
     int txs = simenv_wait(tx), rxs = simenv_wait(rx);
     printf("# sender %d, receiver %d; received %u, first bad %d\n", txs, rxs,
            __atomic_load_n(&sh->received, __ATOMIC_ACQUIRE), sh->rx_error);
     /* the storm was paced while it lasted */
-    long long paced = wait_counter(w, "vif1.0", "spurious_events", 1);
+    long long paced = nbd_test_wait_counter(w, "vif1.0", "spurious_events", 1);
     __atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
     int storms = simenv_wait(storm), floods = simenv_wait(flood);
     printf("# stormer: %llu notifies, %lld paced; flooder: %u errors\n",
@@ -275,7 +255,7 @@ static void nbd_queue_event_storm_does_not_starve_others(void **state)
     for (unsigned d = 1; d <= 4; d++) {
         char name[16];
         snprintf(name, sizeof(name), "vif%u.0", d);
-        assert_false(vif_disabled(w, name));
+        assert_false(nbd_test_vif_disabled(w, name));
         assert_int_equal(nbd_test_vif_counter(w, name, "tx_errors"), 0);
     }
     munmap(sh, sizeof(*sh));
@@ -283,12 +263,7 @@ static void nbd_queue_event_storm_does_not_starve_others(void **state)
 
 static int setup(void **state)
 {
-    static const char *const args[] = { "--log-level", "warn", "--max-queues", "1", NULL };
-    struct nbd_testenv *t = nbd_testenv_start(4, args, NULL);
-
-    for (unsigned d = 1; t && d <= 4; d++)
-        nbd_test_add_vif(t, d, "xenbr0");
-    *state = t;
+    *state = nbd_testenv_start_xenbr0(4, 1, NULL);
     return 0;
 }
 

@@ -185,14 +185,6 @@ struct sync {
     int go[2];       /* parent -> guest */
 };
 
-static bool wait_byte(int fd)
-{
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    char c;
-
-    return poll(&p, 1, 3 * NBD_TEST_WAIT_MS) == 1 && read(fd, &c, 1) == 1;
-}
-
 struct guest_arg {
     struct sync *s;
     unsigned total;
@@ -207,7 +199,7 @@ static int guest_receiver(void *p)
 
     if ((rc = fe_connect(&f)))
         return rc;
-    if (write(a->s->ready[1], "r", 1) != 1 || !wait_byte(a->s->go[0]))
+    if (write(a->s->ready[1], "r", 1) != 1 || !nbd_test_wait_byte(a->s->go[0]))
         return 10;
     if ((rc = receive_all(&f, a->total)))
         return rc;
@@ -224,7 +216,7 @@ static int guest_sender(void *p)
 
     if ((rc = fe_connect(&f)))
         return rc;
-    if (!wait_byte(a->s->go[0]))
+    if (!nbd_test_wait_byte(a->s->go[0]))
         return 10;
     if ((rc = send_all(&f, a->total)))
         return rc;
@@ -244,7 +236,7 @@ static int guest_one_push(void *p)
 
     if ((rc = fe_connect(&f)))
         return rc;
-    if (!wait_byte(a->s->go[0]))
+    if (!nbd_test_wait_byte(a->s->go[0]))
         return 10;
     for (unsigned seq = 0; seq < a->total; seq++)
         queue_frame(&f, seq);
@@ -265,28 +257,6 @@ static int guest_one_push(void *p)
 
 /* ---- fixture ---- */
 
-static struct nbd_testenv *start(const char *conf)
-{
-    static const char *const args[] = { "--log-level", "warn", "--max-queues", "1", NULL };
-    struct nbd_testenv *t = nbd_testenv_start(2, args, conf);
-
-    for (unsigned d = 1; t && d <= 2; d++)
-        nbd_test_add_vif(t, d, "xenbr0");
-    return t;
-}
-
-/* Waits until the counter reaches at least min; returns its value. */
-static long long wait_counter(struct nbd_testenv *w, const char *name, const char *counter,
-                              long long min)
-{
-    uint64_t deadline = nbd_test_now_ms() + 2 * NBD_TEST_WAIT_MS;
-    long long c;
-
-    while ((c = nbd_test_vif_counter(w, name, counter)) < min && nbd_test_now_ms() < deadline)
-        usleep(2000);
-    return c;
-}
-
 /* A receiver in DOM_RX and a sender in DOM_TX, each moving total
  * frames; pair_start returns once the receiver is connected. */
 struct pair {
@@ -303,7 +273,7 @@ static void pair_start(struct nbd_testenv *w, struct pair *p, unsigned total, in
     p->sa = (struct guest_arg){ &p->ss, total };
     p->rx = simenv_spawn(w->env, DOM_RX, guest_receiver, &p->ra);
     p->tx = simenv_spawn(w->env, DOM_TX, sender, &p->sa);
-    assert_true(wait_byte(p->rs.ready[0]));
+    assert_true(nbd_test_wait_byte(p->rs.ready[0]));
 }
 
 static void pair_close(struct pair *p)
@@ -350,8 +320,8 @@ static void nbd_tx_burst_pool_backpressure(void **state)
     pair_start(w, &p, FLOOD_PKTS, guest_sender);
     assert_int_equal(write(p.ss.go[1], "g", 1), 1);
     /* the pool runs dry with every buffer in the receiver's backlog */
-    assert_true(wait_counter(w, "vif1.0", "tx_pool_waits", 1) >= 1);
-    assert_int_equal(wait_counter(w, "vif1.0", "tx_packets", POOL), POOL);
+    assert_true(nbd_test_wait_counter(w, "vif1.0", "tx_pool_waits", 1) >= 1);
+    assert_int_equal(nbd_test_wait_counter(w, "vif1.0", "tx_packets", POOL), POOL);
     assert_int_equal(nbd_test_vif_counter(w, "vif1.0", "tx_drop_no_buffer"), 0);
     assert_int_equal(nbd_test_vif_counter(w, "vif2.0", "rx_packets"), 0);
     /* now the receiver drains and the sender gets going again */
@@ -371,7 +341,7 @@ static void nbd_tx_burst_pool_backpressure(void **state)
  * stops them even when an assert ended the test early. */
 static int setup_default(void **state)
 {
-    *state = start(NULL);
+    *state = nbd_testenv_start_xenbr0(2, 1, NULL);
     return 0;
 }
 
@@ -382,7 +352,7 @@ static int setup_tiny_pool(void **state)
     /* drain timeout out of reach: the 64 frames wait in the backlog */
     snprintf(conf, sizeof(conf), "netbackd: { pool_packets = %d; rx_drain_timeout_ms = 600000; };\n",
              POOL);
-    *state = start(conf);
+    *state = nbd_testenv_start_xenbr0(2, 1, conf);
     return 0;
 }
 

@@ -281,12 +281,7 @@ static void nbd_tx_burst_all_zero_fragments(void **state)
 
 static int setup(void **state)
 {
-    static const char *const args[] = { "--log-level", "warn", "--max-queues", "1", NULL };
-    struct nbd_testenv *t = nbd_testenv_start(2, args, NULL);
-
-    for (unsigned d = 1; t && d <= 2; d++)
-        nbd_test_add_vif(t, d, "xenbr0");
-    *state = t;
+    *state = nbd_testenv_start_xenbr0(2, 1, NULL);
     return 0;
 }
 
