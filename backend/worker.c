@@ -34,6 +34,8 @@
  * after this long instead of spinning on the unconsumed requests. Short:
  * at ~1 Mpps a receiver frees a hundred buffers meanwhile. */
 #define TX_POOL_RETRY_NS 100000
+/* Busy-poll: empty polls between two looks at the event channel. */
+#define POLL_EVENT_CHECK_EVERY 256
 
 void nbd_queue_wake(struct nbd_queue *q)
 {
@@ -61,10 +63,20 @@ static bool event_ready(struct nbd_queue *q)
     return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
 }
 
+/* A look at the guest's TX producer index before a burst: an empty poll
+ * (a busy-poll worker that caught up) costs a load, not a burst's setup.
+ * A hint only: a stale value is seen on the next poll, and event mode
+ * re-checks with the event index armed before it sleeps. A queue waiting
+ * for credit or buffers has requests left on the ring, so it passes. */
+static bool tx_requests_pending(const struct nbd_queue *q)
+{
+    return __atomic_load_n(&q->tx.sring->req_prod, __ATOMIC_RELAXED) != q->tx.req_cons;
+}
+
 static unsigned do_work(struct nbd_queue *q)
 {
     struct nbd_vif *vif = q->vif;
-    unsigned work = nbd_tx_burst(q) + nbd_rx_burst(q);
+    unsigned work = (tx_requests_pending(q) ? nbd_tx_burst(q) : 0) + nbd_rx_burst(q);
 
     if (q->id == 0 && vif->has_ctrl)
         work += nbd_ctrl_poll(vif);
@@ -170,6 +182,7 @@ static void *worker_main(void *arg)
     }
 
     bool evented = false;
+    unsigned idle_polls = 0;
     while (!atomic_load_explicit(&q->stop, memory_order_acquire)) {
         if (atomic_load_explicit(&vif->disabled, memory_order_relaxed)) {
             idle_disabled(q, ep);
@@ -188,9 +201,15 @@ static void *worker_main(void *arg)
         }
         if (atomic_load_explicit(&vif->mode, memory_order_relaxed) == NBD_MODE_POLL) {
             /* Notifications still arrive now and then: take them so the
-             * channel doesn't stay masked when we return to event mode. */
-            if (!work && event_ready(q))
-                take_event(q);
+             * channel doesn't stay masked when we return to event mode.
+             * Not on every empty poll: the look is a system call (a
+             * microsecond or more, in a VM several), which would make a
+             * worker that catches up with its guest answer late. */
+            if (!work && ++idle_polls >= POLL_EVENT_CHECK_EVERY) {
+                idle_polls = 0;
+                if (event_ready(q))
+                    take_event(q);
+            }
             continue;
         }
         if (work)

@@ -522,10 +522,6 @@ static void egress_flush(struct egress *eg)
 
     if (!eg->n)
         return;
-    for (unsigned i = 0; i < eg->n; i++) {
-        eg->tx_packets++;
-        eg->tx_bytes += eg->out[i]->len;
-    }
     cap = atomic_load_explicit(&eg->port->capture, memory_order_acquire);
     if (cap)
         nb_capture_frames(cap, eg->out, eg->n);
@@ -558,6 +554,8 @@ static void egress_tag_and_stage(struct egress *eg, struct nb_pkt *pkt)
     }
     if (eg->n == NB_BURST)
         egress_flush(eg);
+    eg->tx_packets++;
+    eg->tx_bytes += pkt->len;
     eg->out[eg->n++] = pkt;
 }
 
@@ -642,8 +640,22 @@ static void forward_to(struct fwd_burst *fb, unsigned slot, struct nb_port *port
         nb_pkt_free_burst(mine, n);
         n = 0;
     }
-    for (unsigned i = 0; i < n; i++)
-        egress_one(&eg, mine[i]);
+    /* A packet that needs no software fallback and no tag (the common
+     * case) is staged right here; the others take egress_one, in order. */
+    uint32_t off = port->offloads;
+    bool trunk = port->vlan_mode == NB_VLAN_TRUNK;
+    for (unsigned i = 0; i < n; i++) {
+        struct nb_pkt *pkt = mine[i];
+        if (pkt->gso_type != NB_GSO_NONE ||
+            ((pkt->flags & NB_PKT_CSUM_PARTIAL) && !(off & NB_PORT_OFF_CSUM)) ||
+            (trunk && (pkt->vlan_tci & 0xfff)) || eg.n == NB_BURST) {
+            egress_one(&eg, pkt);
+            continue;
+        }
+        eg.tx_packets++;
+        eg.tx_bytes += pkt->len;
+        eg.out[eg.n++] = pkt;
+    }
     egress_flush(&eg);
 
     stat_add(&port->stats.tx_packets, eg.tx_packets);
@@ -668,6 +680,12 @@ static void ingress(struct fwd_burst *fb, struct nb_port *in, uint64_t self, str
      * next learn (which may have changed what a lookup would return). */
     uint64_t learnt = 0, looked_up = 0;
     uint16_t looked_up_dest = DEST_FLOOD;
+    /* The next step of the same idea: a packet whose addresses and VLAN
+     * are the previous packet's gets its decision without recomputing the
+     * keys (learning and lookup would answer exactly as they just did). */
+    uint64_t prev_a = 0, prev_b = 0;
+    uint16_t prev_vid = 0, prev_dest = DEST_FLOOD;
+    bool have_prev = false;
 
     for (unsigned i = 0; i < n; i++) {
         struct nb_pkt *pkt = pkts[i];
@@ -686,6 +704,14 @@ static void ingress(struct fwd_burst *fb, struct nb_port *in, uint64_t self, str
         }
         const uint8_t *dst = pkt->data, *src = pkt->data + 6;
         uint16_t vid = pkt->vlan_tci & 0xfff;
+        uint64_t a, b;
+        memcpy(&a, dst, 8);                  /* bytes 0-7 and 4-11: both MACs */
+        memcpy(&b, dst + 4, 8);
+        uint16_t dest;
+        if (have_prev && a == prev_a && b == prev_b && vid == prev_vid) {
+            dest = prev_dest;
+            goto decided;
+        }
         static const uint8_t zero[6];
         if (!(src[0] & 1) && memcmp(src, zero, 6) != 0) {
             uint64_t key = fdb_key(src, vid);
@@ -696,7 +722,7 @@ static void ingress(struct fwd_burst *fb, struct nb_port *in, uint64_t self, str
             }
         }
 
-        uint16_t dest = DEST_FLOOD;
+        dest = DEST_FLOOD;
         if (!(dst[0] & 1)) {
             uint64_t key = fdb_key(dst, vid);
             if (key != looked_up) {
@@ -707,6 +733,12 @@ static void ingress(struct fwd_burst *fb, struct nb_port *in, uint64_t self, str
             }
             dest = looked_up_dest;
         }
+        prev_a = a;
+        prev_b = b;
+        prev_vid = vid;
+        prev_dest = dest;
+        have_prev = true;
+decided:
         if (dest == DEST_DROP) {             /* no hairpin: it is already there */
             drops[NB_DROP_HAIRPIN]++;
             dropped[nd++] = pkt;

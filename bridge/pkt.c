@@ -212,8 +212,15 @@ static void pool_put(struct nb_pkt_pool *pool, struct nb_pkt **pkts, unsigned n)
         pool_destroy(pool);
 }
 
+/* Drops one reference; true when it was the last. A holder that sees
+ * refcnt 1 has the only reference: no other thread can change the count
+ * (taking one needs a reference), so the common unshared packet skips the
+ * locked read-modify-write. The acquire load pairs with the release of
+ * the other holders' decrements, as the RMW's acquire did. */
 static bool put_ref(struct nb_pkt *pkt)
 {
+    if (atomic_load_explicit(&pkt->refcnt, memory_order_acquire) == 1)
+        return true;
     return atomic_fetch_sub_explicit(&pkt->refcnt, 1, memory_order_acq_rel) == 1;
 }
 
