@@ -183,22 +183,6 @@ static int receiver(void *arg)
     return p->marker_seen ? 0 : 62;
 }
 
-/* Two new guests: a (the sender, whose vif-add gets a_args) and b (b_args). */
-static void guests2(void **state, const char *a_args, const char *b_args, unsigned *a, unsigned *b)
-{
-    struct dp_suite *s = dp_suite_or_skip(state);
-
-    *a = s->next_domid++;
-    *b = s->next_domid++;
-    assert_int_equal(dp_guest_add(&s->env, *a, 0, a_args), 0);
-    assert_int_equal(dp_guest_add(&s->env, *b, 0, b_args), 0);
-}
-
-static void guests(void **state, const char *b_args, unsigned *a, unsigned *b)
-{
-    guests2(state, NULL, b_args, a, b);
-}
-
 struct mtu_wait {
     struct dp_env *e;
     unsigned domid;
@@ -214,8 +198,23 @@ static bool mtu_is(void *arg)
 static void wait_mtu(struct dp_env *e, unsigned domid, long long want)
 {
     struct mtu_wait w = {e, domid, want};
-    dp_eventually(mtu_is, &w, 20);
+    dp_eventually(mtu_is, &w, 60);
     assert_int_equal(dp_vif_mtu(e, domid, 0), want);
+}
+
+/* Two new guests: a (the sender, whose vif-add gets a_args) and b (b_args),
+ * once netbackd applies b_mtu to b. Returns the suite's host. */
+static struct dp_env *guests(void **state, const char *a_args, const char *b_args,
+                             long long b_mtu, unsigned *a, unsigned *b)
+{
+    struct dp_suite *s = dp_suite_or_skip(state);
+
+    *a = s->next_domid++;
+    *b = s->next_domid++;
+    assert_int_equal(dp_guest_add(&s->env, *a, 0, a_args), 0);
+    assert_int_equal(dp_guest_add(&s->env, *b, 0, b_args), 0);
+    wait_mtu(&s->env, *b, b_mtu);
+    return &s->env;
 }
 
 /* Runs the plan from a to b; asserts that exactly the frames marked
@@ -261,12 +260,19 @@ static void run(struct dp_env *e, struct plan *p, unsigned a, unsigned b)
     assert_int_equal(dp_vif_counter(e, b, 0, "rx_drop_mtu") - drops_before, want_drops);
 }
 
-static struct plan *plan_new(void)
+/* A plan of the n frames f (shared memory: dp_shared_free it). */
+static struct plan *plan_of(const struct frame *f, unsigned n)
 {
     struct plan *p = dp_shared_alloc(sizeof(*p));
+
+    assert_true(n <= MAX_FRAMES);
     memset(p, 0, sizeof(*p));
+    memcpy(p->f, f, n * sizeof(*f));
+    p->n = n;
     return p;
 }
+#define PLAN(...) plan_of((const struct frame[]){__VA_ARGS__}, \
+                          sizeof((const struct frame[]){__VA_ARGS__}) / sizeof(struct frame))
 
 /* mtu 1400: 1418 bytes (mtu + Ethernet header + a VLAN tag's room, Linux's
  * limit) and 1414 arrive, 1419 and 1500 don't; GSO frames of 4 KiB whose
@@ -275,18 +281,11 @@ static struct plan *plan_new(void)
 static void datapath_mtu_limit_exact_and_gso_segments(void **state)
 {
     unsigned a, b;
-    guests(state, "--mtu 1400", &a, &b);
-    struct dp_env *e = &((struct dp_suite *)*state)->env;
-    wait_mtu(e, b, 1400);
-    struct plan *p = plan_new();
-    const struct frame f[] = {
-        {1418, 0, true}, {1419, 0, false}, {1414, 0, true}, {1500, 0, false},
-        {TCP_HDRS + 4 * 1000, 1000, true},
-        {TCP_HDRS + 3 * 1365, 1365, false},
-        {TCP_HDRS + 3 * 1364, 1364, true},
-    };
-    memcpy(p->f, f, sizeof(f));
-    p->n = sizeof(f) / sizeof(f[0]);
+    struct dp_env *e = guests(state, NULL, "--mtu 1400", 1400, &a, &b);
+    struct plan *p = PLAN({1418, 0, true}, {1419, 0, false}, {1414, 0, true}, {1500, 0, false},
+                          {TCP_HDRS + 4 * 1000, 1000, true},
+                          {TCP_HDRS + 3 * 1365, 1365, false},
+                          {TCP_HDRS + 3 * 1364, 1364, true});
     run(e, p, a, b);
     dp_shared_free(p, sizeof(*p));
 }
@@ -297,23 +296,15 @@ static void datapath_mtu_limit_exact_and_gso_segments(void **state)
 static void datapath_mtu_live_change_and_garbage(void **state)
 {
     unsigned a, b;
-    guests(state, "--mtu 1400", &a, &b);
-    struct dp_env *e = &((struct dp_suite *)*state)->env;
-    wait_mtu(e, b, 1400);
+    struct dp_env *e = guests(state, NULL, "--mtu 1400", 1400, &a, &b);
+    struct plan *p = PLAN({9018, 0, true}, {9019, 0, false}, {1419, 0, true});
 
-    struct plan *p = plan_new();
-    const struct frame big[] = {{9018, 0, true}, {9019, 0, false}, {1419, 0, true}};
-    memcpy(p->f, big, sizeof(big));
-    p->n = sizeof(big) / sizeof(big[0]);
     p->set_mtu = "9000";
     p->set_mtu_means = 9000;
     run(e, p, a, b);
     dp_shared_free(p, sizeof(*p));
 
-    p = plan_new();
-    const struct frame dflt[] = {{9018, 0, false}, {1518, 0, true}, {1519, 0, false}};
-    memcpy(p->f, dflt, sizeof(dflt));
-    p->n = sizeof(dflt) / sizeof(dflt[0]);
+    p = PLAN({9018, 0, false}, {1518, 0, true}, {1519, 0, false});
     p->set_mtu = "9000x";
     p->set_mtu_means = 1500;
     run(e, p, a, b);
@@ -326,13 +317,9 @@ static void datapath_mtu_live_change_and_garbage(void **state)
 static void datapath_mtu_without_sg_is_at_most_1500(void **state)
 {
     unsigned a, b;
-    guests(state, "--mtu 9000", &a, &b);
-    struct dp_env *e = &((struct dp_suite *)*state)->env;
-    wait_mtu(e, b, 9000);
-    struct plan *p = plan_new();
-    const struct frame f[] = {{1518, 0, true}, {1519, 0, false}, {9018, 0, false}};
-    memcpy(p->f, f, sizeof(f));
-    p->n = sizeof(f) / sizeof(f[0]);
+    struct dp_env *e = guests(state, NULL, "--mtu 9000", 9000, &a, &b);
+    struct plan *p = PLAN({1518, 0, true}, {1519, 0, false}, {9018, 0, false});
+
     p->rx_no_sg = true;
     run(e, p, a, b);
     assert_int_equal(dp_vif_counter(e, b, 0, "rx_drop_no_sg"), 0);
@@ -346,13 +333,10 @@ static void datapath_mtu_without_sg_is_at_most_1500(void **state)
 static void datapath_mtu_trunk_tag_comes_on_top(void **state)
 {
     unsigned a, b;
-    guests2(state, "--bridge xenbr0.10", "--bridge xenbr0:10 --mtu 1400", &a, &b);
-    struct dp_env *e = &((struct dp_suite *)*state)->env;
-    wait_mtu(e, b, 1400);
-    struct plan *p = plan_new();
-    const struct frame f[] = {{1418, 0, true}, {1419, 0, false}, {1000, 0, true}};
-    memcpy(p->f, f, sizeof(f));
-    p->n = sizeof(f) / sizeof(f[0]);
+    struct dp_env *e = guests(state, "--bridge xenbr0.10", "--bridge xenbr0:10 --mtu 1400", 1400,
+                              &a, &b);
+    struct plan *p = PLAN({1418, 0, true}, {1419, 0, false}, {1000, 0, true});
+
     p->rx_vid = 10;
     run(e, p, a, b);
     dp_shared_free(p, sizeof(*p));
