@@ -32,7 +32,24 @@ uint8_t *raw_fe_page(struct raw_fe *f, unsigned i)
     return (uint8_t *)f->pages + (size_t)i * 4096;
 }
 
-int raw_fe_connect(struct raw_fe *f, unsigned nr_pages, unsigned flags)
+/* Unshares the pages and closes the handles that are open. */
+static void release(struct raw_fe *f)
+{
+    if (f->pages)
+        xengntshr_unshare(f->xgs, f->pages, f->nr_pages);
+    if (f->xce)
+        xenevtchn_close(f->xce);
+    if (f->xgs)
+        xengntshr_close(f->xgs);
+    if (f->xsh)
+        xs_close(f->xsh);
+    f->pages = NULL;
+    f->xce = NULL;
+    f->xgs = NULL;
+    f->xsh = NULL;
+}
+
+static int connect_steps(struct raw_fe *f, unsigned nr_pages, unsigned flags)
 {
     bool ctrl_ring = flags & (RAW_FE_CTRL_RING | RAW_FE_CTRL);
     int p;
@@ -83,15 +100,26 @@ int raw_fe_connect(struct raw_fe *f, unsigned nr_pages, unsigned flags)
     return nbd_test_wait_be_state(f->xsh, f->domid, f->devid, XenbusStateConnected) ? 0 : 7;
 }
 
+int raw_fe_connect(struct raw_fe *f, unsigned nr_pages, unsigned flags)
+{
+    int rc;
+
+    f->xsh = NULL;   /* ours from here on (a caller may have used the field) */
+    f->xgs = NULL;
+    f->xce = NULL;
+    f->pages = NULL;
+    rc = connect_steps(f, nr_pages, flags);
+
+    if (rc)
+        release(f);   /* a failed guest leaks nothing either */
+    return rc;
+}
+
 void raw_fe_close(struct raw_fe *f)
 {
     raw_fe_write(f, "state", "6");
     nbd_test_wait_be_state(f->xsh, f->domid, f->devid, XenbusStateClosed);
-    if (f->pages)
-        xengntshr_unshare(f->xgs, f->pages, f->nr_pages);
-    xenevtchn_close(f->xce);
-    xengntshr_close(f->xgs);
-    xs_close(f->xsh);
+    release(f);
 }
 
 void raw_fe_post_rx(struct raw_fe *f, unsigned first, unsigned n)

@@ -44,7 +44,8 @@ void raw_fe_write(struct raw_fe *f, const char *key, const char *fmt, ...)
 uint8_t *raw_fe_page(struct raw_fe *f, unsigned i);
 /* Waits for the backend's InitWait, shares nr_pages pages, initialises the
  * rings, writes the keys (flags: RAW_FE_*) and state 4, and waits for
- * Connected. 0, or an exit code 2..7 saying which step failed. */
+ * Connected. 0, or an exit code 1..7 saying which step failed (having
+ * released whatever it had opened and shared). */
 int raw_fe_connect(struct raw_fe *f, unsigned nr_pages, unsigned flags);
 /* Closes (state 6, waits for Closed) and releases everything. */
 void raw_fe_close(struct raw_fe *f);
