@@ -35,34 +35,17 @@ int netif_tx_copy_requests(const netif_tx_back_ring_t *ring,
     return (int)n;
 }
 
-static enum netif_tx_verdict verdict(struct netif_tx_pkt *pkt,
-                                     enum netif_tx_verdict v,
-                                     enum netif_tx_reason r)
-{
-    pkt->verdict = (uint8_t)v;
-    pkt->reason = (uint8_t)r;
-    return v;
-}
-
-static void set_slot(struct netif_tx_slot *s, const netif_tx_request_t *r)
-{
-    s->gref = r->gref;
-    s->offset = r->offset;
-    s->size = r->size;
-    s->id = r->id;
-}
-
 /* Extra-info slots overlay requests; take the 8 bytes of one as an extra. */
 static void as_extra(const netif_tx_request_t *r, struct netif_extra_info *ex)
 {
     memcpy(ex, r, sizeof(*ex));
 }
 
-/* Everything but the one-request packet (netif_tx_parse). Out of line:
- * its extras table costs a stack-protector check on every call. */
-static __attribute__((noinline)) enum netif_tx_verdict
-parse_chain(const netif_tx_request_t *reqs, unsigned avail, unsigned produced,
-            struct netif_tx_pkt *pkt)
+/* Everything but the one-request packet (netif_tx_parse, inline in the
+ * header). Out of line: its extras table costs a stack-protector check on
+ * every call. */
+enum netif_tx_verdict netif_tx_parse_chain(const netif_tx_request_t *reqs, unsigned avail,
+                                           unsigned produced, struct netif_tx_pkt *pkt)
 {
     /* Only the last extra of each type counts, as in Linux. */
     struct netif_extra_info ext[XEN_NETIF_EXTRA_TYPE_MAX - 1];
@@ -83,7 +66,7 @@ parse_chain(const netif_tx_request_t *reqs, unsigned avail, unsigned produced,
     if (produced < avail)
         produced = avail;
     if (avail == 0)
-        return verdict(pkt, NETIF_TX_NEED_MORE, NETIF_TX_R_NONE);
+        return netif_tx_verdict_set(pkt, NETIF_TX_NEED_MORE, NETIF_TX_R_NONE);
 
     first = reqs[0];
     memset(ext, 0, sizeof(ext));
@@ -92,17 +75,17 @@ parse_chain(const netif_tx_request_t *reqs, unsigned avail, unsigned produced,
         do {
             if (i >= avail)
                 return i >= produced
-                    ? verdict(pkt, NETIF_TX_FATAL, NETIF_TX_R_MISSING_EXTRA)
-                    : verdict(pkt, NETIF_TX_NEED_MORE, NETIF_TX_R_NONE);
+                    ? netif_tx_verdict_set(pkt, NETIF_TX_FATAL, NETIF_TX_R_MISSING_EXTRA)
+                    : netif_tx_verdict_set(pkt, NETIF_TX_NEED_MORE, NETIF_TX_R_NONE);
             as_extra(&reqs[i++], &ex);
             if (ex.type == XEN_NETIF_EXTRA_TYPE_NONE ||
                 ex.type >= XEN_NETIF_EXTRA_TYPE_MAX)
-                return verdict(pkt, NETIF_TX_FATAL, NETIF_TX_R_BAD_EXTRA_TYPE);
+                return netif_tx_verdict_set(pkt, NETIF_TX_FATAL, NETIF_TX_R_BAD_EXTRA_TYPE);
             ext[ex.type - 1] = ex;
         } while (ex.flags & XEN_NETIF_EXTRA_FLAG_MORE);
     }
     pkt->nr_extras = (uint16_t)(i - 1);
-    set_slot(&pkt->data[0], &first);
+    netif_tx_set_slot(&pkt->data[0], &first);
     pkt->nr_data = 1;
     pkt->len = first.size;
     pkt->flags = first.flags & (NETTXF_csum_blank | NETTXF_data_validated);
@@ -117,7 +100,7 @@ parse_chain(const netif_tx_request_t *reqs, unsigned avail, unsigned produced,
             pkt->mcast_op = mcast_ops[k];
             memcpy(pkt->mcast_addr, m->u.mcast.addr, sizeof(pkt->mcast_addr));
             pkt->nr_slots = (uint16_t)i;
-            return verdict(pkt, NETIF_TX_MCAST, NETIF_TX_R_NONE);
+            return netif_tx_verdict_set(pkt, NETIF_TX_MCAST, NETIF_TX_R_NONE);
         }
     }
 
@@ -127,11 +110,11 @@ parse_chain(const netif_tx_request_t *reqs, unsigned avail, unsigned produced,
     while (more) {
         unsigned at = i + slots;
         if (at >= produced)
-            return verdict(pkt, NETIF_TX_FATAL, NETIF_TX_R_CHAIN_PAST_PROD);
+            return netif_tx_verdict_set(pkt, NETIF_TX_FATAL, NETIF_TX_R_CHAIN_PAST_PROD);
         if (slots >= NETIF_TX_FATAL_SLOTS)
-            return verdict(pkt, NETIF_TX_FATAL, NETIF_TX_R_MALICIOUS_SLOTS);
+            return netif_tx_verdict_set(pkt, NETIF_TX_FATAL, NETIF_TX_R_MALICIOUS_SLOTS);
         if (at >= avail)
-            return verdict(pkt, NETIF_TX_NEED_MORE, NETIF_TX_R_NONE);
+            return netif_tx_verdict_set(pkt, NETIF_TX_NEED_MORE, NETIF_TX_R_NONE);
         if (!drop && slots >= NETIF_TX_LEGACY_SLOTS_MAX)
             drop = NETIF_TX_R_TOO_MANY_SLOTS;
         txp = reqs[at];
@@ -140,29 +123,29 @@ parse_chain(const netif_tx_request_t *reqs, unsigned avail, unsigned produced,
         if (!drop && txp.size > remaining)
             drop = NETIF_TX_R_FRAG_TOO_BIG;
         remaining = (uint16_t)(remaining - txp.size);
-        set_slot(&pkt->data[1 + slots], &txp);
+        netif_tx_set_slot(&pkt->data[1 + slots], &txp);
         slots++;
         if ((unsigned)txp.offset + txp.size > NETIF_PAGE_SIZE)
-            return verdict(pkt, NETIF_TX_FATAL, NETIF_TX_R_CROSS_PAGE);
+            return netif_tx_verdict_set(pkt, NETIF_TX_FATAL, NETIF_TX_R_CROSS_PAGE);
         more = txp.flags & NETTXF_more_data;
     }
     pkt->nr_data = (uint16_t)(1 + slots);
     pkt->nr_slots = (uint16_t)(i + slots);
     pkt->data[0].size = remaining;
     if (drop)
-        return verdict(pkt, NETIF_TX_DROP, drop);
+        return netif_tx_verdict_set(pkt, NETIF_TX_DROP, drop);
     if (remaining < NETIF_ETH_HLEN)
-        return verdict(pkt, NETIF_TX_DROP, NETIF_TX_R_TOO_SHORT);
+        return netif_tx_verdict_set(pkt, NETIF_TX_DROP, NETIF_TX_R_TOO_SHORT);
     if ((unsigned)first.offset + remaining > NETIF_PAGE_SIZE)
-        return verdict(pkt, NETIF_TX_FATAL, NETIF_TX_R_CROSS_PAGE);
+        return netif_tx_verdict_set(pkt, NETIF_TX_FATAL, NETIF_TX_R_CROSS_PAGE);
 
     const struct netif_extra_info *gso = &ext[XEN_NETIF_EXTRA_TYPE_GSO - 1];
     if (gso->type) {
         if (gso->u.gso.size == 0)
-            return verdict(pkt, NETIF_TX_FATAL, NETIF_TX_R_BAD_GSO_SIZE);
+            return netif_tx_verdict_set(pkt, NETIF_TX_FATAL, NETIF_TX_R_BAD_GSO_SIZE);
         if (gso->u.gso.type != XEN_NETIF_GSO_TYPE_TCPV4 &&
             gso->u.gso.type != XEN_NETIF_GSO_TYPE_TCPV6)
-            return verdict(pkt, NETIF_TX_FATAL, NETIF_TX_R_BAD_GSO_TYPE);
+            return netif_tx_verdict_set(pkt, NETIF_TX_FATAL, NETIF_TX_R_BAD_GSO_TYPE);
         pkt->gso_type = gso->u.gso.type;
         pkt->gso_size = gso->u.gso.size;
     }
@@ -172,7 +155,7 @@ parse_chain(const netif_tx_request_t *reqs, unsigned avail, unsigned produced,
         pkt->hash_type = hash->u.hash.type;
         memcpy(&pkt->hash, hash->u.hash.value, sizeof(pkt->hash));
     }
-    return verdict(pkt, NETIF_TX_OK, NETIF_TX_R_NONE);
+    return netif_tx_verdict_set(pkt, NETIF_TX_OK, NETIF_TX_R_NONE);
 }
 
 unsigned netif_tx_copy_plan(const struct netif_tx_pkt *pkt,
@@ -195,29 +178,21 @@ unsigned netif_tx_copy_plan(const struct netif_tx_pkt *pkt,
     return n;
 }
 
-static void put_rsp(netif_tx_back_ring_t *ring, RING_IDX idx, uint16_t id,
-                    int16_t status)
-{
-    netif_tx_response_t *rsp = RING_GET_RESPONSE(ring, idx);
-    rsp->id = id;
-    rsp->status = status;
-}
-
-void netif_tx_respond(netif_tx_back_ring_t *ring,
-                      const struct netif_tx_pkt *pkt, int16_t status)
+void netif_tx_respond_chain(netif_tx_back_ring_t *ring,
+                            const struct netif_tx_pkt *pkt, int16_t status)
 {
     RING_IDX p = ring->rsp_prod_pvt;
 
     if (pkt->nr_slots == 0)
         return;
-    put_rsp(ring, p++, pkt->data[0].id, status);
+    netif_tx_put_rsp(ring, p++, pkt->data[0].id, status);
     for (unsigned e = 0; e < pkt->nr_extras; e++)
-        put_rsp(ring, p++, 0, NETIF_RSP_NULL);
+        netif_tx_put_rsp(ring, p++, 0, NETIF_RSP_NULL);
     for (unsigned d = 1; d < pkt->nr_data; d++) {
         const struct netif_tx_slot *s = &pkt->data[d];
         int16_t st = (pkt->verdict == NETIF_TX_OK && s->size == 0)
             ? NETIF_RSP_OKAY : status;
-        put_rsp(ring, p++, s->id, st);
+        netif_tx_put_rsp(ring, p++, s->id, st);
     }
     ring->rsp_prod_pvt = p;
 }
@@ -241,33 +216,4 @@ const char *netif_tx_reason_str(enum netif_tx_reason reason)
     if ((unsigned)reason >= NETIF_TX_R_COUNT)
         return "unknown";
     return names[reason];
-}
-
-enum netif_tx_verdict netif_tx_parse(const netif_tx_request_t *reqs,
-                                     unsigned avail, unsigned produced,
-                                     struct netif_tx_pkt *pkt)
-{
-    netif_tx_request_t first;
-
-    if (avail == 0 || (reqs[0].flags & (NETTXF_extra_info | NETTXF_more_data)))
-        return parse_chain(reqs, avail, produced, pkt);
-    /* One request, no extras, no chain: parse_chain's checks in its order
-     * for this case (too short, then crossing the page). */
-    first = reqs[0];
-    pkt->nr_extras = 0;
-    pkt->nr_data = 1;
-    pkt->nr_slots = 1;
-    set_slot(&pkt->data[0], &first);
-    pkt->len = first.size;
-    pkt->flags = first.flags & (NETTXF_csum_blank | NETTXF_data_validated);
-    pkt->gso_type = XEN_NETIF_GSO_TYPE_NONE;
-    pkt->gso_size = 0;
-    pkt->hash_valid = pkt->hash_type = 0;
-    pkt->hash = 0;
-    pkt->mcast_op = 0;
-    if (first.size < NETIF_ETH_HLEN)
-        return verdict(pkt, NETIF_TX_DROP, NETIF_TX_R_TOO_SHORT);
-    if ((unsigned)first.offset + first.size > NETIF_PAGE_SIZE)
-        return verdict(pkt, NETIF_TX_FATAL, NETIF_TX_R_CROSS_PAGE);
-    return verdict(pkt, NETIF_TX_OK, NETIF_TX_R_NONE);
 }

@@ -135,15 +135,62 @@ int netif_tx_copy_requests(const netif_tx_back_ring_t *ring,
                            netif_tx_request_t *reqs, unsigned max,
                            unsigned *produced);
 
+/* The general case of netif_tx_parse (extras, chains, avail == 0). */
+enum netif_tx_verdict netif_tx_parse_chain(const netif_tx_request_t *reqs, unsigned avail,
+                                           unsigned produced, struct netif_tx_pkt *pkt);
+
+static inline enum netif_tx_verdict netif_tx_verdict_set(struct netif_tx_pkt *pkt,
+                                                         enum netif_tx_verdict v,
+                                                         enum netif_tx_reason r)
+{
+    pkt->verdict = (uint8_t)v;
+    pkt->reason = (uint8_t)r;
+    return v;
+}
+
+static inline void netif_tx_set_slot(struct netif_tx_slot *s, const netif_tx_request_t *r)
+{
+    s->gref = r->gref;
+    s->offset = r->offset;
+    s->size = r->size;
+    s->id = r->id;
+}
+
 /* Reads exactly 0 or 1 packets from reqs[0..avail); never a partial packet.
  * produced >= avail is how many requests the frontend has published from
  * reqs[0] on: a chain ending past avail but within produced is NEED_MORE
  * (copy more and retry), past produced it is FATAL. Only reads reqs (const,
  * never the shared ring); fills *pkt; no allocation. For OK, DROP and MCAST,
- * pkt->nr_slots requests were consumed and must each get a response. */
-enum netif_tx_verdict netif_tx_parse(const netif_tx_request_t *reqs,
-                                     unsigned avail, unsigned produced,
-                                     struct netif_tx_pkt *pkt);
+ * pkt->nr_slots requests were consumed and must each get a response.
+ * Inline for the common packet, one request without extras or chain (the
+ * general parser's checks in its order for that case: too short, then
+ * crossing the page); the rest is netif_tx_parse_chain. */
+static inline enum netif_tx_verdict netif_tx_parse(const netif_tx_request_t *reqs,
+                                                   unsigned avail, unsigned produced,
+                                                   struct netif_tx_pkt *pkt)
+{
+    netif_tx_request_t first;
+
+    if (avail == 0 || (reqs[0].flags & (NETTXF_extra_info | NETTXF_more_data)))
+        return netif_tx_parse_chain(reqs, avail, produced, pkt);
+    first = reqs[0];
+    pkt->nr_extras = 0;
+    pkt->nr_data = 1;
+    pkt->nr_slots = 1;
+    netif_tx_set_slot(&pkt->data[0], &first);
+    pkt->len = first.size;
+    pkt->flags = first.flags & (NETTXF_csum_blank | NETTXF_data_validated);
+    pkt->gso_type = XEN_NETIF_GSO_TYPE_NONE;
+    pkt->gso_size = 0;
+    pkt->hash_valid = pkt->hash_type = 0;
+    pkt->hash = 0;
+    pkt->mcast_op = 0;
+    if (first.size < NETIF_ETH_HLEN)
+        return netif_tx_verdict_set(pkt, NETIF_TX_DROP, NETIF_TX_R_TOO_SHORT);
+    if ((unsigned)first.offset + first.size > NETIF_PAGE_SIZE)
+        return netif_tx_verdict_set(pkt, NETIF_TX_FATAL, NETIF_TX_R_CROSS_PAGE);
+    return netif_tx_verdict_set(pkt, NETIF_TX_OK, NETIF_TX_R_NONE);
+}
 
 /* Fills segs[] (room for NETIF_TX_MAX_DATA_SLOTS) with the copies that
  * assemble an OK packet contiguously at dst_off 0..len; zero-length slots
@@ -156,8 +203,28 @@ unsigned netif_tx_copy_plan(const struct netif_tx_pkt *pkt,
  * Data slots get `status` (NETIF_RSP_OKAY/ERROR/DROPPED) and their id;
  * extra slots get NETIF_RSP_NULL (id 0); zero-length data slots of an OK
  * packet get NETIF_RSP_OKAY whatever `status` is. */
-void netif_tx_respond(netif_tx_back_ring_t *ring,
-                      const struct netif_tx_pkt *pkt, int16_t status);
+static inline void netif_tx_put_rsp(netif_tx_back_ring_t *ring, RING_IDX idx, uint16_t id,
+                                    int16_t status)
+{
+    netif_tx_response_t *rsp = RING_GET_RESPONSE(ring, idx);
+    rsp->id = id;
+    rsp->status = status;
+}
+
+/* The general case of netif_tx_respond (extras, chains). */
+void netif_tx_respond_chain(netif_tx_back_ring_t *ring,
+                            const struct netif_tx_pkt *pkt, int16_t status);
+
+/* Inline for the one-slot packet; the rest is netif_tx_respond_chain. */
+static inline void netif_tx_respond(netif_tx_back_ring_t *ring,
+                                    const struct netif_tx_pkt *pkt, int16_t status)
+{
+    if (pkt->nr_slots != 1) {
+        netif_tx_respond_chain(ring, pkt, status);
+        return;
+    }
+    netif_tx_put_rsp(ring, ring->rsp_prod_pvt++, pkt->data[0].id, status);
+}
 
 /* Static name of a reason, for logs and counters ("frag_too_big", ...). */
 const char *netif_tx_reason_str(enum netif_tx_reason reason);
