@@ -5,7 +5,8 @@
  *    protocol headers outside the linear area): an 18-slot IPv4/UDP packet
  *    whose IP and UDP headers come 1 to 4 bytes per slot, sent
  *    checksum-blank, so netbackd must find the headers across slots to
- *    complete the checksum for a receiver that didn't negotiate offload.
+ *    complete the checksum for a receiver that takes no blank checksums
+ *    (feature-no-csum-offload=1).
  *    The first slot carries the Ethernet header: Linux drops a packet
  *    whose first slot holds fewer than ETH_HLEN bytes of its own
  *    (xenvif_tx_build_gops checks the first request's size after
@@ -168,6 +169,15 @@ static int guest_receiver(void *arg)
     unsigned len;
     int rc, got = 0;
 
+    /* No checksum offload at all: a frontend that doesn't write
+     * feature-no-csum-offload=1 takes IPv4 blank checksums (netif.h; Linux's
+     * ip_csum), and the packet would come as sent. Written before
+     * connecting, where netbackd reads the frontend's features. */
+    struct xs_handle *xsh = xs_open(0);
+    const char *key = "/local/domain/2/device/vif/0/feature-no-csum-offload";
+    if (!xsh || !xs_write(xsh, XBT_NULL, key, "1", 1))
+        return 9;
+    xs_close(xsh);
     /* feature-sg: a frontend without it has an mtu of at most 1500 (as a
      * Linux vif), and some chains here are longer than 1518 bytes; each
      * still arrives in one slot */
