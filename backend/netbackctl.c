@@ -14,6 +14,8 @@
  *   netbackctl vif-add --domid D --devid N [--mac M] [--bridge B]
  *                      [--backend-domid 0] [--mtu 1500] [--script PATH]
  *                      [--rate BYTES,USECS]
+ *   netbackctl vif-set --domid D --devid N [--backend-domid 0] [--mtu M]
+ *                      [--rate BYTES,USECS|none]
  *   netbackctl vif-del --domid D --devid N [--backend-domid 0] [--timeout MS]
  *   netbackctl pci-...                    (PCI pass-through, see pci/)
  */
@@ -56,6 +58,8 @@ static void usage(FILE *f)
         "  vif-add --domid D --devid N [--mac M] [--bridge B] [--backend-domid 0]\n"
         "          [--mtu 1500] [--script PATH] [--rate BYTES,USECS]\n"
         "          (B as xl's bridge=: NAME, NAME.VID access, NAME:VID:VID... trunk)\n"
+        "  vif-set --domid D --devid N [--backend-domid 0] [--mtu M] [--rate BYTES,USECS|none]\n"
+        "          (a live change of the backend keys; netbackd applies it at once)\n"
         "  vif-del --domid D --devid N [--backend-domid 0] [--timeout MS]\n"
         "  pci-*                       PCI pass-through (netbackctl pci-help)\n"
         "The control socket defaults to $NETBACKD_CTL or /run/netbackd.sock.\n");
@@ -525,6 +529,87 @@ static int parse_vif_args(int argc, char **argv, struct vif_args *a, bool del)
     return 0;
 }
 
+/* vif-set: the backend `mtu` and `rate` keys of an existing vif, changed
+ * in place, as an admin would with xenstore-write (Linux: ip link set
+ * vifX.Y mtu; the rate key's watch). */
+static int cmd_vif_set(int argc, char **argv)
+{
+    enum { O_DOMID = 1, O_DEVID, O_BEDOM, O_MTU, O_RATE };
+    static const struct option opts[] = {
+        { "domid", required_argument, NULL, O_DOMID },
+        { "devid", required_argument, NULL, O_DEVID },
+        { "backend-domid", required_argument, NULL, O_BEDOM },
+        { "mtu", required_argument, NULL, O_MTU },
+        { "rate", required_argument, NULL, O_RATE },
+        { NULL, 0, NULL, 0 },
+    };
+    unsigned domid = 0, devid = 0, bedom = 0;
+    bool has_domid = false, has_devid = false, rm_rate = false;
+    char mtu[16] = "", rate[48] = "", err[256] = "";
+    uint64_t bytes, usecs;
+    struct xs_handle *xsh;
+    uint32_t v;
+    int c, rc = 0;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        const char *arg = optarg;
+        switch (c) {
+        case O_DOMID:
+            if (nbd_parse_u32(arg, 0x7FEF, &v) || v == 0)
+                return fail("--domid: a guest domain id, 1..32751");
+            domid = v;
+            has_domid = true;
+            break;
+        case O_DEVID:
+            if (nbd_parse_u32(arg, 0xFFFF, &v))
+                return fail("--devid: 0..65535");
+            devid = v;
+            has_devid = true;
+            break;
+        case O_BEDOM:
+            if (nbd_parse_u32(arg, 0x7FEF, &v))
+                return fail("--backend-domid: a domain id");
+            bedom = v;
+            break;
+        case O_MTU:
+            if (nbd_parse_u32(arg, 65517, &v) || v < 68)
+                return fail("--mtu: 68..65517");
+            snprintf(mtu, sizeof(mtu), "%u", v);
+            break;
+        case O_RATE:
+            if (!strcmp(arg, "none")) {
+                rm_rate = true;
+                rate[0] = '\0';
+                break;
+            }
+            if (nbd_parse_rate(arg, &bytes, &usecs) || !bytes || !usecs)
+                return fail("--rate: BYTES,USECS, both > 0, or none");
+            snprintf(rate, sizeof(rate), "%llu,%llu", (unsigned long long)bytes,
+                     (unsigned long long)usecs);
+            rm_rate = false;
+            break;
+        default:
+            return fail("vif-set takes --domid, --devid, --backend-domid, --mtu, --rate");
+        }
+    }
+    if (optind != argc)
+        return fail("unexpected argument %s", argv[optind]);
+    if (!has_domid || !has_devid)
+        return fail("--domid and --devid are required");
+    if (!mtu[0] && !rate[0] && !rm_rate)
+        return fail("vif-set: nothing to set (--mtu, --rate)");
+    if (!(xsh = xs_open(0)))
+        return fail("xenstore: %s", strerror(errno));
+    if (mtu[0])
+        rc = nbd_vif_nodes_set(xsh, domid, devid, bedom, "mtu", mtu, err, sizeof(err));
+    if (!rc && (rate[0] || rm_rate))
+        rc = nbd_vif_nodes_set(xsh, domid, devid, bedom, "rate", rm_rate ? NULL : rate, err,
+                               sizeof(err));
+    xs_close(xsh);
+    return rc ? fail("vif-set: %s", err) : 0;
+}
+
 /* libxl's default: Xen's OUI 00:16:3e and three random octets. */
 static void random_mac(uint8_t mac[6])
 {
@@ -605,6 +690,8 @@ int main(int argc, char **argv)
         return cmd_vif(sub_argc, sub_argv, false);
     if (!strcmp(cmd, "vif-del"))
         return cmd_vif(sub_argc, sub_argv, true);
+    if (!strcmp(cmd, "vif-set"))
+        return cmd_vif_set(sub_argc, sub_argv);
     if (!strncmp(cmd, "pci-", 4)) {
 #ifdef HAVE_PCI_CLI
         return pci_cli_main(sub_argc, sub_argv);

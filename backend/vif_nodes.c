@@ -182,6 +182,59 @@ int nbd_vif_nodes_add(struct xs_handle *xsh, const struct nbd_vif_spec *spec,
     return -EAGAIN;
 }
 
+int nbd_vif_nodes_set(struct xs_handle *xsh, unsigned domid, unsigned devid,
+                      unsigned backend_domid, const char *key, const char *val,
+                      char *err, size_t errlen)
+{
+    struct nbd_vif_paths p;
+    char path[256], *dir;
+    int rc = nbd_vif_paths(xsh, domid, devid, backend_domid, &p);
+
+    if (rc) {
+        snprintf(err, errlen, "domain paths: %s", strerror(-rc));
+        return rc;
+    }
+    for (int attempt = 0; attempt < 32; attempt++) {
+        xs_transaction_t t = xs_transaction_start(xsh);
+        bool ok = true;
+
+        if (t == XBT_NULL) {
+            snprintf(err, errlen, "transaction: %s", strerror(errno));
+            return -errno;
+        }
+        if (!(dir = xs_read(xsh, t, p.backend, NULL))) {
+            xs_transaction_end(xsh, t, true);
+            snprintf(err, errlen, "no vif %u/%u", domid, devid);
+            return -ENOENT;
+        }
+        free(dir);
+        /* libxl's copy only where libxl (or vif-add) made one */
+        bool has_libxl = (dir = xs_read(xsh, t, p.libxl, NULL)) != NULL;
+        free(dir);
+        for (int i = 0; i < 1 + has_libxl && ok; i++) {
+            snprintf(path, sizeof(path), "%s/%s", i ? p.libxl : p.backend, key);
+            if (val)
+                ok = xs_write(xsh, t, path, val, (unsigned)strlen(val));
+            else
+                ok = xs_rm(xsh, t, path) || errno == ENOENT;
+        }
+        if (!ok) {
+            rc = -errno;
+            xs_transaction_end(xsh, t, true);
+            snprintf(err, errlen, "writing %s: %s", key, strerror(-rc));
+            return rc;
+        }
+        if (xs_transaction_end(xsh, t, false))
+            return 0;
+        if (errno != EAGAIN) {
+            snprintf(err, errlen, "committing: %s", strerror(errno));
+            return -errno;
+        }
+    }
+    snprintf(err, errlen, "committing: too many conflicts");
+    return -EAGAIN;
+}
+
 static int backend_state(struct xs_handle *xsh, const char *be)
 {
     char path[160], *s;

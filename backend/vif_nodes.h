@@ -36,6 +36,14 @@ int nbd_vif_paths(struct xs_handle *xsh, unsigned domid, unsigned devid,
 int nbd_vif_nodes_add(struct xs_handle *xsh, const struct nbd_vif_spec *spec,
                       char *err, size_t errlen);
 
+/* Changes (val) or removes (val NULL) the backend key `key` of an existing
+ * vif, and libxl's copy of it, in one transaction: what an admin does with
+ * xenstore-write for a live change of `mtu` or `rate` (netbackd applies
+ * both at once). 0, -ENOENT (no such vif) or -errno. */
+int nbd_vif_nodes_set(struct xs_handle *xsh, unsigned domid, unsigned devid,
+                      unsigned backend_domid, const char *key, const char *val,
+                      char *err, size_t errlen);
+
 /* Asks the backend to close (online = 0, state = Closing), waits up to
  * timeout_ms for it to reach Closed (0 = don't wait), then removes the three
  * directories in one transaction. Returns 0, or -ETIMEDOUT when the backend

@@ -574,6 +574,61 @@ static void xenbus_mtu_key_range_garbage_and_live(void **state)
     assert_true(nbd_test_wait_vif_gone(w, "vif6.4"));
 }
 
+/* netbackd's view of a vif's rate: bytes, -2 without a limit, -1 no vif. */
+static long long vif_rate(struct nbd_testenv *w, const char *name)
+{
+    json_t *v = nbd_test_vif(w, name);
+    json_t *r = v ? json_object_get(v, "rate") : NULL;
+    long long b = !r ? -1 : json_is_null(r) ? -2 : json_integer_value(json_object_get(r, "bytes"));
+
+    json_decref(v);
+    return b;
+}
+
+static bool wait_vif_rate(struct nbd_testenv *w, const char *name, long long want)
+{
+    uint64_t end = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
+
+    while (vif_rate(w, name) != want && nbd_test_now_ms() < end)
+        usleep(10000);
+    return vif_rate(w, name) == want;
+}
+
+/* nbd_vif_nodes_set (netbackctl vif-set): a live change of an existing
+ * vif's backend key and of libxl's copy, applied by netbackd at once;
+ * NULL removes the key (no rate: unlimited); no such vif: -ENOENT and
+ * nothing written. */
+static void nbd_vif_nodes_set_live_keys(void **state)
+{
+    NEED_WORLD(state);
+    char err[256], *v;
+
+    assert_int_equal(add_vif(w, 6, 5), 0);
+    assert_true(nbd_test_wait_be_state(w->xsh, 6, 5, XenbusStateInitWait));
+    assert_int_equal(vif_rate(w, "vif6.5"), -2);
+    assert_int_equal(nbd_vif_nodes_set(w->xsh, 6, 5, 0, "rate", "125000,50000", err,
+                                       sizeof(err)), 0);
+    assert_true(wait_vif_rate(w, "vif6.5", 125000));
+    v = xread(w->xsh, "/libxl/6/device/vif/5/rate");
+    assert_non_null(v);
+    assert_string_equal(v, "125000,50000");
+    free(v);
+    assert_int_equal(nbd_vif_nodes_set(w->xsh, 6, 5, 0, "mtu", "9000", err, sizeof(err)), 0);
+    assert_true(wait_vif_mtu(w, "vif6.5", 9000));
+    assert_int_equal(nbd_vif_nodes_set(w->xsh, 6, 5, 0, "rate", NULL, err, sizeof(err)), 0);
+    assert_true(wait_vif_rate(w, "vif6.5", -2));
+    assert_null(xread(w->xsh, "/libxl/6/device/vif/5/rate"));
+    /* removing what is not there is no error */
+    assert_int_equal(nbd_vif_nodes_set(w->xsh, 6, 5, 0, "rate", NULL, err, sizeof(err)), 0);
+
+    assert_int_equal(nbd_vif_nodes_set(w->xsh, 6, 9, 0, "mtu", "1400", err, sizeof(err)),
+                     -ENOENT);
+    assert_string_equal(err, "no vif 6/9");
+    assert_null(xread(w->xsh, "/local/domain/0/backend/vif/6/9"));
+    assert_int_equal(nbd_vif_nodes_del(w->xsh, 6, 5, 0, 0, err, sizeof(err)), 0);
+    assert_true(nbd_test_wait_vif_gone(w, "vif6.5"));
+}
+
 /* The `bridge` key's VLAN, as vif-list shows it from probe on: NAME.VID is
  * an access port, NAME:VID:... a trunk, but a key naming an existing
  * bridge, dots and all, is that bridge with no VLAN. */
@@ -736,6 +791,7 @@ int main(void)
         cmocka_unit_test(xenbus_queue_count_refused),
         cmocka_unit_test(xenbus_bad_backend_keys_fail_probe),
         cmocka_unit_test(xenbus_mtu_key_range_garbage_and_live),
+        cmocka_unit_test(nbd_vif_nodes_set_live_keys),
         cmocka_unit_test(xenbus_bridge_key_vlan_and_literal_precedence),
         cmocka_unit_test(xenbus_garbage_frontend_state),
         cmocka_unit_test(xenbus_close_and_reconnect),

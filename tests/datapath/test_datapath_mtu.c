@@ -43,6 +43,7 @@ struct plan {
     const char *set_mtu;                /* written to b's backend mtu key once b is
                                            connected, before anything is sent */
     long long set_mtu_means;            /* ... and the mtu netbackd should apply */
+    bool set_by_netbackctl;             /* set_mtu through `netbackctl vif-set --mtu` */
     uint8_t a_mac[6], b_mac[6];
     /* ---- written by the guests ---- */
     int rx_ready;
@@ -232,8 +233,15 @@ static void run(struct dp_env *e, struct plan *p, unsigned a, unsigned b)
     if (dp_wait_flag(&p->rx_ready, 1, 60) && p->set_mtu) {
         char path[96];
         snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/0/mtu", b);
-        assert_true(dp_xs_write(e, path, p->set_mtu));
+        if (p->set_by_netbackctl)
+            assert_int_equal(dp_run(e, 0, NULL, 0, "netbackctl vif-set --domid %u --devid 0 "
+                                    "--mtu %s", b, p->set_mtu), 0);
+        else
+            assert_true(dp_xs_write(e, path, p->set_mtu));
         wait_mtu(e, b, p->set_mtu_means);
+        /* the guest's read-only copy says what the backend applies */
+        assert_int_equal(dp_xs_read_long(e, "/local/domain/%u/device/vif/0/mtu", b),
+                         p->set_mtu_means);
     }
     __atomic_store_n(&p->go, 1, __ATOMIC_RELEASE);
     int txs = dp_wait(tx, 120), rxs = dp_wait(rx, 120);
@@ -290,7 +298,8 @@ static void datapath_mtu_limit_exact_and_gso_segments(void **state)
     dp_shared_free(p, sizeof(*p));
 }
 
-/* The key changed while the guest is connected applies to the next frame:
+/* The key changed while the guest is connected (by `netbackctl vif-set`,
+ * then by hand) applies to the next frame and to the frontend's mtu node:
  * 1400 -> 9000 lets 9018 bytes through (not 9019); garbage then means 1500
  * (logged), as an unusable value leaves a Linux vif at its default. */
 static void datapath_mtu_live_change_and_garbage(void **state)
@@ -301,6 +310,7 @@ static void datapath_mtu_live_change_and_garbage(void **state)
 
     p->set_mtu = "9000";
     p->set_mtu_means = 9000;
+    p->set_by_netbackctl = true;
     run(e, p, a, b);
     dp_shared_free(p, sizeof(*p));
 
