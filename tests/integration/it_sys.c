@@ -109,7 +109,11 @@ int it_linuxnet_up(struct it_linuxnet *n, const char *tag, const char *ns_addr)
         step("ip link set %s up", n->veth_host) ||
         step("ip -n %s link set lo up", n->ns) ||
         step("ip -n %s addr add %s dev %s", n->ns, ns_addr, n->veth_ns) ||
-        step("ip -n %s link set %s up", n->ns, n->veth_ns))
+        step("ip -n %s link set %s up", n->ns, n->veth_ns) ||
+        /* ARP gives up after 3 probes 1 s apart, a loaded valgrind run's
+         * guest may answer later: keep asking for 30 s */
+        step("ip netns exec %s sysctl -q -w net.ipv4.neigh.%s.mcast_solicit=30", n->ns,
+             n->veth_ns))
         return -1;
     return 0;
 }
