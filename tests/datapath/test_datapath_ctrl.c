@@ -67,7 +67,7 @@ static uint32_t flow_src(unsigned k)
 static void req(struct netfront *nf, struct ctrl_case *c, int slot, uint16_t type, uint32_t d0,
                 uint32_t d1, uint32_t d2)
 {
-    c->rc[slot] = netfront_ctrl(nf, type, d0, d1, d2, &c->status[slot], &c->data[slot], 5000);
+    c->rc[slot] = netfront_ctrl(nf, type, d0, d1, d2, &c->status[slot], &c->data[slot], 60000);
 }
 
 static void configure(struct netfront *nf, struct ctrl_case *c)
