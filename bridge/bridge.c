@@ -431,16 +431,12 @@ void nb_bridge_fdb_flush(struct nb_bridge *br)
 
 /* ---- VLAN ---------------------------------------------------------------- */
 
-static bool vlan_member(const struct nb_port *p, uint16_t vid)
+/* Whether a frame of VLAN vid may leave through p, with p's mode and own
+ * VID (access VLAN, 0 untagged) already loaded. */
+static inline bool vlan_member_of(const struct nb_port *p, enum nb_vlan_mode mode,
+                                  uint16_t own_vid, uint16_t vid)
 {
-    switch (p->vlan_mode) {
-    case NB_VLAN_ACCESS:
-        return vid == p->access_vlan;
-    case NB_VLAN_TRUNK:
-        return nb_port_trunk_allowed(p, vid);
-    default:
-        return vid == 0;
-    }
+    return mode != NB_VLAN_TRUNK ? vid == own_vid : nb_port_trunk_allowed(p, vid);
 }
 
 static void strip_tag(struct nb_pkt *pkt)
@@ -471,13 +467,14 @@ static bool push_tag(struct nb_pkt *pkt, uint16_t tci)
 static enum nb_drop_reason vlan_ingress(const struct nb_port *in, struct nb_pkt **pp)
 {
     struct nb_pkt *pkt = *pp;
-    bool tagged = pkt->len >= ETH_HLEN + VLAN_HLEN && nb_rd16(pkt->data + 12) == ETHERTYPE_8021Q;
-    uint16_t tci = tagged ? nb_rd16(pkt->data + 14) : 0, vid = tci & 0xfff;
 
     if (in->vlan_mode == NB_VLAN_NONE) {
         pkt->vlan_tci = 0;
         return NB_DROP__COUNT;
     }
+    bool tagged = pkt->len >= ETH_HLEN + VLAN_HLEN && nb_rd16(pkt->data + 12) == ETHERTYPE_8021Q;
+    uint16_t tci = tagged ? nb_rd16(pkt->data + 14) : 0, vid = tci & 0xfff;
+
     if (in->vlan_mode == NB_VLAN_ACCESS) {
         if (vid != 0)
             return NB_DROP_VLAN;
@@ -504,6 +501,7 @@ struct fwd_burst {
     struct nb_pkt *pkts[NB_BURST];
     uint16_t dest[NB_BURST];        /* slot, DEST_FLOOD or DEST_DROP */
     unsigned n;
+    unsigned taken;                 /* handed over to a port (dest now DEST_DROP) */
     bool any_flood;
 };
 
@@ -607,54 +605,81 @@ static bool is_broadcast(const uint8_t *mac)
  * packet; on a two-port bridge unknown unicast costs no reference at all). */
 static void forward_to(struct fwd_burst *fb, unsigned slot, struct nb_port *port, bool last)
 {
-    struct egress eg = { .port = port };
-    struct nb_pkt *mine[NB_BURST];
-    unsigned n = 0;
+    struct egress eg;               /* out[] is filled before it is read */
+    struct nb_pkt *down[NB_BURST];  /* taken while the link is down */
+    unsigned ndown = 0;
+    /* a query without side effects: asked once per visit, before the
+     * packets are taken, instead of once they are */
+    bool up = !port->ops->link_up || port->ops->link_up(port);
+    uint32_t off = port->offloads;
+    bool trunk = port->vlan_mode == NB_VLAN_TRUNK;
 
-    for (unsigned i = 0; i < fb->n; i++) {
+    eg.port = port;
+    eg.n = 0;
+    eg.tx_packets = eg.tx_bytes = 0;
+    memset(eg.drops, 0, sizeof(eg.drops));
+    unsigned nout = 0, taken = 0, nfb = fb->n;
+    uint64_t pk = 0, by = 0;
+    /* vlan_member's answer for the untagged domain and the access VLAN,
+     * worked out once (the stores below may alias port for the compiler) */
+    enum nb_vlan_mode mode = port->vlan_mode;
+    uint16_t own_vid = mode == NB_VLAN_ACCESS ? port->access_vlan : 0;
+    for (unsigned i = 0; i < nfb; i++) {
         struct nb_pkt *pkt = fb->pkts[i];
         uint16_t vid = pkt->vlan_tci & 0xfff;
-        if (fb->dest[i] == slot) {
+        uint16_t d = fb->dest[i];
+        if (d == slot) {
             fb->dest[i] = DEST_DROP;         /* handed over: not ours to free */
-            if (!vlan_member(port, vid)) {
+            taken++;
+            if (!vlan_member_of(port, mode, own_vid, vid)) {
                 egress_drop(&eg, pkt, NB_DROP_VLAN);
                 continue;
             }
-            mine[n++] = pkt;
-        } else if (fb->dest[i] == DEST_FLOOD && vlan_member(port, vid)) {
+        } else if (d == DEST_FLOOD && vlan_member_of(port, mode, own_vid, vid)) {
             const uint8_t *dst = pkt->data;
             if ((dst[0] & 1) && !is_broadcast(dst) && port->ops->accepts_mcast &&
                 !port->ops->accepts_mcast(port, dst)) {
                 eg.drops[NB_DROP_FILTER]++;
                 continue;
             }
-            if (last)
+            if (last) {
                 fb->dest[i] = DEST_DROP;     /* handed over: not ours to free */
-            else
+                taken++;
+            } else {
                 nb_pkt_ref(pkt);
-            mine[n++] = pkt;
-        }
-    }
-    if (n && port->ops->link_up && !port->ops->link_up(port)) {
-        eg.drops[NB_DROP_LINK_DOWN] += n;
-        nb_pkt_free_burst(mine, n);
-        n = 0;
-    }
-    /* A packet that needs no software fallback and no tag (the common
-     * case) is staged right here; the others take egress_one, in order. */
-    uint32_t off = port->offloads;
-    bool trunk = port->vlan_mode == NB_VLAN_TRUNK;
-    for (unsigned i = 0; i < n; i++) {
-        struct nb_pkt *pkt = mine[i];
-        if (pkt->gso_type != NB_GSO_NONE ||
-            ((pkt->flags & NB_PKT_CSUM_PARTIAL) && !(off & NB_PORT_OFF_CSUM)) ||
-            (trunk && (pkt->vlan_tci & 0xfff)) || eg.n == NB_BURST) {
-            egress_one(&eg, pkt);
+            }
+        } else {
             continue;
         }
-        eg.tx_packets++;
-        eg.tx_bytes += pkt->len;
-        eg.out[eg.n++] = pkt;
+        if (!up) {
+            down[ndown++] = pkt;
+            continue;
+        }
+        /* A packet that needs no software fallback and no tag (the common
+         * case) is staged right here; the others take egress_one, in order
+         * (eg's counters live in registers meanwhile: synced around it). */
+        if (pkt->gso_type != NB_GSO_NONE ||
+            ((pkt->flags & NB_PKT_CSUM_PARTIAL) && !(off & NB_PORT_OFF_CSUM)) ||
+            (trunk && vid) || nout == NB_BURST) {
+            eg.n = nout;
+            eg.tx_packets += pk;
+            eg.tx_bytes += by;
+            egress_one(&eg, pkt);
+            nout = eg.n;
+            pk = by = 0;
+            continue;
+        }
+        pk++;
+        by += pkt->len;
+        eg.out[nout++] = pkt;
+    }
+    eg.n = nout;
+    eg.tx_packets += pk;
+    eg.tx_bytes += by;
+    fb->taken += taken;
+    if (ndown) {
+        eg.drops[NB_DROP_LINK_DOWN] += ndown;
+        nb_pkt_free_burst(down, ndown);
     }
     egress_flush(&eg);
 
@@ -685,7 +710,8 @@ static void ingress(struct fwd_burst *fb, struct nb_port *in, uint64_t self, str
      * keys (learning and lookup would answer exactly as they just did). */
     uint64_t prev_a = 0, prev_b = 0;
     uint16_t prev_vid = 0, prev_dest = DEST_FLOOD;
-    bool have_prev = false;
+    bool have_prev = false, any_flood = false;
+    unsigned nf = 0;                         /* fb->n, in a register */
 
     for (unsigned i = 0; i < n; i++) {
         struct nb_pkt *pkt = pkts[i];
@@ -744,11 +770,14 @@ decided:
             dropped[nd++] = pkt;
             continue;
         }
-        fb->any_flood |= dest == DEST_FLOOD;
-        fb->pkts[fb->n] = pkt;
-        fb->dest[fb->n++] = dest;
+        any_flood |= dest == DEST_FLOOD;
+        fb->pkts[nf] = pkt;
+        fb->dest[nf++] = dest;
     }
-    nb_pkt_free_burst(dropped, nd);
+    fb->n = nf;
+    fb->any_flood = any_flood;
+    if (nd)
+        nb_pkt_free_burst(dropped, nd);
     stat_add(&in->stats.rx_packets, n);
     stat_add(&in->stats.rx_bytes, rx_bytes);
     for (int r = 0; r < NB_DROP__COUNT; r++)
@@ -757,7 +786,7 @@ decided:
 
 void nb_bridge_input(struct nb_bridge *br, struct nb_port *in, struct nb_pkt **pkts, unsigned n)
 {
-    struct fwd_burst fb = { .br = br };
+    struct fwd_burst fb;            /* pkts[] and dest[] are filled before they are read */
     struct nb_epoch_token tok;
     struct nb_capture *cap;
     unsigned in_slot = in->bridge_slot, end;
@@ -774,6 +803,9 @@ void nb_bridge_input(struct nb_bridge *br, struct nb_port *in, struct nb_pkt **p
         nb_bridge_input(br, in, pkts + NB_BURST, n - NB_BURST);
         return;
     }
+    fb.br = br;
+    fb.n = fb.taken = 0;
+    fb.any_flood = false;
     tok = nb_epoch_enter(&br->epoch);
     /* The generation is read before the slot is checked: del_port empties
      * the slot before bumping it, so a port seen in its slot comes with its
@@ -820,11 +852,13 @@ void nb_bridge_input(struct nb_bridge *br, struct nb_port *in, struct nb_pkt **p
     /* Whatever is left: flooded originals the last port did not take (each
      * other destination took its own reference) and unicast to a port that
      * vanished meanwhile. */
-    struct nb_pkt *rest[NB_BURST];
-    unsigned nr = 0;
-    for (unsigned i = 0; i < fb.n; i++)
-        if (fb.dest[i] != DEST_DROP)
-            rest[nr++] = fb.pkts[i];
-    nb_pkt_free_burst(rest, nr);
+    if (fb.taken < fb.n) {
+        struct nb_pkt *rest[NB_BURST];
+        unsigned nr = 0;
+        for (unsigned i = 0; i < fb.n; i++)
+            if (fb.dest[i] != DEST_DROP)
+                rest[nr++] = fb.pkts[i];
+        nb_pkt_free_burst(rest, nr);
+    }
     nb_epoch_leave(&br->epoch, tok);
 }

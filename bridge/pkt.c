@@ -186,11 +186,19 @@ static void pool_put(struct nb_pkt_pool *pool, struct nb_pkt **pkts, unsigned n)
     bool destroy;
 
     pthread_mutex_lock(&pool->lock);
+    /* room left in each free list (none while dying), worked out once */
+    unsigned room[CLASS__COUNT] = { 0, 0 };
+    if (!pool->dying) {
+        static const unsigned large_max = LARGE_CACHE_MAX;
+        unsigned small_max = pool->max_pkts;
+        room[CLASS_SMALL] = pool->cached[CLASS_SMALL] < small_max ? small_max - pool->cached[CLASS_SMALL] : 0;
+        room[CLASS_LARGE] = pool->cached[CLASS_LARGE] < large_max ? large_max - pool->cached[CLASS_LARGE] : 0;
+    }
     for (unsigned i = 0; i < n; i++) {
         struct nb_pkt *p = pkts[i];
         int c = p->buf_size > NB_PKT_HEADROOM + SMALL_DATA ? CLASS_LARGE : CLASS_SMALL;
-        unsigned limit = c == CLASS_LARGE ? LARGE_CACHE_MAX : pool->max_pkts;
-        if (!pool->dying && pool->cached[c] < limit) {
+        if (room[c]) {
+            room[c]--;
             p->next_free = pool->free_list[c];
             pool->free_list[c] = p;
             pool->cached[c]++;
@@ -233,6 +241,7 @@ void nb_pkt_free(struct nb_pkt *pkt)
 void nb_pkt_free_burst(struct nb_pkt **pkts, unsigned n)
 {
     struct nb_pkt *dead[NB_BURST];
+    struct nb_pkt_pool *pool = NULL;    /* of dead[], while nd > 0 */
     unsigned nd = 0;
 
     for (unsigned i = 0; i < n; i++) {
@@ -240,14 +249,15 @@ void nb_pkt_free_burst(struct nb_pkt **pkts, unsigned n)
         if (!p || !put_ref(p))
             continue;
         /* Flush whenever the pool changes or the batch is full. */
-        if (nd && (nd == NB_BURST || dead[0]->pool != p->pool)) {
-            pool_put(dead[0]->pool, dead, nd);
+        if (nd && (nd == NB_BURST || pool != p->pool)) {
+            pool_put(pool, dead, nd);
             nd = 0;
         }
+        pool = p->pool;
         dead[nd++] = p;
     }
     if (nd)
-        pool_put(dead[0]->pool, dead, nd);
+        pool_put(pool, dead, nd);
 }
 
 struct nb_pkt *nb_pkt_copy(const struct nb_pkt *pkt)
