@@ -17,20 +17,37 @@ e2e_need_root
 e2e_need_tools debootstrap cpio gzip apt-get apt-cache dpkg-deb sha256sum
 
 # Packages whose contents end up in the artifacts.
-KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
-[ -n "$KPKG" ] || e2e_die "apt cannot resolve linux-image-amd64 (run apt-get update)"
-KEY_PKGS=(xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils "$KPKG" busybox-static iperf3 libc6)
 DOM0_PKGS=xen-utils-4.17,xenstore-utils,iproute2,iperf3,bridge-utils,busybox,kmod,iputils-ping,procps,libjansson4,libconfig9,libpcap0.8,pciutils
 
-# One apt-cache call for all of them: it is slow on a busy machine.
-versions=$(apt-cache policy "${KEY_PKGS[@]}" 2>/dev/null |
-	awk '/^[^ ].*:$/ { p = substr($1, 1, length($1) - 1) } /Candidate:/ && $2 != "(none)" { print p "=" $2 }')$'\n'
-for p in "${KEY_PKGS[@]}"; do
-	grep -q "^$p=" <<< "$versions" || e2e_die "apt has no candidate for $p (run apt-get update)"
-done
-key=$( { printf '%s' "$versions"; echo "$DOM0_PKGS"; cat "$0"; } | sha256sum | cut -c1-16)
-OUT=$E2E_CACHE/$key
+why=
+# resolve: KPKG, versions, key and OUT from apt's lists; non-zero when apt
+# does not know a package (no lists yet).
+resolve() {
+	KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	[ -n "$KPKG" ] || { why="apt cannot resolve linux-image-amd64"; return 1; }
+	KEY_PKGS=(xen-hypervisor-4.17-amd64 xen-utils-4.17 xenstore-utils "$KPKG" busybox-static iperf3 libc6)
+	# One apt-cache call for all of them: it is slow on a busy machine.
+	versions=$(apt-cache policy "${KEY_PKGS[@]}" 2>/dev/null |
+		awk '/^[^ ].*:$/ { p = substr($1, 1, length($1) - 1) } /Candidate:/ && $2 != "(none)" { print p "=" $2 }')$'\n'
+	for p in "${KEY_PKGS[@]}"; do
+		grep -q "^$p=" <<< "$versions" || { why="apt has no candidate for $p"; return 1; }
+	done
+	key=$( { printf '%s' "$versions"; echo "$DOM0_PKGS"; cat "$0"; } | sha256sum | cut -c1-16)
+	OUT=$E2E_CACHE/$key
+}
 
+if resolve && [ -f "$OUT/complete" ]; then
+	e2e_log "artifacts: cached in $OUT"
+	echo "$OUT"
+	exit 0
+fi
+# About to download: with lists that are missing or stale (a fresh
+# machine, an image built weeks ago) the mirror may no longer have the
+# versions they name. Refresh them once, then look again.
+e2e_log "artifacts: not cached${why:+ ($why)}; refreshing apt's lists first"
+apt-get update -qq || e2e_log "  warning: apt-get update failed; using the lists as they are"
+why=
+resolve || e2e_die "$why (apt-get update did not help: check the apt sources)"
 if [ -f "$OUT/complete" ]; then
 	e2e_log "artifacts: cached in $OUT"
 	echo "$OUT"

@@ -83,6 +83,10 @@ if [ -x "$O/bin/netbackd" ]; then
 	done
 	# tcpdump for the failure dumps (dom0's root does not have it).
 	command -v tcpdump >/dev/null && install -D -m 755 "$(command -v tcpdump)" "$OV/usr/local/sbin/tcpdump"
+	# strace and ethtool for the iperf-probe scenarios, when the machine has them.
+	for b in strace ethtool; do
+		command -v $b >/dev/null && install -D -m 755 "$(command -v $b)" "$OV/usr/local/sbin/$b"
+	done
 	# Libraries go under /usr/lib: dom0's /lib is a symlink, and an archive
 	# entry "lib/" would replace it with a directory when the kernel unpacks.
 	for bin in "$OV"/usr/local/sbin/*; do
@@ -118,6 +122,7 @@ rm -rf "$STAGE/guest"
 limit_of() {
 	case "$1" in
 	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 300)) ;;
+	*iperf-probe) echo $((2 * (IPERF_SECS < 24 ? 24 : IPERF_SECS) + 360)) ;;
 	multiqueue) echo $((2 * IPERF_SECS + 300)) ;;
 	lifecycle|sizes|late-reply) echo 480 ;;
 	*driver-domain) echo 900 ;;
@@ -128,27 +133,95 @@ limit_of() {
 declare -A VERDICT DETAIL LOG SECS
 declare -a ORDER=()
 
+# The whole run (artifacts included) must end within E2E_BUDGET seconds:
+# CI has 90 minutes for everything, and a hung boot must not take them
+# all. A boot gets what is left of it, and a boot that would start with
+# less than a minute left does not start.
+BUDGET=${E2E_BUDGET:-3600}
+budget_left() { echo $(( BUDGET - ($(date +%s) - E2E_T0) )); }
+
+# Seconds the host waits for dom0 to reach its first scenario, and for
+# the VM to end after dom0 said E2E-DONE.
+BOOT_LIMIT=${E2E_BOOT_LIMIT:-300}
+DONE_LIMIT=90
+# After its own limit dom0 kills a scenario (timeout -k 10), dumps the
+# state and destroys the guests: the host allows this much more before it
+# calls the boot hung.
+SCENARIO_GRACE=${E2E_SCENARIO_GRACE:-300}
+
 # boot NAME SCENARIO... : one QEMU run; fills VERDICT/DETAIL/LOG for every
-# scenario that reported; returns QEMU's exit status.
+# scenario that reported; returns QEMU's exit status (124 when a watchdog
+# stopped it, and WATCHDOG says which).
+WATCHDOG=
 boot() {
-	local name=$1 s limit=180 log rc line
+	local name=$1 s limit=180 log rc line buf= phase=boot deadline cur= pidf left now said since
 	shift
 	for s in "$@"; do limit=$((limit + $(limit_of "$s"))); done
+	left=$(budget_left)
+	[ "$left" -lt "$limit" ] && limit=$left
+	WATCHDOG=
+	if [ "$limit" -lt 60 ]; then
+		WATCHDOG="e2e time budget used up (E2E_BUDGET=$BUDGET s): not booted"
+		e2e_log "boot $name: $WATCHDOG"
+		return 124
+	fi
 	log=$LOGDIR/$name.log
-	e2e_log "boot $name: $* (watchdog ${limit}s, console in $log)"
-	nice -n 10 timeout -k 10 "$limit" qemu-system-x86_64 \
+	pidf=$STAGE/qemu-$name.pid
+	e2e_log "boot $name: $* (watchdog ${limit}s in all; ${BOOT_LIMIT}s to the first scenario, each scenario its own limit + ${SCENARIO_GRACE}s; console in $log)"
+	since=$(date +%s) said=$(date +%s)
+	deadline=$(( since + BOOT_LIMIT ))
+	# The reader wakes every 5 s to check the phase deadline: a dom0 that
+	# hangs (no E2E marker in time) is stopped through the timeout process,
+	# whose pid the subshell leaves in $pidf.
+	sh -c 'echo $$ > "$0"; exec "$@"' "$pidf" nice -n 10 timeout -k 10 "$limit" qemu-system-x86_64 \
 		-machine q35 -cpu qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt,+npt -m 3072 -smp 2 \
 		-nographic -no-reboot -monitor none -serial stdio -nic none \
 		-netdev user,id=pt0,restrict=on -device e1000,netdev=pt0 \
 		-kernel "$ART/xen" \
 		-append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M dom0_max_vcpus=2 loglvl=all guest_loglvl=all" \
 		-initrd "$ART/vmlinuz console=hvc0 earlyprintk=xen e2e_scenarios=$(IFS=:; echo "$*"),$STAGE/dom0.cpio.gz" \
-		< /dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | while IFS= read -r line; do
-			case "$line" in
-			*E2E-BEGIN*|*E2E-RESULT*|*E2E-FIGURE*|*E2E-DOM0*|*E2E-TIME*) e2e_log "  ${line#*E2E-}" ;;
-			esac
+		< /dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | {
+		while :; do
+			IFS= read -r -t 5 line
+			rc=$?
+			if [ $rc -gt 128 ]; then
+				buf+=$line     # timed out, maybe within a line: keep what came
+			elif [ $rc -ne 0 ]; then
+				break          # end of the console: QEMU exited
+			else
+				line=$buf$line buf=
+				case "$line" in
+				*E2E-BEGIN*|*E2E-RESULT*|*E2E-FIGURE*|*E2E-DOM0*|*E2E-TIME*|*E2E-DONE*)
+					e2e_log "  ${line#*E2E-}"; said=$(date +%s) ;;
+				esac
+				case "$line" in
+				*E2E-BEGIN\ *)
+					cur=${line#*E2E-BEGIN }; cur=${cur%% *}; phase="scenario $cur"; since=$(date +%s)
+					deadline=$(( since + $(limit_of "$cur") + SCENARIO_GRACE )) ;;
+				*E2E-TIME\ *)
+					phase="after $cur"; since=$(date +%s); deadline=$(( since + SCENARIO_GRACE )) ;;
+				*E2E-DONE*)
+					phase="power-off"; since=$(date +%s); deadline=$(( since + DONE_LIMIT )) ;;
+				esac
+			fi
+			# A heartbeat, so that a long scenario shows it still runs.
+			now=$(date +%s)
+			if [ $((now - said)) -ge 60 ]; then
+				e2e_log "  ... $phase, $((now - since)) s so far (console: $(wc -l < "$log") lines)"
+				said=$now
+			fi
+			if [ "$now" -gt "$deadline" ] && [ -s "$pidf" ]; then
+				e2e_log "WATCHDOG: $phase overran its time (console silent or stuck); stopping QEMU"
+				echo "$phase" > "$pidf.why"
+				kill -ALRM "$(cat "$pidf")" 2>/dev/null   # timeout(1) takes it as its own expiry: TERM to QEMU, rc 124
+				: > "$pidf"
+			fi
 		done
+	}
 	rc=${PIPESTATUS[0]}
+	[ -s "$pidf.why" ] && WATCHDOG="host watchdog: $(cat "$pidf.why") overran its time"
+	[ -z "$WATCHDOG" ] && { [ "$rc" = 124 ] || [ "$rc" = 137 ]; } && WATCHDOG="boot watchdog (${limit}s) expired"
+	rm -f "$pidf" "$pidf.why"
 	while IFS= read -r line; do
 		set -- $line
 		s=$2
@@ -185,7 +258,11 @@ run_group() {
 	for s in "${missing[@]}"; do
 		[ -n "${VERDICT[$s]:-}" ] && continue
 		VERDICT[$s]=FAIL
-		DETAIL[$s]="no verdict on the console (QEMU $(rc_text "$rc")${retried:+, after one retry})"
+		if [ -n "$WATCHDOG" ]; then
+			DETAIL[$s]="no verdict: $WATCHDOG${retried:+ (after one retry)}"
+		else
+			DETAIL[$s]="no verdict on the console (QEMU $(rc_text "$rc")${retried:+, after one retry})"
+		fi
 		LOG[$s]=$LOGDIR/$name$retried.log
 	done
 }
@@ -236,6 +313,19 @@ for t in tcp-g2d tcp-d2g udp-g2d udp-d2g; do
 	else
 		echo "E2E figure $t: kernel netback $k Mbit/s (no netbackd figure in this run)"
 	fi
+done
+# A failure's reason on the terminal too (CI may keep nothing else): the
+# failed scenario's part of the console, from its BEGIN to its TIME marker,
+# the hypervisor's own (XEN) lines left out; the console's tail when the
+# scenario never began or never ended.
+for s in "${ORDER[@]}"; do
+	case "${VERDICT[$s]}" in PASS|SKIP) continue ;; esac
+	[ -f "${LOG[$s]:-}" ] || continue
+	echo
+	echo "--- console of failed scenario $s (last 150 lines without (XEN); whole log: ${LOG[$s]})"
+	excerpt=$(awk -v s="$s" 'index($0, "E2E-BEGIN " s) { on = 1 } on && !/\(XEN\)/ { print } on && index($0, "E2E-TIME " s " ") { exit }' "${LOG[$s]}" | tail -n 150)
+	[ -n "$excerpt" ] || excerpt=$(grep -av '(XEN)' "${LOG[$s]}" | tail -n 60)
+	echo "$excerpt"
 done
 # Keep the console logs of failures only (E2E_KEEP_LOGS=1: always).
 [ $fail -eq 0 ] && [ -z "${E2E_KEEP_LOGS:-}" ] && rm -rf "$LOGDIR"
