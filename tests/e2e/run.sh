@@ -124,7 +124,7 @@ limit_of() {
 	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 300)) ;;
 	*iperf-probe) echo $((2 * (IPERF_SECS < 24 ? 24 : IPERF_SECS) + 360)) ;;
 	multiqueue) echo $((2 * IPERF_SECS + 300)) ;;
-	lifecycle|sizes|late-reply) echo 480 ;;
+	lifecycle|sizes|late-reply) echo 720 ;;
 	*driver-domain) echo 900 ;;
 	*) echo 300 ;;
 	esac
