@@ -127,7 +127,8 @@ struct simenv *simenv_start(void)
 		_exit(127);
 	}
 	snprintf(sock, sizeof(sock), "%s/ctl.sock", env->dir);
-	for (int i = 0; i < 1000; i++) {
+	/* 6000 x 10 ms and more: xensim may start under memcheck on loaded cores */
+	for (int i = 0; i < 6000; i++) {
 		const char *ping[] = { "list", "--dir", env->dir, NULL };
 
 		if (access(sock, F_OK) == 0 && run_xensim(env, NULL, 0, ping) == 0)
@@ -167,7 +168,7 @@ void simenv_stop(struct simenv *env)
 		int status;
 
 		kill(env->daemon, SIGTERM);
-		for (int i = 0; i < 500; i++) {
+		for (int i = 0; i < 3000; i++) {
 			if (waitpid(env->daemon, &status, WNOHANG) == env->daemon)
 				goto reaped;
 			usleep(10000);

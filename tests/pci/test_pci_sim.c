@@ -45,7 +45,7 @@ static int setup(void **state)
 		return -1;
 	t->w->env.store = &pci_store_xs;
 	t->w->env.store_h = t->xs;
-	t->w->env.wait_ms = 5000;
+	t->w->env.wait_ms = 60000;   /* for pciback_responder: a hang's bound */
 	return 0;
 }
 

@@ -168,7 +168,8 @@ static void xensim_exec_passes_sigterm_to_command(void **state)
 		      "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
-	for (tries = 0; tries < 500 && inner <= 0; tries++) {
+	/* up to a minute: xensim exec and sh may run under memcheck */
+	for (tries = 0; tries < 6000 && inner <= 0; tries++) {
 		pf = fopen(pidfile, "r");
 		if (pf) {
 			if (fscanf(pf, "%d", &inner) != 1)
@@ -278,7 +279,7 @@ static void malformed_control_messages_refused(void **state)
 
 static bool watch_fires(struct xs_handle *xs, const char *token)
 {
-	for (int i = 0; i < 50; i++) {
+	for (int i = 0; i < 300; i++) {   /* a minute at most */
 		struct pollfd p = { .fd = xs_fileno(xs), .events = POLLIN };
 		unsigned n;
 		char **w;

@@ -419,7 +419,7 @@ static void expect_event(struct xs_handle *h, const char *path, const char *toke
 	char **v;
 
 	/* Not a speed check: a missing event fails instead of hanging. */
-	if (poll(&p, 1, 20000) != 1)
+	if (poll(&p, 1, 60000) != 1)
 		fail_msg("no watch event %s %s", path, token);
 	v = xs_read_watch(h, &n);
 
