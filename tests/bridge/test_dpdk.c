@@ -69,7 +69,8 @@ static void nb_dpdk_port_new_pcap_vdev_both_ways(void **state)
     assert_int_equal(nb_dpdk_port_start(port), 0);
 
     /* Injected on the DPDK side: all reach the guest port, in order. */
-    for (int waited = 0; nb_dummy_port_count(guest) < N_IN && waited < 10000; waited++)
+    /* a minute at least: the port polls under memcheck in make valgrind */
+    for (int waited = 0; nb_dummy_port_count(guest) < N_IN && waited < 60000; waited++)
         nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
     assert_int_equal(nb_dummy_port_count(guest), N_IN);
     for (unsigned i = 0; i < N_IN; i++) {

@@ -30,7 +30,7 @@
 #include "tests/integration/it_probe.h"
 #include "tests/integration/it_sys.h"
 
-#define LIVENESS_S 30
+#define LIVENESS_S 60
 #define N_OUT 4     /* guest -> DPDK */
 #define N_IN 4      /* DPDK -> guest */
 

@@ -24,7 +24,7 @@
 #include "tests/integration/it_ctl.h"
 #include "tests/integration/it_sys.h"
 
-#define LIVENESS_S 20
+#define LIVENESS_S 60
 #define NS_ADDR "10.77.0.1"
 #define GUEST_ADDR "10.77.0.2"
 #define PINGS 5
@@ -172,7 +172,7 @@ static void ping_from_namespace(struct world *w)
 
     for (unsigned i = 0; i < PINGS; i++) {
         int rc = it_sh(out, sizeof(out), "ip netns exec %s ping -n -c 1 -W %d %s 2>&1",
-                       w->net.ns, 3 * LIVENESS_S, GUEST_ADDR);
+                       w->net.ns, LIVENESS_S, GUEST_ADDR);
 
         fprintf(stderr, "%s", out);
         assert_int_equal(rc, 0);
