@@ -541,6 +541,10 @@ struct netfront *dp_netfront_up(const struct nf_config *cfg)
         fprintf(stderr, "guest: netfront_open vif %u: %s\n", cfg->devid, strerror(-rc));
         return NULL;
     }
+    /* the backend's xenbus answers may take long under memcheck on loaded
+     * cores: a minute unless the guest chose (the library's default is 10 s) */
+    if (!cfg->timeout_ms)
+        netfront_set_timeout(nf, 60000);
     rc = netfront_connect(nf);
     if (rc < 0) {
         fprintf(stderr, "guest dom%u: netfront_connect: %s\n", netfront_domid(nf), strerror(-rc));

@@ -142,7 +142,7 @@ int dp_send_on(struct netfront *nf, struct dp_flow *f)
 {
     uint8_t *buf = malloc(NF_MAX_PKT);
     int status = 0;
-    if (!dp_wait_flag(&f->rx_ready, 1, 30)) {
+    if (!dp_wait_flag(&f->rx_ready, 1, 60)) {
         snprintf(f->err, sizeof(f->err), "sender: receiver never connected");
         status = 11;
         goto out;
@@ -153,7 +153,7 @@ int dp_send_on(struct netfront *nf, struct dp_flow *f)
     unsigned last_rx = 0;
     for (unsigned k = 0; (f->n == 0 || k < f->n) && !LOAD(&f->stop);) {
         if (f->pause_at && k == f->pause_at) {
-            if (!dp_wait_at_least(&f->received, k, 30) || !dp_wait_flag(&f->rx_ready, 2, 30)) {
+            if (!dp_wait_at_least(&f->received, k, 60) || !dp_wait_flag(&f->rx_ready, 2, 60)) {
                 snprintf(f->err, sizeof(f->err), "sender: receiver did not come back at %u", k);
                 status = 12;
                 goto out;

@@ -359,7 +359,7 @@ static void netfront_tool_responder_answers_arp_and_ping(void **state)
     pid_t cli = dp_spawn(e, b, responder_client, r);
     assert_int_equal(dp_wait(cli, 60), 0);
     kill(resp, SIGTERM);
-    assert_int_equal(dp_wait(resp, 30), 0);    /* the tool closes cleanly on SIGTERM */
+    assert_int_equal(dp_wait(resp, 60), 0);    /* the tool closes cleanly on SIGTERM */
     assert_true(r->arp_ok);
     assert_memory_equal(r->arp_sender_mac, r->a_mac, 6);
     assert_true(r->ping_ok);

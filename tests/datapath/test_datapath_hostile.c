@@ -243,7 +243,7 @@ static void bystanders_still_work(struct dp_env *e, unsigned a, unsigned b)
         pid_t rx = dp_spawn(e, to, dp_guest_recv, f);
         pid_t tx = dp_spawn(e, from, dp_guest_send, f);
         assert_int_equal(dp_wait(tx, 120), 0);
-        assert_int_equal(dp_wait(rx, 30), 0);
+        assert_int_equal(dp_wait(rx, 60), 0);
         assert_int_equal(f->received, 20);
         assert_int_equal(f->bad, 0);
         dp_flow_free(f);
@@ -278,7 +278,7 @@ static void run_case(void **state, enum hostile_case kase, bool expect_fatal, un
         memcpy(zero->tx_mac, h->mac, 6);
         memcpy(zero->rx_mac, h->to, 6);
         zrx = dp_spawn(e, b, dp_guest_recv, zero);
-        assert_true(dp_wait_flag(&zero->rx_ready, 1, 30));
+        assert_true(dp_wait_flag(&zero->rx_ready, 1, 60));
     }
     if (!expect_fatal) {
         h->after = dp_flow_new();
@@ -301,7 +301,7 @@ static void run_case(void **state, enum hostile_case kase, bool expect_fatal, un
         for (unsigned i = 0; i < nslots; i++)
             assert_int_equal(h->status[i], rsp_status);
         if (zero) {
-            assert_int_equal(dp_wait(zrx, 30), 0);
+            assert_int_equal(dp_wait(zrx, 60), 0);
             assert_int_equal(zero->received, 1);
             assert_int_equal(zero->bad, 0);
         }
@@ -331,7 +331,7 @@ static void run_case(void **state, enum hostile_case kase, bool expect_fatal, un
         assert_int_equal(h->after->bad, 0);
     } else {
         __atomic_store_n(&h->phase2, 1, __ATOMIC_RELEASE);
-        assert_int_equal(dp_wait(mp, 30), 0);
+        assert_int_equal(dp_wait(mp, 60), 0);
     }
     if (h->after)
         dp_flow_free(h->after);

@@ -160,7 +160,7 @@ static int gso_sender(void *arg)
     struct netfront *nf = dp_netfront_up(&cfg);
     if (!nf)
         return 40;
-    if (!dp_wait_flag(&c->rx_ready, 1, 30))
+    if (!dp_wait_flag(&c->rx_ready, 1, 60))
         return 41;
     uint8_t *frame = malloc(MAX_LEN);
     if (!frame)

@@ -142,7 +142,7 @@ static void netbackd_rx_stall_with_one_free_slot_detected_and_recovered(void **s
     pid_t tx = dp_spawn(e, a, dp_guest_send, st->flow);
 
     struct probe p = {e, b};
-    assert_true(dp_eventually(stalled_once, &p, 30));
+    assert_true(dp_eventually(stalled_once, &p, 60));
     /* bounded: the sender streams on, so the backlog fills and sheds (it
      * need not be full when the stall is seen: a sender slowed down by
      * valgrind may have sent fewer than 65 packets in the 300 ms) */
@@ -152,7 +152,7 @@ static void netbackd_rx_stall_with_one_free_slot_detected_and_recovered(void **s
     __atomic_store_n(&st->release, 1, __ATOMIC_RELEASE);
     assert_int_equal(dp_wait(rx, 60), 0);
     __atomic_store_n(&st->flow->stop, 1, __ATOMIC_RELEASE);
-    assert_int_equal(dp_wait(tx, 30), 0);
+    assert_int_equal(dp_wait(tx, 60), 0);
     printf("# held phase: %u packets; after release: %u\n", st->held_rx, st->after_rx);
     assert_int_equal(st->after_rx, AFTER_RELEASE);
     assert_int_equal(st->after_bad, 0);
