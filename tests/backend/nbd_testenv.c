@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -238,6 +239,15 @@ bool nbd_test_wait_byte(int fd)
     char c;
 
     return poll(&p, 1, 3 * NBD_TEST_WAIT_MS) == 1 && read(fd, &c, 1) == 1;
+}
+
+void *nbd_test_shared(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    assert_true(p != MAP_FAILED);
+    memset(p, 0, size);
+    return p;
 }
 
 void nbd_test_add_vif(struct nbd_testenv *t, unsigned domid, const char *bridge)

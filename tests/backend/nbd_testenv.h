@@ -78,5 +78,8 @@ void nbd_test_pipes_open(int ready[2], int go[2]);
 void nbd_test_pipes_close(int ready[2], int go[2]);
 /* Reads one byte of such a pipe, waiting for it; false on EOF or timeout. */
 bool nbd_test_wait_byte(int fd);
+/* size zeroed bytes shared with the guests forked later (asserted); munmap
+ * them when done. */
+void *nbd_test_shared(size_t size);
 
 #endif

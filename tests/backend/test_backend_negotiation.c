@@ -228,13 +228,10 @@ static void vif_view(struct nbd_testenv *w, bool *connected, long long *queues)
 static void xenbus_multi_queue_refusals_leave_nothing_half_connected(void **state)
 {
     NBD_TEST_NEED_WORLD(state);
-    struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    struct shared *sh = nbd_test_shared(sizeof(*sh));
     bool connected;
     long long queues;
 
-    assert_true(sh != MAP_FAILED);
-    memset(sh, 0, sizeof(*sh));
     pid_t g = simenv_spawn(w->env, DOM_MQ, guest_mq, sh);
 
     assert_true(wait_int(&sh->step, 1));
@@ -403,10 +400,7 @@ static void send_until(struct nbd_testenv *w, struct shared *sh, unsigned total,
 static void nbd_vif_port_dynamic_multicast_control(void **state)
 {
     NBD_TEST_NEED_WORLD(state);
-    struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    assert_true(sh != MAP_FAILED);
-    memset(sh, 0, sizeof(*sh));
+    struct shared *sh = nbd_test_shared(sizeof(*sh));
     pid_t rx = simenv_spawn(w->env, DOM_RX, guest_mc_receiver, sh);
     assert_true(wait_int(&sh->rx_ready, 1));
     pid_t tx = simenv_spawn(w->env, DOM_TX, guest_mc_sender, sh);
@@ -491,11 +485,8 @@ static void nbd_queue_start_defaults_and_pinning(void **state)
     NBD_TEST_NEED_WORLD(state);
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     char want[16], cpus[64];
-    struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    struct shared *sh = nbd_test_shared(sizeof(*sh));
 
-    assert_true(sh != MAP_FAILED);
-    memset(sh, 0, sizeof(*sh));
     assert_true(nbd_test_wait_be_state(w->xsh, DOM_MQ, 0, XenbusStateInitWait));
     snprintf(want, sizeof(want), "%ld", online < 1 ? 1 : online > 8 ? 8 : online);
     char *v = xread(w->xsh, "/local/domain/0/backend/vif/1/0/multi-queue-max-queues");

@@ -194,6 +194,20 @@ static void send_expect(struct nbd_testenv *w, struct shared *sh, unsigned total
     assert_int_equal(__atomic_load_n(&sh->rx_error, __ATOMIC_ACQUIRE), 0);
 }
 
+/* Starts the receiver and the sender; returns once both are connected. */
+static void start_guests(struct nbd_testenv *w, struct shared *sh, pid_t *rx, pid_t *tx)
+{
+    uint64_t deadline = nbd_test_now_ms() + 2 * NBD_TEST_WAIT_MS;
+
+    *rx = simenv_spawn(w->env, DOM_RX, guest_receiver, sh);
+    *tx = simenv_spawn(w->env, DOM_TX, guest_sender, sh);
+    assert_true(*rx > 0 && *tx > 0);
+    while ((!__atomic_load_n(&sh->tx_ready, __ATOMIC_ACQUIRE) ||
+            !__atomic_load_n(&sh->rx_ready, __ATOMIC_ACQUIRE)) && nbd_test_now_ms() < deadline)
+        usleep(2000);
+    assert_true(sh->tx_ready && sh->rx_ready);
+}
+
 /* The key written live changes the limit at once, both ways:
  *  - absent: unlimited (5 frames);
  *  - "180,<long window>": a fresh limit grants one window, 180 bytes =
@@ -209,17 +223,10 @@ static void send_expect(struct nbd_testenv *w, struct shared *sh, unsigned total
 static void nbd_tx_burst_rate_key_live(void **state)
 {
     NBD_TEST_NEED_WORLD(state);
-    struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    assert_true(sh != MAP_FAILED);
-    memset(sh, 0, sizeof(*sh));
-    pid_t rx = simenv_spawn(w->env, DOM_RX, guest_receiver, sh);
-    pid_t tx = simenv_spawn(w->env, DOM_TX, guest_sender, sh);
-    uint64_t deadline = nbd_test_now_ms() + 2 * NBD_TEST_WAIT_MS;
-    while ((!__atomic_load_n(&sh->tx_ready, __ATOMIC_ACQUIRE) ||
-            !__atomic_load_n(&sh->rx_ready, __ATOMIC_ACQUIRE)) && nbd_test_now_ms() < deadline)
-        usleep(2000);
-    assert_true(sh->tx_ready && sh->rx_ready);
+    struct shared *sh = nbd_test_shared(sizeof(*sh));
+    pid_t rx, tx;
+
+    start_guests(w, sh, &rx, &tx);
 
     assert_int_equal(vif_rate_bytes(w), UNLIMITED);
     send_expect(w, sh, 5, 5);
@@ -258,18 +265,11 @@ static void nbd_tx_burst_rate_key_live(void **state)
 static void nbd_tx_burst_rate_charges_dropped_requests(void **state)
 {
     NBD_TEST_NEED_WORLD(state);
-    struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    assert_true(sh != MAP_FAILED);
-    memset(sh, 0, sizeof(*sh));
+    struct shared *sh = nbd_test_shared(sizeof(*sh));
+    pid_t rx, tx;
+
     set_rate(w, "180," LONG_WINDOW_US, 180);
-    pid_t rx = simenv_spawn(w->env, DOM_RX, guest_receiver, sh);
-    pid_t tx = simenv_spawn(w->env, DOM_TX, guest_sender, sh);
-    uint64_t deadline = nbd_test_now_ms() + 2 * NBD_TEST_WAIT_MS;
-    while ((!__atomic_load_n(&sh->tx_ready, __ATOMIC_ACQUIRE) ||
-            !__atomic_load_n(&sh->rx_ready, __ATOMIC_ACQUIRE)) && nbd_test_now_ms() < deadline)
-        usleep(2000);
-    assert_true(sh->tx_ready && sh->rx_ready);
+    start_guests(w, sh, &rx, &tx);
 
     st(&sh->short_target, 12);
     assert_true(wait_unsigned(&sh->short_queued, 12));

@@ -207,10 +207,7 @@ static bool wait_ready(struct shared *sh, unsigned dom)
 static void nbd_queue_event_storm_does_not_starve_others(void **state)
 {
     NBD_TEST_NEED_WORLD(state);
-    struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    assert_true(sh != MAP_FAILED);
-    memset(sh, 0, sizeof(*sh));
+    struct shared *sh = nbd_test_shared(sizeof(*sh));
 
     pid_t rx = simenv_spawn(w->env, DOM_RX, guest_receiver, sh);
     assert_true(wait_ready(sh, DOM_RX));

@@ -212,10 +212,7 @@ static int guest_receiver(void *arg)
 
 static void run(struct nbd_testenv *w, const struct chain *c)
 {
-    struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-                             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    assert_true(sh != MAP_FAILED);
-    memset(sh, 0, sizeof(*sh));
+    struct shared *sh = nbd_test_shared(sizeof(*sh));
     sh->c = *c;
     pid_t rx = simenv_spawn(w->env, DOM_RX, guest_receiver, sh);
     pid_t tx = simenv_spawn(w->env, DOM_TX, guest_sender, sh);
