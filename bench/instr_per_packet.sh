@@ -8,11 +8,17 @@
 #   bench/instr_per_packet.sh [--build DIR] [--sizes "64 1500"] [--seconds S] [--keep DIR]
 #   [--static-grants]  the guest registers its buffer pools with
 #                      ADD_GREF_MAPPING: netbackd copies them with memcpy
+#   [--cache]          also simulate the caches (callgrind --cache-sim=yes):
+#                      L1 data and last-level misses per packet. One
+#                      process's own caches only: lines moving between the
+#                      guest's core and netbackd's are not modelled.
 # Prints one line per size and side; --keep leaves the callgrind files
 # (callgrind_annotate FILE shows where the instructions go).
+# An empty poll is not counted: the worker calls nbd_tx_burst only when the
+# guest's req_prod moved (worker.c), so the figure is the cost of the work.
 set -euo pipefail
 
-O=build SIZES="64" SECS=4 KEEP="" GRANTS=()
+O=build SIZES="64" SECS=4 KEEP="" GRANTS=() CACHE=()
 while [ $# -gt 0 ]; do
     case $1 in
     --build) O=$2; shift 2 ;;
@@ -20,7 +26,8 @@ while [ $# -gt 0 ]; do
     --seconds) SECS=$2; shift 2 ;;
     --keep) KEEP=$2; shift 2 ;;
     --static-grants) GRANTS=(--static-grants); shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --cache) CACHE=(--cache-sim=yes); shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "instr: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -46,7 +53,8 @@ ctl() { "$BIN/netbackctl" --ctl "$WORK/sim/netbackd.sock" "$@"; }
 # one_run SIDE SIZE: SIDE nbd|guest runs under callgrind; prints Ir/packet.
 one_run() {
     local side=$1 size=$2 vg_nbd=() vg_guest=() out="$WORK/cg.$1.$2"
-    local vg=(valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out")
+    local vg=(valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out"
+              ${CACHE[@]+"${CACHE[@]}"})
     if [ "$side" = nbd ]; then vg_nbd=("${vg[@]}" --toggle-collect=nbd_tx_burst)
     else vg_guest=("${vg[@]}" --toggle-collect=netfront_tx_burst); fi
     rm -rf "$WORK/sim"
@@ -83,11 +91,18 @@ EOF
     fi
     PIDS=()
     "$BIN/xensim" stop --dir "$WORK/sim" >/dev/null 2>&1 || true
-    local ir
-    ir=$(callgrind_annotate "$out"* 2>/dev/null | awk '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); print $1; done = 1 }' || true)
+    # Ir, and with --cache the L1 data and last-level misses (reads + writes)
+    local totals
+    totals=$(callgrind_annotate --show=Ir${CACHE[*]:+,D1mr,D1mw,DLmr,DLmw} "$out"* 2>/dev/null |
+        awk '/PROGRAM TOTALS/ && !done { gsub(",", ""); print $1, $3, $5, $7, $9; done = 1 }' || true)
     if [ -n "$KEEP" ]; then mkdir -p "$KEEP"; cp "$out"* "$KEEP/"; fi
-    awk -v ir="${ir:-0}" -v p="${pkts:-0}" -v s="$side" -v z="$size" -v g="${GRANTS[*]:+ (static grants)}" 'BEGIN {
-        printf "%-6s %5s B: %10.0f packets, %6.0f instructions/packet%s\n", s, z, p, (p > 0 ? ir / p : 0), g }'
+    awk -v t="${totals:-0}" -v p="${pkts:-0}" -v s="$side" -v z="$size" -v c="${#CACHE[@]}" \
+        -v g="${GRANTS[*]:+ (static grants)}" 'BEGIN {
+        split(t, v, " ")
+        printf "%-6s %5s B: %10.0f packets, %6.0f instructions/packet", s, z, p, (p > 0 ? v[1] / p : 0)
+        if (c > 0 && p > 0)
+            printf ", D1 misses %.2f, LL misses %.2f /packet", (v[2] + v[3]) / p, (v[4] + v[5]) / p
+        printf "%s\n", g }'
 }
 
 for size in $SIZES; do
