@@ -109,9 +109,14 @@ static void tx_flush(struct nbd_queue *q, unsigned np, unsigned nseg)
         struct nbd_tx_pending *p = &q->txp[i];
         bool ok = rc == 0;
 
-        for (unsigned s = 0; ok && s < p->nr_segs; s++)
-            ok = q->seg[p->first_seg + s].status == GNTST_okay;
-        if (ok && tx_offloads(p->buf, &p->pkt)) {
+        if (p->nr_segs == 1)        /* the common one-slot packet */
+            ok = ok && q->seg[p->first_seg].status == GNTST_okay;
+        else
+            for (unsigned s = 0; ok && s < p->nr_segs; s++)
+                ok = q->seg[p->first_seg + s].status == GNTST_okay;
+        /* no offload metadata (the common small packet): nothing to set */
+        if (ok && (p->pkt.flags || p->pkt.gso_type != XEN_NETIF_GSO_TYPE_NONE) &&
+            tx_offloads(p->buf, &p->pkt)) {
             nbd_stat_add(&q->stats.tx_drop_offload, 1);
             nb_pkt_free(p->buf);
             netif_tx_respond(&q->tx, &p->pkt, NETIF_RSP_ERROR);
