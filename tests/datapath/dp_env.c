@@ -396,14 +396,20 @@ bool dp_xs_write(struct dp_env *e, const char *path, const char *value)
     return xs_conn(e) && xs_write(e->xs, XBT_NULL, path, value, (unsigned)strlen(value));
 }
 
-long dp_xs_read_long(struct dp_env *e, const char *fmt, ...)
+/* The value at the path fmt/ap names, or NULL. */
+static char *xs_read_vfmt(struct dp_env *e, const char *fmt, va_list ap)
 {
     char path[512];
+    vsnprintf(path, sizeof(path), fmt, ap);
+    return xs_read_path(e, path);
+}
+
+long dp_xs_read_long(struct dp_env *e, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(path, sizeof(path), fmt, ap);
+    char *v = xs_read_vfmt(e, fmt, ap);
     va_end(ap);
-    char *v = xs_read_path(e, path);
     if (!v)
         return -1;
     long r = strtol(v, NULL, 10);
@@ -413,12 +419,10 @@ long dp_xs_read_long(struct dp_env *e, const char *fmt, ...)
 
 bool dp_xs_exists(struct dp_env *e, const char *fmt, ...)
 {
-    char path[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(path, sizeof(path), fmt, ap);
+    char *v = xs_read_vfmt(e, fmt, ap);
     va_end(ap);
-    char *v = xs_read_path(e, path);
     free(v);
     return v != NULL;
 }
