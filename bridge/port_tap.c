@@ -30,8 +30,19 @@ struct tap {
     pthread_t rx_thread;
     bool running;
     char ifname[IFNAMSIZ];
-    uint8_t scratch[NB_PKT_MAX_LEN + 1];   /* the receive thread's read buffer */
+    /* The receive thread reads each frame into spare, a packet with room
+     * for the largest: a big (GSO) frame is handed on as it is, without a
+     * copy, and a new spare taken; a small one is copied into a packet of
+     * its size and spare stays. Without a spare (the pool ran dry) the
+     * frame lands in scratch and is copied out if the pool has a buffer
+     * of its size, else dropped and counted. */
+    struct nb_pkt *spare;
+    uint8_t scratch[NB_PKT_MAX_LEN + 1];
 };
+
+/* Frames up to this size are copied out of spare into a packet of their
+ * own size (a standard frame's buffer); larger ones travel in spare. */
+#define TAP_COPY_MAX 2048u
 
 static struct tap *tap_of(struct nb_port *port)
 {
@@ -72,9 +83,18 @@ static unsigned tap_read_burst(struct tap *t, struct nb_pkt **pkts, unsigned *ba
 
     while (n < NB_BURST) {
         struct virtio_net_hdr h;
+        struct nb_pkt *p;
+
+        if (!t->spare)
+            t->spare = nb_pkt_alloc(t->pool, NB_PKT_MAX_LEN);
+        /* One byte more than the largest packet: a longer frame is seen
+         * as such (and dropped), not cut to size. */
+        uint8_t *dst = t->scratch;
+        if (t->spare && t->spare->buf_size - NB_PKT_HEADROOM >= sizeof(t->scratch))
+            dst = t->spare->data;
         struct iovec iov[2] = {
             { .iov_base = &h, .iov_len = sizeof(h) },
-            { .iov_base = t->scratch, .iov_len = sizeof(t->scratch) },
+            { .iov_base = dst, .iov_len = sizeof(t->scratch) },
         };
         ssize_t r = readv(t->fd, iov, 2);
         if (r < 0)
@@ -84,14 +104,26 @@ static unsigned tap_read_burst(struct tap *t, struct nb_pkt **pkts, unsigned *ba
             continue;
         }
         uint32_t len = (uint32_t)((size_t)r - sizeof(h));
-        struct nb_pkt *p = nb_pkt_alloc(t->pool, len);
-        if (!p) {
+        if (len > NB_PKT_MAX_LEN) {
+            (*bad)++;
+            continue;
+        }
+        bool whole = dst != t->scratch && len > TAP_COPY_MAX;
+        if (whole) {
+            p = t->spare;
+            p->len = len;
+            t->spare = NULL;
+        } else if ((p = nb_pkt_alloc(t->pool, len))) {
+            memcpy(p->data, dst, len);
+        } else {
             nb_port_count_drop(&t->port, NB_DROP_NO_BUFFER, 1);
             continue;
         }
-        memcpy(p->data, t->scratch, len);
         if (nb_vnethdr2pkt(&h, p) != 0) {
-            nb_pkt_free(p);
+            if (whole)
+                t->spare = p;                        /* still ours: keep it */
+            else
+                nb_pkt_free(p);
             (*bad)++;
             continue;
         }
@@ -142,6 +174,8 @@ void nb_tap_port_free(struct nb_port *port)
     struct tap *t = tap_of(port);
 
     tap_stop(t);
+    if (t->spare)
+        nb_pkt_free(t->spare);
     if (t->fd >= 0)
         close(t->fd);
     if (t->stop_fd >= 0)
