@@ -7,7 +7,11 @@
  * vif queue delivers in FIFO order, and the bridge handles one ingress
  * burst completely before the next. So when a guest receives a barrier
  * frame that left the sender after frame X, any copy of X the bridge had
- * made for that guest has already been delivered before the barrier. */
+ * made for that guest has already been delivered before the barrier.
+ * Order holds per sender only: it_probe_send returns once the sender's
+ * netfront took the frame, and each vif has its own TX worker, so frames
+ * of two senders reach a common receiver in either order unless the first
+ * was seen to arrive (it_check_logs) before the second was handed over. */
 #ifndef IT_PROBE_H
 #define IT_PROBE_H
 
