@@ -15,7 +15,7 @@ NETBACKD_LOG=/var/log/netbackd.log
 scenario_limit() {
 	case "$1" in
 	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 300)) ;;
-	*iperf-probe) echo $((2 * (IPERF_SECS < 24 ? 24 : IPERF_SECS) + 360)) ;;
+	*iperf-probe) echo $((2 * (IPERF_SECS < 24 ? 24 : IPERF_SECS) + 480)) ;;
 	multiqueue) echo $((2 * IPERF_SECS + 300)) ;;
 	lifecycle|sizes|late-reply) echo 720 ;;
 	*driver-domain) echo 900 ;;
@@ -410,7 +410,7 @@ probe_sizes() {
 		END { for (k in n) printf "%s: %d frames, %d with TCP payload > 1448, max %d, mean %d\n", k, n[k], big[k], max[k], sum[k] / n[k] }'
 }
 iperf_probe() {
-	local s=$1 backend=$2 d dev pid t args xp dir=/tmp/probe
+	local s=$1 backend=$2 d dev pid t args xp ip dir=/tmp/probe
 	guest_create g1 10.0.0.2 "$backend" pv || { result "$s" FAIL "guest did not start"; return; }
 	d=$(xl domid g1)
 	dev=vif$d.0
@@ -430,33 +430,53 @@ iperf_probe() {
 		[ -n "$pid" ] && { echo "## netbackctl list"; netbackctl list 2>&1; }
 	} 2>&1 | sed 's/^/E2E-PROBE /'
 	for t in tcp-g2d tcp-d2g; do
-		args="-c 10.0.0.2 -t $PROBE_SECS -f m"
+		args="-c 10.0.0.2 -f m"
 		[ $t = tcp-g2d ] && args="$args -R"
 		guest_run g1 20 "grep eth0 /proc/net/dev; grep vif /proc/interrupts" > $dir/g0
 		probe_snap "$pid" > $dir/s0
 		# shellcheck disable=SC2086
-		timeout $((PROBE_SECS + 60)) iperf3 $args > $dir/iperf 2>&1 &
+		timeout $((PROBE_SECS + 60)) iperf3 $args -t $PROBE_SECS > $dir/iperf 2>&1 &
+		ip=$!
 		sleep 3
 		xentop -b -d 5 -i 2 > $dir/xentop 2>&1 &
 		xp=$!
 		top -b -H -d 5 -n 2 -w 160 > $dir/top 2>&1
 		wait $xp
-		timeout 6 tcpdump -Z root -i "$dev" -nn -q -p -c 2000 tcp > $dir/tcpdump 2> $dir/tcpdump.err
-		[ -n "$pid" ] && command -v strace >/dev/null && timeout -s INT 6 strace -c -f -p "$pid" -o $dir/strace > /dev/null 2>&1
-		wait
+		# TCP's own view of the path: rtt, minrtt, cwnd, pacing rate (Linux
+		# sizes its TSO packets from the pacing rate and minrtt).
+		ss -tin dst 10.0.0.2 > $dir/ss 2>&1
+		timeout -k 2 6 tcpdump -Z root -i "$dev" -nn -q -p -c 2000 tcp > $dir/tcpdump 2> $dir/tcpdump.err
+		wait $ip
 		probe_snap "$pid" > $dir/s1
 		guest_run g1 20 "grep eth0 /proc/net/dev; grep vif /proc/interrupts" > $dir/g1
 		{
 			echo "=== $backend $t: $(iperf_mbits "$(cat $dir/iperf)") Mbit/s over ${PROBE_SECS}s"
-			grep -E 'sender|receiver' $dir/iperf
+			grep -E 'sender|receiver|error' $dir/iperf
 			echo "## frame sizes on $dev (tcpdump -q, 6 s)"; probe_sizes < $dir/tcpdump; tail -n 2 $dir/tcpdump.err
+			echo "## dom0 ss -tin (mid-run)"; cat $dir/ss
 			echo "## xentop (5 s)"; awk '/NAME/ { n++ } n == 2' $dir/xentop | cut -c1-80
 			echo "## top -H (5 s)"; awk '/^top -/ { n++ } n == 2' $dir/top | sed -n '1,5p;7,22p'
-			[ -s $dir/strace ] && { echo "## strace -c -f netbackd (6 s)"; head -n 25 $dir/strace; }
 			echo "## delta"; probe_delta $dir/s0 $dir/s1
 			echo "## guest delta"; probe_delta $dir/g0 $dir/g1
 		} 2>&1 | sed 's/^/E2E-PROBE /'
 		echo "E2E-FIGURE $backend-probe $t $(iperf_mbits "$(cat $dir/iperf)")"
+		# System calls, in a run of their own: a traced netbackd is slower.
+		[ -n "$pid" ] && command -v strace >/dev/null || continue
+		# shellcheck disable=SC2086
+		timeout 60 iperf3 $args -t 12 > $dir/iperf 2>&1 &
+		ip=$!
+		sleep 3
+		probe_snap "$pid" > $dir/s0
+		# -p for every thread: -f with one -p followed only the main thread here.
+		# shellcheck disable=SC2046
+		timeout -k 2 -s INT 6 strace -c -f $(for t in /proc/$pid/task/*; do echo "-p ${t##*/}"; done) -o $dir/strace > /dev/null 2>&1
+		probe_snap "$pid" > $dir/s1
+		wait $ip
+		{
+			echo "=== $backend $t under strace: $(iperf_mbits "$(cat $dir/iperf)") Mbit/s over 12 s"
+			echo "## strace -c -f netbackd (6 s)"; head -n 30 $dir/strace
+			echo "## delta during strace"; probe_delta $dir/s0 $dir/s1 | grep -E '^##|packets|notify|gcopy|"name"|^d (vif|xenbr)'
+		} 2>&1 | sed 's/^/E2E-PROBE /'
 	done
 	result "$s" PASS "probe done (E2E-PROBE lines in the console log)"
 }
