@@ -181,12 +181,19 @@ struct nbd_testenv *nbd_testenv_start(unsigned ndomains, const char *const *extr
     for (uint64_t deadline = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
          nbd_test_now_ms() < deadline; usleep(10000)) {
         json_t *r = nbd_test_call(t, json_pack("{s:s}", "cmd", "ping"));
+        int st;
+
         json_decref(r);
         if (r)
             return t;
+        if (waitpid(t->daemon, &st, WNOHANG) == t->daemon) {
+            t->daemon = 0;
+            break;
+        }
     }
-    fprintf(stderr, "netbackd did not come up\n");
+    /* it is there but does not answer: a failure, which a skip would hide */
     nbd_testenv_stop(t);
+    fail_msg("netbackd did not come up (exited, or no answer within %d ms)", NBD_TEST_WAIT_MS);
     return NULL;
 }
 

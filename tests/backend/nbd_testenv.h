@@ -31,7 +31,8 @@ struct nbd_testenv {
  * the test binary, ../bin/netbackd) with --foreground --ctl and extra_args
  * (NULL-terminated, may be NULL); config, if not NULL, is written to a file
  * passed with --config. Returns NULL (after printing why) when the
- * emulator or netbackd is unavailable: the caller skips. */
+ * emulator or netbackd is unavailable: the caller skips. A netbackd that
+ * is there but exits or does not answer fails the test (cmocka fail_msg). */
 struct nbd_testenv *nbd_testenv_start(unsigned ndomains, const char *const *extra_args,
                                       const char *config);
 void nbd_testenv_stop(struct nbd_testenv *t);
