@@ -156,8 +156,20 @@ double dp_now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Liveness bounds for start-up on a loaded machine (sanitizer builds). */
-#define START_TIMEOUT_S 60
+/* Liveness bounds for start-up on a loaded machine (sanitizer builds,
+ * xensim under memcheck). */
+#define START_TIMEOUT_S 120
+
+/* A daemon that is built but does not start is a failure, not a reason to
+ * skip (a skip would pass unnoticed): prints why and the daemon's log,
+ * stops what runs, fails the test. */
+static void start_failed(struct dp_env *e, const char *why, const char *log)
+{
+    fprintf(stderr, "dp_env: %s; %s:\n", why, log);
+    dp_run(e, 0, NULL, 0, "tail -n 20 %s >&2", log);
+    dp_env_stop(e);
+    fail_msg("dp_env: %s", why);
+}
 
 int dp_env_start(struct dp_env *e, const char *netbackd_args)
 {
@@ -211,10 +223,8 @@ int dp_env_start(struct dp_env *e, const char *netbackd_args)
         if (!up)
             sleep_ms(20);
     }
-    if (!up) {
-        snprintf(e->skip_reason, sizeof(e->skip_reason), "xensim did not start (see %s)", log);
-        return -1;
-    }
+    if (!up)
+        start_failed(e, "xensim did not start", log);
 
     snprintf(e->netbackd_log, sizeof(e->netbackd_log), "%s/netbackd.log", e->dir);
     e->netbackd = fork();
@@ -230,14 +240,11 @@ int dp_env_start(struct dp_env *e, const char *netbackd_args)
     while (dp_now_s() < end) {
         if (dp_run(e, 0, NULL, 0, "netbackctl --ctl %s/netbackd.sock stats >/dev/null 2>&1", e->dir) == 0)
             return 0;
-        if (child_exited(&e->netbackd)) {
-            snprintf(e->skip_reason, sizeof(e->skip_reason), "netbackd exited at start (see %s)",
-                     e->netbackd_log);
-            return -1;
-        }
+        if (child_exited(&e->netbackd))
+            start_failed(e, "netbackd exited at start", e->netbackd_log);
         sleep_ms(20);
     }
-    snprintf(e->skip_reason, sizeof(e->skip_reason), "netbackd control socket never answered");
+    start_failed(e, "netbackd's control socket never answered", e->netbackd_log);
     return -1;
 }
 
@@ -274,12 +281,12 @@ int dp_suite_setup(void **state, const char *netbackd_args)
     if (!s)
         return -1;
     s->next_domid = 1;
+    *state = s;   /* for the teardown, also when the start fails the setup */
     s->up = dp_env_start(&s->env, netbackd_args) == 0;
     if (!s->up) {
         printf("# emulator environment unavailable: %s\n", s->env.skip_reason);
         dp_env_stop(&s->env);
     }
-    *state = s;
     return 0;
 }
 

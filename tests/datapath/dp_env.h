@@ -28,7 +28,8 @@ struct dp_env {
  * `netbackd_args`, may be NULL), both as children of the calling process
  * that die with it (PR_SET_PDEATHSIG), so a test killed by a timeout leaves
  * nothing running. Returns 0, or -1 with skip_reason set when a piece is
- * missing; call dp_env_stop either way. */
+ * missing; call dp_env_stop either way. A daemon that is built but does
+ * not start fails the calling test or setup (cmocka fail_msg). */
 int dp_env_start(struct dp_env *e, const char *netbackd_args);
 /* Stops netbackd and the emulator, reaps them and removes the run
  * directory (kept, and named on stderr, with DP_KEEP set). Idempotent. */

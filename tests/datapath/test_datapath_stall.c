@@ -37,20 +37,20 @@ static int suite_setup(void **state)
 {
     struct suite *s = calloc(1, sizeof(*s));
     s->next_domid = 1;
+    *state = s;   /* for the teardown, also when the start fails the setup */
     snprintf(s->conf, sizeof(s->conf), "/tmp/nb-stall-XXXXXX");
     int fd = mkstemp(s->conf);
     const char *cfg = "netbackd: { rx_stall_timeout_ms = 300; rx_drain_timeout_ms = 2000; };\n";
     char args[128];
     snprintf(args, sizeof(args), "--config %s", s->conf);
-    if (fd < 0 || write(fd, cfg, strlen(cfg)) != (ssize_t)strlen(cfg) ||
-        dp_env_start(&s->env, args) < 0) {
+    bool written = fd >= 0 && write(fd, cfg, strlen(cfg)) == (ssize_t)strlen(cfg);
+    if (fd >= 0)
+        close(fd);
+    if (!written || dp_env_start(&s->env, args) < 0) {
         printf("# emulator environment unavailable: %s\n", s->env.skip_reason);
         dp_env_stop(&s->env);
         s->env.dir[0] = 0;
     }
-    if (fd >= 0)
-        close(fd);
-    *state = s;
     return 0;
 }
 

@@ -30,12 +30,12 @@ static int suite_setup(void **state)
 {
     struct suite *s = calloc(1, sizeof(*s));
     s->next_domid = 1;
+    *state = s;   /* for the teardown, also when the start fails the setup */
     if (dp_env_start(&s->env, "--max-queues 2") < 0) {
         printf("# emulator environment unavailable: %s\n", s->env.skip_reason);
         dp_env_stop(&s->env);
         s->env.dir[0] = 0;
     }
-    *state = s;
     return 0;
 }
 
