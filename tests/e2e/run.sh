@@ -122,7 +122,7 @@ rm -rf "$STAGE/guest"
 limit_of() {
 	case "$1" in
 	kernel-iperf|iperf) echo $((4 * IPERF_SECS + 300)) ;;
-	*iperf-probe) echo $((2 * (IPERF_SECS < 24 ? 24 : IPERF_SECS) + 360)) ;;
+	*iperf-probe) echo $((2 * (IPERF_SECS < 24 ? 24 : IPERF_SECS) + 480)) ;;
 	multiqueue) echo $((2 * IPERF_SECS + 300)) ;;
 	lifecycle|sizes|late-reply) echo 720 ;;
 	*driver-domain) echo 900 ;;
