@@ -5,6 +5,9 @@
 #include "sim/admin.h"
 
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -17,6 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 struct simenv {
 	char dir[PATH_MAX];
@@ -134,15 +138,19 @@ struct simenv *simenv_start(void)
 		if (access(sock, F_OK) == 0 && run_xensim(env, NULL, 0, ping) == 0)
 			return env;
 		if (waitpid(env->daemon, NULL, WNOHANG) == env->daemon) {
-			fprintf(stderr, "simenv: xensim exited during start\n");
 			env->daemon = 0;
-			goto fail_dir;
+			simenv_stop(env);
+			/* built but not starting: a failure, which a skip would hide */
+			fail_msg("simenv: xensim exited during start");
 		}
 		nanosleep(&ten_ms, NULL);
 	}
-	fprintf(stderr, "simenv: xensim did not become ready in %s\n", env->dir);
 	kill(env->daemon, SIGKILL);
 	waitpid(env->daemon, NULL, 0);
+	env->daemon = 0;
+	simenv_stop(env);
+	fail_msg("simenv: xensim did not become ready");
+	return NULL;
 fail_dir:
 	rmdir(env->dir);
 fail:

@@ -28,7 +28,8 @@
 struct simenv;
 
 /* Starts xensim in a new mkdtemp directory and waits until it serves.
- * NULL on failure. */
+ * NULL when it cannot (not built: the caller skips); a built xensim that
+ * exits or does not serve fails the calling test or setup (cmocka). */
 struct simenv *simenv_start(void);
 /* Stops the daemon (the domains go with it), removes the directory, frees. */
 void simenv_stop(struct simenv *env);
