@@ -21,49 +21,22 @@
 #define POOL_PAGES 512          /* 256 TX + 256 RX pages per queue */
 #define REGISTER_COPIES (QUEUES * 2 * 2)
 
-struct suite {
-    struct dp_env env;
-    unsigned next_domid;
-};
-
 static int suite_setup(void **state)
 {
-    struct suite *s = calloc(1, sizeof(*s));
-    s->next_domid = 1;
-    *state = s;   /* for the teardown, also when the start fails the setup */
-    if (dp_env_start(&s->env, "--max-queues 2") < 0) {
-        printf("# emulator environment unavailable: %s\n", s->env.skip_reason);
-        dp_env_stop(&s->env);
-        s->env.dir[0] = 0;
-    }
-    return 0;
+    return dp_suite_setup(state, "--max-queues 2");
 }
 
 static int suite_teardown(void **state)
 {
-    struct suite *s = *state;
-    if (s->env.dir[0])
-        dp_env_stop(&s->env);
-    free(s);
-    return 0;
-}
-
-static struct dp_env *env_or_skip(void **state)
-{
-    struct suite *s = *state;
-    if (!s->env.dir[0]) {
-        printf("# skip: %s\n", s->env.skip_reason);
-        skip();
-    }
-    return &s->env;
+    return dp_suite_teardown(state);
 }
 
 /* Sends PKTS frames of 60..~9000 bytes (SG chains past a page) from a new
  * guest to another; returns the flow (checked byte-exact) for counters. */
 static struct dp_flow *run(void **state, bool tx_static, bool rx_static, unsigned *a, unsigned *b)
 {
-    struct suite *s = *state;
-    struct dp_env *e = env_or_skip(state);
+    struct dp_suite *s = dp_suite_or_skip(state);
+    struct dp_env *e = &s->env;
     struct dp_flow *f = dp_flow_new();
 
     *a = s->next_domid++;
@@ -99,7 +72,7 @@ static void datapath_static_grants_both_guests_no_grant_copy(void **state)
 {
     unsigned a, b;
     struct dp_flow *f = run(state, true, true, &a, &b);
-    struct dp_env *e = &((struct suite *)*state)->env;
+    struct dp_env *e = &((struct dp_suite *)*state)->env;
 
     assert_int_equal(f->tx_static_pages, QUEUES * POOL_PAGES);
     assert_int_equal(f->rx_static_pages, QUEUES * POOL_PAGES);
@@ -120,7 +93,7 @@ static void datapath_static_grants_only_sender_registers(void **state)
 {
     unsigned a, b;
     struct dp_flow *f = run(state, true, false, &a, &b);
-    struct dp_env *e = &((struct suite *)*state)->env;
+    struct dp_env *e = &((struct dp_suite *)*state)->env;
 
     assert_int_equal(f->tx_static_pages, QUEUES * POOL_PAGES);
     assert_int_equal(f->rx_static_pages, 0);
