@@ -350,16 +350,22 @@ int xenevtchn_unbind(xenevtchn_handle *h, evtchn_port_t port)
 
 /* Linux's evtchn read: the next delivered port; with nothing queued it
  * waits, or fails with EAGAIN when the fd is O_NONBLOCK; EFBIG once the
- * ring overflowed. */
+ * ring overflowed.
+ * Linux's fd is readable only while ports are queued, so a read after a
+ * readable poll never waits there. Here the eventfd is a doorbell a
+ * producer rings after queueing, which can come after we took its port:
+ * a read that finds the fd readable and nothing queued returns as a
+ * nonblocking one (EAGAIN) instead of waiting where Linux would not (a
+ * netbackd worker stuck so on a disabled vif hung its teardown). */
 xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
 {
 	struct sim_evq *q = &h->own->q[h->slot];
 	struct pollfd pfd = { .fd = h->efd, .events = POLLIN };
 	uint32_t port;
-	bool empty;
+	bool empty, stale_doorbell;
 	int fl;
 
-	for (;;) {
+	for (bool first = true;; first = false) {
 		pthread_mutex_lock(&h->rd_lock);
 		if (sim_evq_pop(q, &port)) {
 			if (sim_evq_empty(q))
@@ -374,6 +380,7 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
 			errno = EFBIG; /* the evtchn driver's ring overflow */
 			return -1;
 		}
+		stale_doorbell = first && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
 		sim_evq_quiesce(q, h->efd); /* a stale wakeup must not stay readable */
 		empty = sim_evq_empty(q);
 		pthread_mutex_unlock(&h->rd_lock);
@@ -382,7 +389,7 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *h)
 		fl = fcntl(h->efd, F_GETFL);
 		if (fl < 0)
 			return -1;
-		if (fl & O_NONBLOCK) {
+		if ((fl & O_NONBLOCK) || stale_doorbell) {
 			errno = EAGAIN;
 			return -1;
 		}

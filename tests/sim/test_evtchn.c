@@ -225,6 +225,32 @@ static void pending_nonblocking_fd_eagain(void **state)
 	assert_int_equal(guest_stop(&g), 0);
 }
 
+/* A read after the fd polled readable never waits in Linux (the fd is
+ * readable only while ports are queued). The emulator's eventfd is a
+ * doorbell that can ring after its port was taken; a pending then must
+ * not wait for an event that may never come (as netbackd's worker did on
+ * a disabled vif, hanging its teardown). The doorbell rings here by hand,
+ * with nothing queued; without the fix the call blocks and alarm ends
+ * the test. */
+static void pending_after_late_doorbell_does_not_wait(void **state)
+{
+	xenevtchn_handle *h = xenevtchn_open(NULL, 0);
+	uint64_t one = 1;
+	int fd;
+
+	(void)state;
+	assert_non_null(h);
+	fd = xenevtchn_fd(h);
+	assert_int_equal(write(fd, &one, sizeof(one)), sizeof(one));
+	assert_true(readable(fd));
+	alarm(60); /* a hang's bound */
+	errno = 0;
+	assert_int_equal(xenevtchn_pending(h), -1);
+	assert_int_equal(errno, EAGAIN);
+	alarm(0);
+	assert_int_equal(xenevtchn_close(h), 0);
+}
+
 /* Blocking fd: xenevtchn_pending waits for the event instead of failing. */
 static void *pending_thread(void *arg)
 {
@@ -439,6 +465,7 @@ int main(void)
 		cmocka_unit_test(notify_coalesces_and_masks_until_unmask),
 		cmocka_unit_test(fd_works_with_epoll),
 		cmocka_unit_test(pending_nonblocking_fd_eagain),
+		cmocka_unit_test(pending_after_late_doorbell_does_not_wait),
 		cmocka_unit_test(pending_blocking_fd_waits),
 		cmocka_unit_test(peer_unbind_makes_port_unbound),
 		cmocka_unit_test(peer_death_unbinds_and_binding_fails),
