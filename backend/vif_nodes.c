@@ -149,37 +149,104 @@ static int add_once(struct xs_handle *xsh, xs_transaction_t t, const struct nbd_
     return 0;
 }
 
+/* One try of a transaction's writes: 0, or -errno with err set. */
+typedef int (*txn_body)(struct xs_handle *xsh, xs_transaction_t t, void *arg, char *err,
+                        size_t errlen);
+
+/* Runs body in a transaction, again while the commit meets a conflict
+ * (EAGAIN: another writer, e.g. xl or the frontend, got in between). */
+static int with_txn(struct xs_handle *xsh, txn_body body, void *arg, char *err, size_t errlen)
+{
+    for (int attempt = 0; attempt < 32; attempt++) {
+        xs_transaction_t t = xs_transaction_start(xsh);
+        int rc;
+
+        if (t == XBT_NULL) {
+            rc = -errno;
+            snprintf(err, errlen, "transaction: %s", strerror(-rc));
+            return rc;
+        }
+        if ((rc = body(xsh, t, arg, err, errlen))) {
+            xs_transaction_end(xsh, t, true);
+            return rc;
+        }
+        if (xs_transaction_end(xsh, t, false))
+            return 0;
+        if (errno != EAGAIN) {
+            rc = -errno;
+            snprintf(err, errlen, "committing: %s", strerror(-rc));
+            return rc;
+        }
+    }
+    snprintf(err, errlen, "committing: too many conflicts");
+    return -EAGAIN;
+}
+
+struct add_txn {
+    const struct nbd_vif_spec *spec;
+    const struct nbd_vif_paths *p;
+};
+
+static int add_body(struct xs_handle *xsh, xs_transaction_t t, void *arg, char *err,
+                    size_t errlen)
+{
+    const struct add_txn *a = arg;
+    int rc = add_once(xsh, t, a->spec, a->p);
+
+    if (rc)
+        snprintf(err, errlen, "writing nodes: %s", strerror(-rc));
+    return rc;
+}
+
 int nbd_vif_nodes_add(struct xs_handle *xsh, const struct nbd_vif_spec *spec,
                       char *err, size_t errlen)
 {
     struct nbd_vif_paths p;
+    struct add_txn a = { spec, &p };
     int rc = nbd_vif_paths(xsh, spec->domid, spec->devid, spec->backend_domid, &p);
 
     if (rc) {
         snprintf(err, errlen, "domain paths: %s", strerror(-rc));
         return rc;
     }
-    for (int attempt = 0; attempt < 32; attempt++) {
-        xs_transaction_t t = xs_transaction_start(xsh);
+    return with_txn(xsh, add_body, &a, err, errlen);
+}
 
-        if (t == XBT_NULL) {
-            snprintf(err, errlen, "transaction: %s", strerror(errno));
-            return -errno;
-        }
-        if ((rc = add_once(xsh, t, spec, &p))) {
-            xs_transaction_end(xsh, t, true);
-            snprintf(err, errlen, "writing nodes: %s", strerror(-rc));
-            return rc;
-        }
-        if (xs_transaction_end(xsh, t, false))
-            return 0;
-        if (errno != EAGAIN) {
-            snprintf(err, errlen, "committing: %s", strerror(errno));
-            return -errno;
-        }
+struct set_txn {
+    const struct nbd_vif_paths *p;
+    unsigned domid, devid;
+    const char *key, *val;
+};
+
+static int set_body(struct xs_handle *xsh, xs_transaction_t t, void *arg, char *err,
+                    size_t errlen)
+{
+    const struct set_txn *s = arg;
+    char path[256], *dir;
+    bool ok = true;
+
+    if (!(dir = xs_read(xsh, t, s->p->backend, NULL))) {
+        snprintf(err, errlen, "no vif %u/%u", s->domid, s->devid);
+        return -ENOENT;
     }
-    snprintf(err, errlen, "committing: too many conflicts");
-    return -EAGAIN;
+    free(dir);
+    /* libxl's copy only where libxl (or vif-add) made one */
+    bool has_libxl = (dir = xs_read(xsh, t, s->p->libxl, NULL)) != NULL;
+    free(dir);
+    for (int i = 0; i < 1 + has_libxl && ok; i++) {
+        snprintf(path, sizeof(path), "%s/%s", i ? s->p->libxl : s->p->backend, s->key);
+        if (s->val)
+            ok = xs_write(xsh, t, path, s->val, (unsigned)strlen(s->val));
+        else
+            ok = xs_rm(xsh, t, path) || errno == ENOENT;
+    }
+    if (!ok) {
+        int rc = -errno;
+
+        snprintf(err, errlen, "writing %s: %s", s->key, strerror(-rc));
+        return rc;
+    }
+    return 0;
 }
 
 int nbd_vif_nodes_set(struct xs_handle *xsh, unsigned domid, unsigned devid,
@@ -187,52 +254,14 @@ int nbd_vif_nodes_set(struct xs_handle *xsh, unsigned domid, unsigned devid,
                       char *err, size_t errlen)
 {
     struct nbd_vif_paths p;
-    char path[256], *dir;
+    struct set_txn s = { &p, domid, devid, key, val };
     int rc = nbd_vif_paths(xsh, domid, devid, backend_domid, &p);
 
     if (rc) {
         snprintf(err, errlen, "domain paths: %s", strerror(-rc));
         return rc;
     }
-    for (int attempt = 0; attempt < 32; attempt++) {
-        xs_transaction_t t = xs_transaction_start(xsh);
-        bool ok = true;
-
-        if (t == XBT_NULL) {
-            snprintf(err, errlen, "transaction: %s", strerror(errno));
-            return -errno;
-        }
-        if (!(dir = xs_read(xsh, t, p.backend, NULL))) {
-            xs_transaction_end(xsh, t, true);
-            snprintf(err, errlen, "no vif %u/%u", domid, devid);
-            return -ENOENT;
-        }
-        free(dir);
-        /* libxl's copy only where libxl (or vif-add) made one */
-        bool has_libxl = (dir = xs_read(xsh, t, p.libxl, NULL)) != NULL;
-        free(dir);
-        for (int i = 0; i < 1 + has_libxl && ok; i++) {
-            snprintf(path, sizeof(path), "%s/%s", i ? p.libxl : p.backend, key);
-            if (val)
-                ok = xs_write(xsh, t, path, val, (unsigned)strlen(val));
-            else
-                ok = xs_rm(xsh, t, path) || errno == ENOENT;
-        }
-        if (!ok) {
-            rc = -errno;
-            xs_transaction_end(xsh, t, true);
-            snprintf(err, errlen, "writing %s: %s", key, strerror(-rc));
-            return rc;
-        }
-        if (xs_transaction_end(xsh, t, false))
-            return 0;
-        if (errno != EAGAIN) {
-            snprintf(err, errlen, "committing: %s", strerror(errno));
-            return -errno;
-        }
-    }
-    snprintf(err, errlen, "committing: too many conflicts");
-    return -EAGAIN;
+    return with_txn(xsh, set_body, &s, err, errlen);
 }
 
 static int backend_state(struct xs_handle *xsh, const char *be)
