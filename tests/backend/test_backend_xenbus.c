@@ -502,13 +502,15 @@ static long long vif_mtu(struct nbd_testenv *w, const char *name)
     return r;
 }
 
-static bool wait_vif_mtu(struct nbd_testenv *w, const char *name, long long want)
+/* Until netbackd's view of the vif (vif_mtu, vif_rate) reads `want`. */
+static bool wait_vif_value(struct nbd_testenv *w, const char *name,
+                           long long (*view)(struct nbd_testenv *, const char *), long long want)
 {
     uint64_t end = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
 
-    while (vif_mtu(w, name) != want && nbd_test_now_ms() < end)
+    while (view(w, name) != want && nbd_test_now_ms() < end)
         usleep(10000);
-    return vif_mtu(w, name) == want;
+    return view(w, name) == want;
 }
 
 /* The backend `mtu` key is never a reason to refuse a device: as a Linux
@@ -540,7 +542,7 @@ static void xenbus_mtu_key_range_garbage_and_live(void **state)
                                  (unsigned)strlen(cases[c].val)));
         else
             assert_true(xs_rm(w->xsh, XBT_NULL, key));
-        if (!wait_vif_mtu(w, "vif6.4", cases[c].want))
+        if (!wait_vif_value(w, "vif6.4", vif_mtu, cases[c].want))
             fail_msg("mtu \"%s\": vif-list says %lld, expected %lld",
                      cases[c].val ? cases[c].val : "(absent)", vif_mtu(w, "vif6.4"),
                      cases[c].want);
@@ -585,15 +587,6 @@ static long long vif_rate(struct nbd_testenv *w, const char *name)
     return b;
 }
 
-static bool wait_vif_rate(struct nbd_testenv *w, const char *name, long long want)
-{
-    uint64_t end = nbd_test_now_ms() + NBD_TEST_WAIT_MS;
-
-    while (vif_rate(w, name) != want && nbd_test_now_ms() < end)
-        usleep(10000);
-    return vif_rate(w, name) == want;
-}
-
 /* nbd_vif_nodes_set (netbackctl vif-set): a live change of an existing
  * vif's backend key and of libxl's copy, applied by netbackd at once;
  * NULL removes the key (no rate: unlimited); no such vif: -ENOENT and
@@ -608,15 +601,15 @@ static void nbd_vif_nodes_set_live_keys(void **state)
     assert_int_equal(vif_rate(w, "vif6.5"), -2);
     assert_int_equal(nbd_vif_nodes_set(w->xsh, 6, 5, 0, "rate", "125000,50000", err,
                                        sizeof(err)), 0);
-    assert_true(wait_vif_rate(w, "vif6.5", 125000));
+    assert_true(wait_vif_value(w, "vif6.5", vif_rate, 125000));
     v = xread(w->xsh, "/libxl/6/device/vif/5/rate");
     assert_non_null(v);
     assert_string_equal(v, "125000,50000");
     free(v);
     assert_int_equal(nbd_vif_nodes_set(w->xsh, 6, 5, 0, "mtu", "9000", err, sizeof(err)), 0);
-    assert_true(wait_vif_mtu(w, "vif6.5", 9000));
+    assert_true(wait_vif_value(w, "vif6.5", vif_mtu, 9000));
     assert_int_equal(nbd_vif_nodes_set(w->xsh, 6, 5, 0, "rate", NULL, err, sizeof(err)), 0);
-    assert_true(wait_vif_rate(w, "vif6.5", -2));
+    assert_true(wait_vif_value(w, "vif6.5", vif_rate, -2));
     assert_null(xread(w->xsh, "/libxl/6/device/vif/5/rate"));
     /* removing what is not there is no error */
     assert_int_equal(nbd_vif_nodes_set(w->xsh, 6, 5, 0, "rate", NULL, err, sizeof(err)), 0);
