@@ -46,6 +46,23 @@ static char *xread(struct xs_handle *xsh, const char *fmt, ...)
     return xs_read(xsh, XBT_NULL, path, NULL);
 }
 
+/* libxl's two-entry permissions: `owner` owns the node (others: none),
+ * `reader` may read it. */
+static void assert_owner_reader(struct xs_handle *xsh, const char *path, unsigned owner,
+                                unsigned reader)
+{
+    unsigned n;
+    struct xs_permissions *p = xs_get_permissions(xsh, XBT_NULL, path, &n);
+
+    assert_non_null(p);
+    assert_int_equal(n, 2);
+    assert_int_equal(p[0].id, owner);
+    assert_int_equal(p[0].perms, XS_PERM_NONE);
+    assert_int_equal(p[1].id, reader);
+    assert_int_equal(p[1].perms, XS_PERM_READ);
+    free(p);
+}
+
 static void xwrite(struct xs_handle *xsh, const char *dir, const char *key, const char *val)
 {
     char path[256];
@@ -258,36 +275,15 @@ static int teardown(void **state)
 static void vif_add_nodes_and_permissions(void **state)
 {
     NEED_WORLD(state);
-    struct xs_permissions *p;
-    unsigned n;
     char *v;
 
     assert_int_equal(add_vif(w, 6, 3), 0);
     /* backend directory: owned by the backend domain, guest may read */
-    p = xs_get_permissions(w->xsh, XBT_NULL, "/local/domain/0/backend/vif/6/3", &n);
-    assert_non_null(p);
-    assert_int_equal(n, 2);
-    assert_int_equal(p[0].id, 0);
-    assert_int_equal(p[0].perms, XS_PERM_NONE);
-    assert_int_equal(p[1].id, 6);
-    assert_int_equal(p[1].perms, XS_PERM_READ);
-    free(p);
+    assert_owner_reader(w->xsh, "/local/domain/0/backend/vif/6/3", 0, 6);
     /* frontend directory: owned by the guest, backend may read */
-    p = xs_get_permissions(w->xsh, XBT_NULL, "/local/domain/6/device/vif/3", &n);
-    assert_non_null(p);
-    assert_int_equal(n, 2);
-    assert_int_equal(p[0].id, 6);
-    assert_int_equal(p[0].perms, XS_PERM_NONE);
-    assert_int_equal(p[1].id, 0);
-    assert_int_equal(p[1].perms, XS_PERM_READ);
-    free(p);
+    assert_owner_reader(w->xsh, "/local/domain/6/device/vif/3", 6, 0);
     /* mtu in the frontend is read-only for the guest */
-    p = xs_get_permissions(w->xsh, XBT_NULL, "/local/domain/6/device/vif/3/mtu", &n);
-    assert_non_null(p);
-    assert_int_equal(p[0].id, 0);
-    assert_int_equal(p[1].id, 6);
-    assert_int_equal(p[1].perms, XS_PERM_READ);
-    free(p);
+    assert_owner_reader(w->xsh, "/local/domain/6/device/vif/3/mtu", 0, 6);
 
     static const char *const be_keys[][2] = {
         { "frontend", "/local/domain/6/device/vif/3" }, { "frontend-id", "6" },
@@ -559,16 +555,7 @@ static void xenbus_mtu_key_range_garbage_and_live(void **state)
             assert_true(xs_rm(w->xsh, XBT_NULL, "/local/domain/6/device/vif/4/mtu"));
         }
     }
-    unsigned n;
-    struct xs_permissions *p =
-        xs_get_permissions(w->xsh, XBT_NULL, "/local/domain/6/device/vif/4/mtu", &n);
-    assert_non_null(p);
-    assert_int_equal(n, 2);
-    assert_int_equal(p[0].id, 0);
-    assert_int_equal(p[0].perms, XS_PERM_NONE);
-    assert_int_equal(p[1].id, 6);
-    assert_int_equal(p[1].perms, XS_PERM_READ);
-    free(p);
+    assert_owner_reader(w->xsh, "/local/domain/6/device/vif/4/mtu", 0, 6);
     /* never a failure: no error node, still waiting for its frontend */
     assert_null(xread(w->xsh, "/local/domain/0/error/backend/vif/6/4/error"));
     assert_true(nbd_test_wait_be_state(w->xsh, 6, 4, XenbusStateInitWait));
